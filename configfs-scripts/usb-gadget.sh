@@ -1,0 +1,218 @@
+#!/bin/sh
+# Set up and tear down a configfs USB gadget whose FunctionFS functions a UsbGadget app then serves.
+#
+#   usb-gadget.sh setup    create the gadget, its FunctionFS functions and their mounts (no bind yet)
+#   usb-gadget.sh bind     bind the gadget to the UDC (after the app has written its descriptors)
+#   usb-gadget.sh unbind   unbind it from the UDC
+#   usb-gadget.sh teardown unbind, unmount and remove everything, in reverse order, continuing past failures
+#   usb-gadget.sh status   show the gadget, its UDC and its mounts
+#
+# Settings come from the environment (or an EnvironmentFile= in systemd); every one has a default:
+#   GADGET_NAME=usbgadget  GADGET_VID=0x1d6b  GADGET_PID=0x0104  GADGET_BCD_DEVICE=0x0100
+#   GADGET_BCD_USB=0x0200  GADGET_MANUFACTURER=UsbGadget  GADGET_PRODUCT="UsbGadget device"
+#   GADGET_SERIAL=<machine id>  GADGET_MAX_POWER=250 (mA)  GADGET_FUNCTIONS="ffs0" (FunctionFS instance names)
+#   GADGET_FFS_ROOT=/run/usbgadget/ffs (each instance is mounted at $GADGET_FFS_ROOT/<instance>)
+#   GADGET_UDC=<the only UDC>  GADGET_OS_DESC=1 (MS OS descriptors, vendor code 0xcd, "MSFT100")
+#
+# The app writes its descriptors to ep0 in each mount; binding before that fails with ENODEV,
+# which is why setup does not bind. UsbGadget apps in attach mode bind by themselves.
+set -eu
+
+GADGET_NAME=${GADGET_NAME:-usbgadget}
+GADGET_VID=${GADGET_VID:-0x1d6b}
+GADGET_PID=${GADGET_PID:-0x0104}
+GADGET_BCD_DEVICE=${GADGET_BCD_DEVICE:-0x0100}
+GADGET_BCD_USB=${GADGET_BCD_USB:-0x0200}
+GADGET_MANUFACTURER=${GADGET_MANUFACTURER:-UsbGadget}
+GADGET_PRODUCT=${GADGET_PRODUCT:-UsbGadget device}
+GADGET_MAX_POWER=${GADGET_MAX_POWER:-250}
+GADGET_FUNCTIONS=${GADGET_FUNCTIONS:-ffs0}
+GADGET_FFS_ROOT=${GADGET_FFS_ROOT:-/run/usbgadget/ffs}
+GADGET_OS_DESC=${GADGET_OS_DESC:-1}
+CONFIGFS=${CONFIGFS:-/sys/kernel/config}
+
+gadget_dir="$CONFIGFS/usb_gadget/$GADGET_NAME"
+
+die() {
+  echo "usb-gadget.sh: $*" >&2
+  exit 1
+}
+
+warn() {
+  echo "usb-gadget.sh: $*" >&2
+}
+
+default_serial() {
+  if [ -r /etc/machine-id ]; then
+    cut -c1-16 /etc/machine-id
+  else
+    echo 0123456789
+  fi
+}
+
+check_environment() {
+  [ "$(id -u)" -eq 0 ] || die "must run as root: configfs and mount need it (try: sudo $0 $*)"
+  if [ ! -d "$CONFIGFS/usb_gadget" ]; then
+    if ! grep -q " $CONFIGFS configfs " /proc/mounts; then
+      mount -t configfs none "$CONFIGFS" 2>/dev/null ||
+        die "configfs is not mounted at $CONFIGFS and mounting it failed (kernel without CONFIG_CONFIGFS_FS?)"
+    fi
+    [ -d "$CONFIGFS/usb_gadget" ] || modprobe libcomposite 2>/dev/null || true
+    [ -d "$CONFIGFS/usb_gadget" ] ||
+      die "$CONFIGFS/usb_gadget is missing: load the gadget framework with 'modprobe libcomposite'"
+  fi
+}
+
+list_udcs() {
+  for udc in /sys/class/udc/*; do
+    [ -e "$udc" ] && printf '%s ' "${udc##*/}"
+  done
+}
+
+pick_udc() {
+  if [ -n "${GADGET_UDC:-}" ]; then
+    [ -e "/sys/class/udc/$GADGET_UDC" ] || die "UDC '$GADGET_UDC' (GADGET_UDC) does not exist; present: $(list_udcs)"
+    echo "$GADGET_UDC"
+    return
+  fi
+  udcs=$(list_udcs)
+  # shellcheck disable=SC2086 # word splitting counts the names
+  set -- $udcs
+  case "$#" in
+    0) die "no USB device controller in /sys/class/udc. Raspberry Pi: add 'dtoverlay=dwc2' to config.txt and 'modules-load=dwc2' to cmdline.txt, then reboot (see boards/raspberry-pi.sh). Without hardware: 'modprobe dummy_hcd'." ;;
+    1) echo "$1" ;;
+    *) die "several UDCs present ($(list_udcs)): choose one with GADGET_UDC=<name>" ;;
+  esac
+}
+
+write() {
+  printf '%s\n' "$2" >"$1" || die "writing '$2' to $1 failed"
+}
+
+setup() {
+  check_environment "$@"
+  if [ -d "$gadget_dir" ]; then
+    udc=$(cat "$gadget_dir/UDC" 2>/dev/null || true)
+    die "gadget '$GADGET_NAME' already exists${udc:+ and is bound to $udc}. If it is left over from a crashed run, remove it with '$0 teardown'; otherwise choose another GADGET_NAME."
+  fi
+  mkdir "$gadget_dir" || die "cannot create $gadget_dir"
+  write "$gadget_dir/idVendor" "$GADGET_VID"
+  write "$gadget_dir/idProduct" "$GADGET_PID"
+  write "$gadget_dir/bcdDevice" "$GADGET_BCD_DEVICE"
+  write "$gadget_dir/bcdUSB" "$GADGET_BCD_USB"
+  # Composite device: class info comes from each interface (IAD-capable defaults).
+  write "$gadget_dir/bDeviceClass" 0xef
+  write "$gadget_dir/bDeviceSubClass" 0x02
+  write "$gadget_dir/bDeviceProtocol" 0x01
+
+  mkdir -p "$gadget_dir/strings/0x409"
+  write "$gadget_dir/strings/0x409/manufacturer" "$GADGET_MANUFACTURER"
+  write "$gadget_dir/strings/0x409/product" "$GADGET_PRODUCT"
+  write "$gadget_dir/strings/0x409/serialnumber" "${GADGET_SERIAL:-$(default_serial)}"
+
+  config="$gadget_dir/configs/c.1"
+  mkdir -p "$config/strings/0x409"
+  write "$config/MaxPower" "$GADGET_MAX_POWER"
+  write "$config/strings/0x409/configuration" "Default"
+
+  if [ "$GADGET_OS_DESC" = 1 ] && [ -d "$gadget_dir/os_desc" ]; then
+    # Windows asks for MS OS descriptors with this vendor code; the function's ext compat id
+    # (WINUSB) then binds the generic driver without an .inf.
+    write "$gadget_dir/os_desc/use" 1
+    write "$gadget_dir/os_desc/b_vendor_code" 0xcd
+    write "$gadget_dir/os_desc/qw_sign" MSFT100
+    ln -s "$config" "$gadget_dir/os_desc/c.1"
+  fi
+
+  for instance in $GADGET_FUNCTIONS; do
+    mkdir "$gadget_dir/functions/ffs.$instance" ||
+      die "cannot create FunctionFS function ffs.$instance: is usb_f_fs available? (modprobe usb_f_fs)"
+    ln -s "$gadget_dir/functions/ffs.$instance" "$config/"
+    mkdir -p "$GADGET_FFS_ROOT/$instance"
+    mount -t functionfs "$instance" "$GADGET_FFS_ROOT/$instance" ||
+      die "mounting FunctionFS instance '$instance' at $GADGET_FFS_ROOT/$instance failed"
+  done
+  echo "gadget '$GADGET_NAME' created; FunctionFS mounted under $GADGET_FFS_ROOT. Start the app, then '$0 bind'."
+}
+
+bind() {
+  check_environment "$@"
+  [ -d "$gadget_dir" ] || die "gadget '$GADGET_NAME' does not exist: run '$0 setup' first"
+  udc=$(pick_udc)
+  for other in "$CONFIGFS"/usb_gadget/*; do
+    [ "$other" = "$gadget_dir" ] && continue
+    if [ "$(cat "$other/UDC" 2>/dev/null)" = "$udc" ]; then
+      die "UDC $udc is busy: gadget '$(basename "$other")' is bound to it. Unbind it with: echo '' > $other/UDC"
+    fi
+  done
+  if ! printf '%s\n' "$udc" >"$gadget_dir/UDC"; then
+    die "binding to $udc failed. ENODEV: a FunctionFS function has not written its descriptors yet (is the app running?). ENOTSUPP: the UDC has too few endpoints for these functions. See dmesg."
+  fi
+  echo "gadget '$GADGET_NAME' bound to $udc"
+}
+
+unbind() {
+  [ -e "$gadget_dir/UDC" ] || return 0
+  if [ -n "$(cat "$gadget_dir/UDC" 2>/dev/null)" ]; then
+    printf '\n' >"$gadget_dir/UDC" || warn "unbinding $GADGET_NAME failed"
+  fi
+}
+
+teardown() {
+  check_environment "$@"
+  failures=0
+  unbind || failures=$((failures + 1))
+  # Unmount every FunctionFS instance of this gadget, wherever it was mounted.
+  for function in "$gadget_dir"/functions/ffs.*; do
+    [ -d "$function" ] || continue
+    instance=${function##*/ffs.}
+    awk -v dev="$instance" '$1 == dev && $3 == "functionfs" { print $2 }' /proc/mounts | while read -r mountpoint; do
+      umount "$mountpoint" || warn "umount $mountpoint failed (a process still has ep files open? see: fuser -vm $mountpoint)"
+      rmdir "$mountpoint" 2>/dev/null || true
+    done
+  done
+  [ -d "$gadget_dir" ] || { echo "gadget '$GADGET_NAME' does not exist; nothing to remove"; return 0; }
+  for link in "$gadget_dir"/os_desc/c.*; do
+    [ -L "$link" ] && { rm "$link" || failures=$((failures + 1)); }
+  done
+  for config in "$gadget_dir"/configs/*; do
+    [ -d "$config" ] || continue
+    for link in "$config"/*; do
+      [ -L "$link" ] && { rm "$link" || failures=$((failures + 1)); }
+    done
+    for strings in "$config"/strings/*; do
+      [ -d "$strings" ] && { rmdir "$strings" || failures=$((failures + 1)); }
+    done
+    rmdir "$config" || failures=$((failures + 1))
+  done
+  for function in "$gadget_dir"/functions/*; do
+    [ -d "$function" ] && { rmdir "$function" || failures=$((failures + 1)); }
+  done
+  for strings in "$gadget_dir"/strings/*; do
+    [ -d "$strings" ] && { rmdir "$strings" || failures=$((failures + 1)); }
+  done
+  rmdir "$gadget_dir" || failures=$((failures + 1))
+  [ "$failures" -eq 0 ] || die "teardown of '$GADGET_NAME' finished with $failures failed step(s); see the messages above"
+  echo "gadget '$GADGET_NAME' removed"
+}
+
+status() {
+  if [ ! -d "$gadget_dir" ]; then
+    echo "gadget '$GADGET_NAME': not present"
+    return 0
+  fi
+  echo "gadget '$GADGET_NAME': $(cat "$gadget_dir/idVendor"):$(cat "$gadget_dir/idProduct"), UDC '$(cat "$gadget_dir/UDC")'"
+  for function in "$gadget_dir"/functions/*; do
+    [ -d "$function" ] && echo "  function ${function##*/}"
+  done
+  grep " functionfs " /proc/mounts | sed 's/^/  mount /' || true
+}
+
+case "${1:-}" in
+  setup) shift; setup "$@" ;;
+  bind) shift; bind "$@" ;;
+  unbind) shift; check_environment "$@"; unbind ;;
+  teardown) shift; teardown "$@" ;;
+  status) status ;;
+  *) echo "usage: $0 setup|bind|unbind|teardown|status (settings via GADGET_* environment variables; see the header)" >&2; exit 2 ;;
+esac
