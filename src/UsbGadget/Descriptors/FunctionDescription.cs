@@ -1,0 +1,62 @@
+namespace UsbGadget.Descriptors;
+
+/// <summary>
+/// Everything one FunctionFS function presents to the host: interfaces with their endpoints, strings in one or more
+/// languages, Microsoft OS descriptors and the FunctionFS behaviour flags. Pure data; turn it into the bytes for
+/// ep0 with <see cref="FunctionFsDescriptors.Create(FunctionDescription, FunctionFsWriterOptions?)"/>, which
+/// validates it first.
+/// </summary>
+public sealed class FunctionDescription
+{
+    /// <summary>
+    /// Interface descriptors in the order they are written: interface 0 alternate 0, its other alternate settings,
+    /// then interface 1, and so on.
+    /// </summary>
+    public required IReadOnlyList<InterfaceDescription> Interfaces { get; init; }
+
+    /// <summary>Interface association descriptors.</summary>
+    /// <remarks>Defaults to empty.</remarks>
+    public IReadOnlyList<InterfaceAssociationDescription> Associations { get; init; } = [];
+
+    /// <summary>Strings referenced by 1-based indexes from interfaces and associations.</summary>
+    /// <remarks>Defaults to an empty table.</remarks>
+    public StringTable Strings { get; init; } = new();
+
+    /// <summary>Microsoft OS 1.0 descriptors, at most one entry per interface.</summary>
+    /// <remarks>Defaults to empty.</remarks>
+    public IReadOnlyList<MicrosoftOsInterfaceDescriptors> MicrosoftOsDescriptors { get; init; } = [];
+
+    /// <summary>Speeds to write descriptors for.</summary>
+    /// <remarks>Defaults to <see cref="UsbSpeeds.All"/>: the UDC picks the one it runs at.</remarks>
+    public UsbSpeeds Speeds { get; init; } = UsbSpeeds.All;
+
+    /// <summary>
+    /// FUNCTIONFS_ALL_CTRL_RECIP: forward control requests addressed to the device or "other" recipient to ep0,
+    /// not only those addressed to this function's interfaces and endpoints. Without it they stall.
+    /// </summary>
+    /// <remarks>Defaults to false.</remarks>
+    public bool AllControlRecipients { get; init; }
+
+    /// <summary>
+    /// FUNCTIONFS_CONFIG0_SETUP: forward control requests while the device is unconfigured (configuration 0).
+    /// </summary>
+    /// <remarks>Defaults to false.</remarks>
+    public bool Config0Setup { get; init; }
+
+    /// <summary>
+    /// FUNCTIONFS_VIRTUAL_ADDR: endpoint files are named after the endpoint address (ep81, ep02) and control
+    /// requests to endpoints carry the addresses from these descriptors rather than the hardware ones.
+    /// </summary>
+    /// <remarks>Defaults to false: files are ep1..epN in descriptor order.</remarks>
+    public bool VirtualAddresses { get; init; }
+
+    /// <summary>
+    /// FUNCTIONFS_EVENTFD: ask the kernel to signal an eventfd on every ep0 event. The caller creates the eventfd and
+    /// passes its number in <see cref="FunctionFsWriterOptions.EventFd"/>, which must then be set.
+    /// </summary>
+    /// <remarks>
+    /// Defaults to false. Kernels before 5.16 could underflow the eventfd's reference count at teardown and panic;
+    /// on those, watch ep0 with IOCB_CMD_POLL or a reader thread instead.
+    /// </remarks>
+    public bool UseEventFd { get; init; }
+}

@@ -1,0 +1,27 @@
+namespace UsbGadget.Descriptors;
+
+/// <summary>Run-time inputs to the FunctionFS descriptor blob that are not part of the function's description.</summary>
+public sealed record FunctionFsWriterOptions
+{
+    /// <summary>bcdVersion 0x0001, which every kernel with FunctionFS OS descriptor support accepts.</summary>
+    public const ushort MicrosoftOsBcdVersionLegacy = 0x0001;
+
+    /// <summary>bcdVersion 0x0100, the value the Microsoft specification means, expected by kernels from 6.4 on.</summary>
+    public const ushort MicrosoftOsBcdVersion1_0 = 0x0100;
+
+    /// <summary>
+    /// The eventfd number to put in the header (FUNCTIONFS_EVENTFD). Required when
+    /// <see cref="FunctionDescription.UseEventFd"/> is set, and not allowed otherwise.
+    /// </summary>
+    /// <remarks>Defaults to null.</remarks>
+    public int? EventFd { get; init; }
+
+    /// <summary>bcdVersion written in every MS OS descriptor header (struct usb_os_desc_header).</summary>
+    /// <remarks>
+    /// Defaults to <see cref="MicrosoftOsBcdVersionLegacy"/> (0x0001). f_fs.c first accepted only 1 (a misreading of
+    /// "1.00"); kernels from 6.4 expect 0x0100 and accept 0x0001 with a warning in the kernel log. 0x0001 therefore
+    /// works everywhere; pass <see cref="MicrosoftOsBcdVersion1_0"/> on new kernels to avoid the warning. The value
+    /// never reaches the host: the gadget core builds the host-visible header itself.
+    /// </remarks>
+    public ushort MicrosoftOsBcdVersion { get; init; } = MicrosoftOsBcdVersionLegacy;
+}

@@ -1,0 +1,112 @@
+namespace UsbGadget.Descriptors;
+
+/// <summary>
+/// One interface descriptor (USB 2.0 §9.6.5): one alternate setting of one interface, with its class-specific
+/// descriptors and endpoints. Alternate settings of the same interface are separate entries with the same
+/// <see cref="Number"/>, listed one after another with <see cref="AlternateSetting"/> 0, 1, 2, ...
+/// </summary>
+/// <remarks>
+/// Interface numbers are local to the function: f_fs rewrites them to the numbers the configuration assigns.
+/// An endpoint address may appear in only one alternate setting, because FunctionFS creates one epN file per
+/// endpoint descriptor and rejects two descriptors for the same address at bind time.
+/// </remarks>
+public sealed class InterfaceDescription
+{
+    /// <summary>bInterfaceNumber, local to the function. Numbers must run 0, 1, 2, ... without gaps.</summary>
+    public required byte Number { get; init; }
+
+    /// <summary>bAlternateSetting.</summary>
+    /// <remarks>Defaults to 0.</remarks>
+    public byte AlternateSetting { get; init; }
+
+    /// <summary>bInterfaceClass, e.g. 0xFF (vendor specific) or 0x03 (HID).</summary>
+    /// <remarks>Defaults to 0xFF (vendor specific).</remarks>
+    public byte Class { get; init; } = UsbClass.VendorSpecific;
+
+    /// <summary>bInterfaceSubClass.</summary>
+    /// <remarks>Defaults to 0.</remarks>
+    public byte SubClass { get; init; }
+
+    /// <summary>bInterfaceProtocol.</summary>
+    /// <remarks>Defaults to 0.</remarks>
+    public byte Protocol { get; init; }
+
+    /// <summary>iInterface: 1-based index into <see cref="FunctionDescription.Strings"/>, or 0 for none.</summary>
+    /// <remarks>Defaults to 0.</remarks>
+    public byte NameIndex { get; init; }
+
+    /// <summary>Descriptors written right after the interface descriptor, before the endpoints (e.g. HID).</summary>
+    /// <remarks>Defaults to empty.</remarks>
+    public IReadOnlyList<ClassSpecificDescriptor> ClassDescriptors { get; init; } = [];
+
+    /// <summary>The endpoints of this alternate setting, in the order they get epN files.</summary>
+    /// <remarks>Defaults to empty.</remarks>
+    public IReadOnlyList<EndpointDescription> Endpoints { get; init; } = [];
+}
+
+/// <summary>
+/// An interface association descriptor (USB IAD ECN, type 0x0B) grouping consecutive interfaces into one function.
+/// The writer places it right before alternate setting 0 of <see cref="FirstInterface"/>.
+/// </summary>
+/// <remarks>
+/// f_fs rewrites interface numbers in interface descriptors but not bFirstInterface here, so the IAD is only right
+/// when this function's interfaces get the same numbers in the configuration, i.e. when it comes first.
+/// </remarks>
+public sealed class InterfaceAssociationDescription
+{
+    /// <summary>bFirstInterface, a function-local interface number.</summary>
+    public required byte FirstInterface { get; init; }
+
+    /// <summary>bInterfaceCount: how many consecutive interfaces belong to the association (at least 1).</summary>
+    public required byte InterfaceCount { get; init; }
+
+    /// <summary>bFunctionClass.</summary>
+    /// <remarks>Defaults to 0xFF (vendor specific).</remarks>
+    public byte Class { get; init; } = UsbClass.VendorSpecific;
+
+    /// <summary>bFunctionSubClass.</summary>
+    /// <remarks>Defaults to 0.</remarks>
+    public byte SubClass { get; init; }
+
+    /// <summary>bFunctionProtocol.</summary>
+    /// <remarks>Defaults to 0.</remarks>
+    public byte Protocol { get; init; }
+
+    /// <summary>iFunction: 1-based string index, or 0 for none.</summary>
+    /// <remarks>Defaults to 0.</remarks>
+    public byte NameIndex { get; init; }
+}
+
+/// <summary>Common USB class codes (usb.org defined class codes).</summary>
+public static class UsbClass
+{
+    /// <summary>Audio.</summary>
+    public const byte Audio = 0x01;
+
+    /// <summary>Communications and CDC control.</summary>
+    public const byte Communications = 0x02;
+
+    /// <summary>Human interface device.</summary>
+    public const byte Hid = 0x03;
+
+    /// <summary>Mass storage.</summary>
+    public const byte MassStorage = 0x08;
+
+    /// <summary>CDC data.</summary>
+    public const byte CdcData = 0x0A;
+
+    /// <summary>Smart card (CCID).</summary>
+    public const byte SmartCard = 0x0B;
+
+    /// <summary>Video.</summary>
+    public const byte Video = 0x0E;
+
+    /// <summary>Miscellaneous (used with IAD).</summary>
+    public const byte Miscellaneous = 0xEF;
+
+    /// <summary>Application specific (DFU, IrDA, test and measurement).</summary>
+    public const byte ApplicationSpecific = 0xFE;
+
+    /// <summary>Vendor specific.</summary>
+    public const byte VendorSpecific = 0xFF;
+}
