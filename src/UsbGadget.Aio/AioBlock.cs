@@ -1,0 +1,447 @@
+using System.Runtime.InteropServices;
+
+namespace UsbGadget.Aio;
+
+/// <summary>
+/// One native struct iocb at a stable address, reusable: prepare it, submit it with
+/// <see cref="AioContext.Submit"/>, reap its <see cref="AioEvent"/>, prepare it again.
+/// </summary>
+/// <remarks>
+/// While the block is in flight it keeps its file handle and its <see cref="AioBuffer"/>s referenced,
+/// so neither is closed or unmapped under the kernel. <see cref="RwFlags"/>, <see cref="Priority"/>,
+/// <see cref="ResultEventFd"/> and <see cref="UserData"/> persist across Prepare calls.
+/// A block is a native resource: dispose it (disposing an in-flight block defers the free to its completion).
+/// </remarks>
+public sealed unsafe class AioBlock : IDisposable
+{
+    // iocb (64 bytes) followed by the GCHandle that maps io_event.obj back to this object.
+    private const int NativeSize = 128;
+    private const int HandleOffset = 64;
+
+    private readonly Interop.iocb* _iocb;
+    private GCHandle _self;
+    private Interop.iovec* _iovecs;
+    private int _iovecCapacity;
+    private SafeHandle? _file;
+    private AioBuffer? _buffer;
+    private AioBuffer?[] _segmentBuffers = [];
+    private int _segmentBufferCount;
+    private bool _prepared;
+    private bool _fileReferenced;
+    private bool _bufferReferenced;
+    private int _segmentsReferenced;
+    private bool _disposed;
+    private bool _disposePending;
+    private int _rwFlags;
+    private ushort _priority;
+    private EventFd? _resultEventFd;
+    private ulong _userData;
+
+    /// <summary>Allocates the native iocb.</summary>
+    public AioBlock()
+    {
+        _iocb = (Interop.iocb*)NativeMemory.AlignedAlloc(NativeSize, 64);
+        NativeMemory.Clear(_iocb, NativeSize);
+        _self = GCHandle.Alloc(this, GCHandleType.Normal);
+        *(nint*)((byte*)_iocb + HandleOffset) = GCHandle.ToIntPtr(_self);
+    }
+
+    /// <summary>The operation last prepared.</summary>
+    public AioOperation Operation { get; private set; }
+
+    /// <summary>Whether the block was submitted and its event not yet reaped.</summary>
+    public bool IsInFlight => Context is not null;
+
+    /// <summary>The native iocb's address (what io_event.obj reports).</summary>
+    public nint IocbAddress => (nint)_iocb;
+
+    /// <summary>aio_rw_flags: RWF_* flags (<see cref="ReadWriteFlags"/>) for reads and writes; must be 0 for other operations.</summary>
+    /// <exception cref="InvalidOperationException">Set while in flight.</exception>
+    public int RwFlags
+    {
+        get => _rwFlags;
+        set
+        {
+            ThrowIfInFlight();
+            _rwFlags = value;
+        }
+    }
+
+    /// <summary>aio_reqprio (see <see cref="IoPriority.Create"/>); 0 leaves the file's priority. A non-zero value sets IOCB_FLAG_IOPRIO.</summary>
+    /// <exception cref="InvalidOperationException">Set while in flight.</exception>
+    public ushort Priority
+    {
+        get => _priority;
+        set
+        {
+            ThrowIfInFlight();
+            _priority = value;
+        }
+    }
+
+    /// <summary>An eventfd the kernel signals when this block completes (IOCB_FLAG_RESFD), or null.</summary>
+    /// <exception cref="InvalidOperationException">Set while in flight.</exception>
+    public EventFd? ResultEventFd
+    {
+        get => _resultEventFd;
+        set
+        {
+            ThrowIfInFlight();
+            _resultEventFd = value;
+        }
+    }
+
+    /// <summary>aio_data: returned as <see cref="AioEvent.UserData"/>.</summary>
+    /// <exception cref="InvalidOperationException">Set while in flight.</exception>
+    public ulong UserData
+    {
+        get => _userData;
+        set
+        {
+            ThrowIfInFlight();
+            _userData = value;
+        }
+    }
+
+    /// <summary>Whether a cancel was requested since the block was last submitted.</summary>
+    public bool CancelRequested { get; internal set; }
+
+    // Non-null while in flight; the context's intrusive in-flight list.
+    private AioContext? _context;
+    internal AioContext? Context
+    {
+        get => Volatile.Read(ref _context);
+        set => Volatile.Write(ref _context, value);
+    }
+
+    internal AioBlock? Previous { get; set; }
+
+    internal AioBlock? Next { get; set; }
+
+    internal Interop.iocb* Iocb => _iocb;
+
+    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/> into the start of <paramref name="buffer"/>.</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="buffer">The destination; referenced until the event is reaped.</param>
+    /// <param name="length">0 to <see cref="AioBuffer.Length"/>.</param>
+    /// <param name="offset">The file offset, not negative (ignored by files without positions, such as pipes and endpoints).</param>
+    public void PrepareRead(SafeHandle file, AioBuffer buffer, int length, long offset)
+    {
+        CheckBuffer(buffer, length);
+        PrepareCore(AioOperation.Read, Interop.IOCB_CMD_PREAD, file, buffer.Address, length, offset);
+        _buffer = buffer;
+    }
+
+    /// <summary>Reads into raw memory the caller keeps valid until the event is reaped.</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="address">The destination address.</param>
+    /// <param name="length">The length, not negative.</param>
+    /// <param name="offset">The file offset, not negative.</param>
+    public void PrepareRead(SafeHandle file, nint address, int length, long offset)
+    {
+        CheckAddress(address, length);
+        PrepareCore(AioOperation.Read, Interop.IOCB_CMD_PREAD, file, address, length, offset);
+    }
+
+    /// <summary>Writes the first <paramref name="length"/> bytes of <paramref name="buffer"/> at <paramref name="offset"/>.</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="buffer">The source; referenced until the event is reaped.</param>
+    /// <param name="length">0 to <see cref="AioBuffer.Length"/>.</param>
+    /// <param name="offset">The file offset, not negative.</param>
+    public void PrepareWrite(SafeHandle file, AioBuffer buffer, int length, long offset)
+    {
+        CheckBuffer(buffer, length);
+        PrepareCore(AioOperation.Write, Interop.IOCB_CMD_PWRITE, file, buffer.Address, length, offset);
+        _buffer = buffer;
+    }
+
+    /// <summary>Writes from raw memory the caller keeps valid until the event is reaped.</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="address">The source address.</param>
+    /// <param name="length">The length, not negative.</param>
+    /// <param name="offset">The file offset, not negative.</param>
+    public void PrepareWrite(SafeHandle file, nint address, int length, long offset)
+    {
+        CheckAddress(address, length);
+        PrepareCore(AioOperation.Write, Interop.IOCB_CMD_PWRITE, file, address, length, offset);
+    }
+
+    /// <summary>Reads into several segments, in order (preadv).</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="segments">1 to 1024 (UIO_MAXIOV) segments.</param>
+    /// <param name="offset">The file offset, not negative.</param>
+    public void PrepareReadVector(SafeHandle file, ReadOnlySpan<AioBufferSegment> segments, long offset)
+        => PrepareVector(AioOperation.ReadVector, Interop.IOCB_CMD_PREADV, file, segments, offset);
+
+    /// <summary>Writes from several segments, in order (pwritev).</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="segments">1 to 1024 (UIO_MAXIOV) segments.</param>
+    /// <param name="offset">The file offset, not negative.</param>
+    public void PrepareWriteVector(SafeHandle file, ReadOnlySpan<AioBufferSegment> segments, long offset)
+        => PrepareVector(AioOperation.WriteVector, Interop.IOCB_CMD_PWRITEV, file, segments, offset);
+
+    /// <summary>Flushes the file's data and metadata (IOCB_CMD_FSYNC).</summary>
+    /// <param name="file">The file.</param>
+    public void PrepareFsync(SafeHandle file) => PrepareCore(AioOperation.Fsync, Interop.IOCB_CMD_FSYNC, file, 0, 0, 0);
+
+    /// <summary>Flushes the file's data (IOCB_CMD_FDSYNC).</summary>
+    /// <param name="file">The file.</param>
+    public void PrepareFdsync(SafeHandle file) => PrepareCore(AioOperation.Fdsync, Interop.IOCB_CMD_FDSYNC, file, 0, 0, 0);
+
+    /// <summary>
+    /// Completes when <paramref name="file"/> reports one of <paramref name="events"/> (IOCB_CMD_POLL, one-shot).
+    /// The result is the mask that fired; POLLERR and POLLHUP are always included. Cancellable.
+    /// </summary>
+    /// <param name="file">The file.</param>
+    /// <param name="events">The events to wait for.</param>
+    public void PreparePoll(SafeHandle file, PollEvents events)
+    {
+        PrepareCore(AioOperation.Poll, Interop.IOCB_CMD_POLL, file, 0, 0, 0);
+        _iocb->aio_buf = (ushort)events;
+    }
+
+    /// <summary>IOCB_CMD_NOOP. Linux never implemented it: submitting this block fails with EINVAL.</summary>
+    /// <param name="file">The file.</param>
+    public void PrepareNoop(SafeHandle file) => PrepareCore(AioOperation.Noop, Interop.IOCB_CMD_NOOP, file, 0, 0, 0);
+
+    /// <summary>Frees the native iocb, now or (when in flight) once its event was reaped or its context closed.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (IsInFlight)
+        {
+            _disposePending = true;
+            return;
+        }
+
+        Free();
+    }
+
+    internal static AioBlock FromIocb(ulong obj)
+        => (AioBlock)GCHandle.FromIntPtr(*(nint*)((byte*)(nint)obj + HandleOffset)).Target!;
+
+    /// <summary>Refuses what the kernel would refuse, naming the problem. Returns null when fine.</summary>
+    internal string? ValidateForSubmit()
+    {
+        if (_disposed)
+        {
+            return "the block was disposed";
+        }
+
+        if (!_prepared)
+        {
+            return "the block was never prepared (call a Prepare method first)";
+        }
+
+        if (_rwFlags != 0 && Operation is not (AioOperation.Read or AioOperation.Write or AioOperation.ReadVector or AioOperation.WriteVector))
+        {
+            return $"RwFlags must be 0 for {Operation}; the kernel refuses it with EINVAL";
+        }
+
+        return null;
+    }
+
+    /// <summary>Takes references on everything the kernel will use and writes the options into the iocb.</summary>
+    internal void AcquireForSubmit()
+    {
+        try
+        {
+            bool added = false;
+            _file!.DangerousAddRef(ref added);
+            _fileReferenced = true;
+            if (_buffer is { } buffer)
+            {
+                buffer.AddKernelReference();
+                _bufferReferenced = true;
+            }
+
+            for (int i = 0; i < _segmentBufferCount; i++)
+            {
+                _segmentBuffers[i]!.AddKernelReference();
+                _segmentsReferenced = i + 1;
+            }
+        }
+        catch
+        {
+            ReleaseReferences();
+            throw;
+        }
+
+        Interop.iocb* cb = _iocb;
+        cb->aio_data = _userData;
+        cb->aio_key = 0;
+        cb->aio_rw_flags = _rwFlags;
+        cb->aio_reqprio = (short)_priority;
+        uint flags = _priority != 0 ? Interop.IOCB_FLAG_IOPRIO : 0;
+        if (_resultEventFd is { } efd)
+        {
+            flags |= Interop.IOCB_FLAG_RESFD;
+            cb->aio_resfd = (uint)efd.Fd;
+        }
+        else
+        {
+            cb->aio_resfd = 0;
+        }
+
+        cb->aio_flags = flags;
+        CancelRequested = false;
+    }
+
+    /// <summary>The kernel is done with the block (completed, refused, or its context destroyed).</summary>
+    internal void ReleaseReferences()
+    {
+        if (_fileReferenced)
+        {
+            _fileReferenced = false;
+            _file!.DangerousRelease();
+        }
+
+        if (_bufferReferenced)
+        {
+            _bufferReferenced = false;
+            _buffer!.ReleaseKernelReference();
+        }
+
+        for (int i = 0; i < _segmentsReferenced; i++)
+        {
+            _segmentBuffers[i]!.ReleaseKernelReference();
+        }
+
+        _segmentsReferenced = 0;
+    }
+
+    /// <summary>Called after the context unlinked the block: frees it if Dispose came while it was in flight.</summary>
+    internal void OnReturnedByKernel()
+    {
+        if (_disposePending)
+        {
+            _disposePending = false;
+            Free();
+        }
+    }
+
+    private void Free()
+    {
+        _file = null;
+        _buffer = null;
+        Array.Clear(_segmentBuffers);
+        if (_self.IsAllocated)
+        {
+            _self.Free();
+        }
+
+        NativeMemory.AlignedFree(_iocb);
+        if (_iovecs is not null)
+        {
+            NativeMemory.Free(_iovecs);
+            _iovecs = null;
+        }
+    }
+
+    private void PrepareVector(AioOperation operation, ushort opcode, SafeHandle file, ReadOnlySpan<AioBufferSegment> segments, long offset)
+    {
+        if (segments.IsEmpty || segments.Length > 1024)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(segments), segments.Length, "A vectored operation takes 1 to 1024 (UIO_MAXIOV) segments.");
+        }
+
+        for (int i = 0; i < segments.Length; i++)
+        {
+            if (segments[i].Buffer is { IsDisposed: true })
+            {
+                throw new ObjectDisposedException($"segments[{i}].Buffer", "The segment's buffer was disposed.");
+            }
+
+            if (segments[i].Address == 0 && segments[i].Length != 0)
+            {
+                ThrowHelper.ThrowArgument($"segments[{i}] has a null address.", nameof(segments));
+            }
+        }
+
+        PrepareCore(operation, opcode, file, 0, segments.Length, offset);
+        if (_iovecCapacity < segments.Length)
+        {
+            _iovecs = (Interop.iovec*)NativeMemory.Realloc(_iovecs, (nuint)(segments.Length * sizeof(Interop.iovec)));
+            _iovecCapacity = segments.Length;
+        }
+
+        if (_segmentBuffers.Length < segments.Length)
+        {
+            _segmentBuffers = new AioBuffer?[segments.Length];
+        }
+
+        for (int i = 0; i < segments.Length; i++)
+        {
+            _iovecs[i].iov_base = segments[i].Address;
+            _iovecs[i].iov_len = (nuint)segments[i].Length;
+            if (segments[i].Buffer is { } buffer)
+            {
+                _segmentBuffers[_segmentBufferCount++] = buffer;
+            }
+        }
+
+        // For PREADV/PWRITEV aio_buf points at the iovec array and aio_nbytes is the iovec count.
+        _iocb->aio_buf = (ulong)(nuint)_iovecs;
+    }
+
+    private void PrepareCore(AioOperation operation, ushort opcode, SafeHandle file, nint address, int length, long offset)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfInFlight();
+        if (file.IsClosed || file.IsInvalid)
+        {
+            ThrowHelper.ThrowArgument("The file handle is closed or invalid.", nameof(file));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+
+        _file = file;
+        _buffer = null;
+        if (_segmentBufferCount != 0)
+        {
+            Array.Clear(_segmentBuffers, 0, _segmentBufferCount);
+            _segmentBufferCount = 0;
+        }
+
+        Interop.iocb* cb = _iocb;
+        cb->aio_lio_opcode = opcode;
+        cb->aio_fildes = (uint)(int)file.DangerousGetHandle();
+        cb->aio_buf = (ulong)(nuint)address;
+        cb->aio_nbytes = (ulong)length;
+        cb->aio_offset = offset;
+        cb->aio_reserved2 = 0;
+        Operation = operation;
+        _prepared = true;
+    }
+
+    private static void CheckBuffer(AioBuffer buffer, int length)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        ObjectDisposedException.ThrowIf(buffer.IsDisposed, buffer);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, buffer.Length);
+    }
+
+    private static void CheckAddress(nint address, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (address == 0 && length != 0)
+        {
+            ThrowHelper.ThrowArgument("A null address cannot hold data.", nameof(address));
+        }
+    }
+
+    private void ThrowIfInFlight()
+    {
+        if (IsInFlight)
+        {
+            ThrowHelper.ThrowInvalidOperation("The block is in flight: wait until its completion event was reaped before changing it.");
+        }
+    }
+}

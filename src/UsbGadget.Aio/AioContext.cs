@@ -1,0 +1,579 @@
+using System.Buffers;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace UsbGadget.Aio;
+
+/// <summary>
+/// A Linux AIO context (io_setup) with raw kernel semantics: blocks go in with <see cref="Submit"/>,
+/// completions come out of <see cref="GetEvents"/> with res/res2 exactly as the kernel wrote them.
+/// Nothing here throws because an operation failed; only calls that themselves fail throw.
+/// </summary>
+/// <remarks>
+/// Submit, GetEvents and Cancel may be called from different threads. The context tracks every
+/// in-flight block, so <see cref="Dispose"/> can cancel them and wait for the kernel to return them
+/// before anything they reference is released.
+/// </remarks>
+public sealed unsafe class AioContext : IDisposable
+{
+    private const int StackEventCount = 64;
+
+    private readonly AioContextHandle _handle = new();
+    private readonly Lock _lock = new();
+    private readonly ILogger _logger;
+    private AioBlock? _head;
+    private int _inFlight;
+    private bool _disposed;
+
+    /// <summary>Creates the context with io_setup.</summary>
+    /// <param name="maxEvents">How many blocks may be in flight at once (the kernel may round its ring up; this context enforces the number given).</param>
+    /// <param name="logger">Logs closing with blocks in flight.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxEvents"/> is not positive.</exception>
+    /// <exception cref="LinuxIOException">io_setup failed, e.g. EAGAIN when fs.aio-max-nr is reached.</exception>
+    /// <exception cref="PlatformNotSupportedException">Not Linux on x64, arm64 or arm.</exception>
+    public AioContext(int maxEvents, ILogger? logger = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxEvents);
+        if (!OperatingSystem.IsLinux() || !Interop.SyscallNumbers.IsSupported)
+        {
+            ThrowHelper.ThrowPlatformNotSupported();
+        }
+
+        MaxEvents = maxEvents;
+        _logger = logger ?? NullLogger.Instance;
+        nuint id = 0;
+        if (Interop.io_setup((uint)maxEvents, &id) != 0)
+        {
+            Errno errno = Interop.LastErrno;
+            _handle.SetHandleAsInvalid();
+            throw ThrowHelper.CreateLinuxIO($"io_setup(nr_events={maxEvents})", errno, SetupHint(errno, maxEvents));
+        }
+
+        _handle.SetId(id);
+    }
+
+    /// <summary>The most blocks that may be in flight at once.</summary>
+    public int MaxEvents { get; }
+
+    /// <summary>How many submitted blocks have not been reaped yet.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>How long <see cref="Dispose"/> waits for the kernel to return cancelled blocks.</summary>
+    /// <remarks>Defaults to 5 seconds. Past it the context and every buffer still in flight are leaked (and logged), never freed under the kernel.</remarks>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The kernel's aio_context_t (for diagnostics).</summary>
+    public nuint ContextId => _handle.Id;
+
+    /// <summary>
+    /// Submits blocks with one io_submit. EINTR (nothing accepted) is retried.
+    /// </summary>
+    /// <param name="blocks">Prepared blocks, none in flight.</param>
+    /// <returns>How many blocks the kernel accepted, in order; the rest are not in flight and may be submitted again (their error shows when one of them comes first).</returns>
+    /// <exception cref="ArgumentException">A block is null, disposed, unprepared, or inconsistent (e.g. RwFlags on a poll).</exception>
+    /// <exception cref="InvalidOperationException">More blocks than free slots (<see cref="MaxEvents"/> - <see cref="InFlight"/>), or a block is already in flight.</exception>
+    /// <exception cref="LinuxIOException">The kernel refused the first block (io_submit failed).</exception>
+    public int Submit(ReadOnlySpan<AioBlock> blocks)
+    {
+        Errno errno = TrySubmit(blocks, out int submitted);
+        if (errno != Errno.None)
+        {
+            ThrowSubmitFailed(blocks.Length, errno);
+        }
+
+        return submitted;
+    }
+
+    /// <summary>
+    /// Like <see cref="Submit"/>, but the kernel's refusal of the first block is returned as an errno
+    /// instead of thrown. Argument errors still throw.
+    /// </summary>
+    /// <param name="blocks">Prepared blocks, none in flight.</param>
+    /// <param name="submitted">How many blocks the kernel accepted.</param>
+    /// <returns><see cref="Errno.None"/>, or why io_submit refused the first block.</returns>
+    public Errno TrySubmit(ReadOnlySpan<AioBlock> blocks, out int submitted)
+    {
+        submitted = 0;
+        int count = blocks.Length;
+        if (count == 0)
+        {
+            return Errno.None;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            AioBlock block = blocks[i];
+            if (block is null)
+            {
+                ThrowHelper.ThrowArgument($"blocks[{i}] is null.", nameof(blocks));
+            }
+
+            if (block.ValidateForSubmit() is { } problem)
+            {
+                ThrowHelper.ThrowArgument($"blocks[{i}] cannot be submitted: {problem}.", nameof(blocks));
+            }
+        }
+
+        Link(blocks);
+
+        int acquired = 0;
+        try
+        {
+            for (; acquired < count; acquired++)
+            {
+                blocks[acquired].AcquireForSubmit();
+            }
+        }
+        catch
+        {
+            ReturnUnsubmitted(blocks, 0, acquired);
+            ReturnUnsubmitted(blocks[acquired..], 0, 0);
+            throw;
+        }
+
+        nint* stackPointers = stackalloc nint[StackEventCount];
+        Interop.iocb** pointers = count <= StackEventCount
+            ? (Interop.iocb**)stackPointers
+            : (Interop.iocb**)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)count, (nuint)sizeof(nint));
+        int result;
+        Errno errno;
+        bool addedRef = false;
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                pointers[i] = blocks[i].Iocb;
+            }
+
+            _handle.DangerousAddRef(ref addedRef);
+            do
+            {
+                result = Interop.io_submit(_handle.Id, count, pointers);
+                errno = result < 0 ? Interop.LastErrno : Errno.None;
+            }
+            while (errno == Errno.EINTR);
+        }
+        finally
+        {
+            if (addedRef)
+            {
+                _handle.DangerousRelease();
+            }
+
+            if (count > StackEventCount)
+            {
+                System.Runtime.InteropServices.NativeMemory.Free(pointers);
+            }
+        }
+
+        submitted = Math.Max(result, 0);
+        if (submitted < count)
+        {
+            ReturnUnsubmitted(blocks[submitted..], submitted: 0, acquired: count - submitted);
+        }
+
+        return errno;
+    }
+
+    /// <summary>
+    /// Waits for completions with io_getevents and hands them back raw. EINTR is retried with the
+    /// remaining timeout.
+    /// </summary>
+    /// <param name="minimum">Wait until at least this many events are available (0 returns what is there).</param>
+    /// <param name="events">Receives up to <c>events.Length</c> events.</param>
+    /// <param name="timeout">How long to wait; null waits until <paramref name="minimum"/> events arrived.</param>
+    /// <returns>How many events were written; fewer than <paramref name="minimum"/> only when the timeout passed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="minimum"/> is negative or larger than <c>events.Length</c>, or <paramref name="timeout"/> is negative.</exception>
+    /// <exception cref="ObjectDisposedException">The context was disposed.</exception>
+    /// <exception cref="LinuxIOException">io_getevents failed.</exception>
+    public int GetEvents(int minimum, Span<AioEvent> events, TimeSpan? timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(minimum);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(minimum, events.Length);
+        if (timeout is { } t && t < TimeSpan.Zero)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(timeout), t, "The timeout cannot be negative; pass null to wait without a limit.");
+        }
+
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        if (events.IsEmpty)
+        {
+            return 0;
+        }
+
+        return GetEventsCore(minimum, events, timeout);
+    }
+
+    /// <summary>Asks the kernel to cancel an in-flight block (io_cancel). See <see cref="AioCancelResult"/>.</summary>
+    /// <param name="block">The block.</param>
+    /// <returns>What the kernel answered.</returns>
+    /// <exception cref="LinuxIOException">io_cancel failed with something other than EINPROGRESS or EINVAL.</exception>
+    public AioCancelResult Cancel(AioBlock block) => Cancel(block, out _);
+
+    /// <summary>Like <see cref="Cancel(AioBlock)"/>, also returning the result when an old kernel completed the block inside io_cancel.</summary>
+    /// <param name="block">The block.</param>
+    /// <param name="synchronousCompletion">The completion, when the result is <see cref="AioCancelResult.CompletedSynchronously"/>.</param>
+    /// <returns>What the kernel answered.</returns>
+    public AioCancelResult Cancel(AioBlock block, out AioEvent synchronousCompletion)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        synchronousCompletion = default;
+        if (!ReferenceEquals(block.Context, this))
+        {
+            return AioCancelResult.NotInFlight;
+        }
+
+        // Marked before the call so that a reaper on another thread never sees the event without it.
+        block.CancelRequested = true;
+        Interop.io_event result = default;
+        bool addedRef = false;
+        int rc;
+        Errno errno;
+        try
+        {
+            _handle.DangerousAddRef(ref addedRef);
+            rc = Interop.io_cancel(_handle.Id, block.Iocb, &result);
+            errno = rc < 0 ? Interop.LastErrno : Errno.None;
+        }
+        finally
+        {
+            if (addedRef)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+
+        switch (errno)
+        {
+            case Errno.EINPROGRESS:
+                return AioCancelResult.Requested;
+            case Errno.EINVAL:
+                return AioCancelResult.NotInFlight;
+            case Errno.None:
+                synchronousCompletion = Complete(result);
+                return AioCancelResult.CompletedSynchronously;
+            default:
+                throw ThrowHelper.CreateLinuxIO("io_cancel()", errno);
+        }
+    }
+
+    /// <summary>
+    /// Cancels every in-flight block, waits up to <see cref="DrainTimeout"/> until the kernel returned
+    /// each one (their events are dropped), then destroys the context. If blocks are still in flight
+    /// after the timeout, the context and their buffers are leaked rather than freed under the kernel.
+    /// Do not call it while another thread is inside <see cref="GetEvents"/>.
+    /// </summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        int inFlight = InFlight;
+        if (inFlight > 0 && !Drain(inFlight))
+        {
+            // Keep the handle from running io_destroy, which would block until the kernel returns
+            // every block; the blocks keep their buffers referenced, so nothing is unmapped.
+            _handle.SetHandleAsInvalid();
+            return;
+        }
+
+        _handle.Dispose();
+    }
+
+    /// <summary>Requests cancellation of every block in flight. Returns how many requests the kernel accepted.</summary>
+    internal int CancelAll()
+    {
+        AioBlock[] snapshot;
+        int count;
+        lock (_lock)
+        {
+            count = _inFlight;
+            snapshot = ArrayPool<AioBlock>.Shared.Rent(Math.Max(count, 1));
+            int i = 0;
+            for (AioBlock? b = _head; b is not null && i < count; b = b.Next)
+            {
+                snapshot[i++] = b;
+            }
+
+            count = i;
+        }
+
+        int requested = 0;
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                try
+                {
+                    if (Cancel(snapshot[i]) == AioCancelResult.Requested)
+                    {
+                        requested++;
+                    }
+                }
+                catch (LinuxIOException)
+                {
+                    // The block is still in flight and will be reaped or leaked with the context.
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<AioBlock>.Shared.Return(snapshot, clearArray: true);
+        }
+
+        return requested;
+    }
+
+    private bool Drain(int inFlight)
+    {
+        TimeSpan timeout = DrainTimeout;
+        AioLog.DrainStarting(_logger, inFlight, timeout.TotalMilliseconds);
+        long start = Stopwatch.GetTimestamp();
+        CancelAll();
+        int reaped = 0;
+        Span<AioEvent> events = new AioEvent[Math.Min(inFlight, StackEventCount)];
+        try
+        {
+            while (InFlight > 0)
+            {
+                TimeSpan remaining = timeout - Stopwatch.GetElapsedTime(start);
+                if (remaining <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                reaped += GetEventsCore(1, events, remaining);
+            }
+        }
+        catch (LinuxIOException e)
+        {
+            AioLog.DrainFailed(_logger, e);
+            return false;
+        }
+
+        if (InFlight > 0)
+        {
+            AioLog.DrainTimedOut(_logger, InFlight, timeout.TotalMilliseconds);
+            return false;
+        }
+
+        AioLog.DrainCompleted(_logger, reaped, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        return true;
+    }
+
+    private int GetEventsCore(int minimum, Span<AioEvent> events, TimeSpan? timeout)
+    {
+        int count = events.Length;
+        Interop.io_event* stackEvents = stackalloc Interop.io_event[StackEventCount];
+        Interop.io_event* native = count <= StackEventCount
+            ? stackEvents
+            : (Interop.io_event*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)count, (nuint)sizeof(Interop.io_event));
+        try
+        {
+            long deadline = timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : 0;
+            int got;
+            Errno errno;
+            bool addedRef = false;
+            try
+            {
+                _handle.DangerousAddRef(ref addedRef);
+                while (true)
+                {
+                    Interop.timespec ts;
+                    Interop.timespec* tsp = null;
+                    if (timeout.HasValue)
+                    {
+                        long ticks = Math.Max(0, deadline - Stopwatch.GetTimestamp());
+                        long ns = (long)((double)ticks * 1_000_000_000 / Stopwatch.Frequency);
+                        ts.tv_sec = (nint)Math.Min(ns / 1_000_000_000, int.MaxValue);
+                        ts.tv_nsec = (nint)(ns % 1_000_000_000);
+                        tsp = &ts;
+                    }
+
+                    got = Interop.io_getevents(_handle.Id, minimum, count, native, tsp);
+                    if (got >= 0)
+                    {
+                        break;
+                    }
+
+                    errno = Interop.LastErrno;
+                    if (errno != Errno.EINTR)
+                    {
+                        throw ThrowHelper.CreateLinuxIO($"io_getevents(min_nr={minimum}, nr={count})", errno);
+                    }
+                }
+            }
+            finally
+            {
+                if (addedRef)
+                {
+                    _handle.DangerousRelease();
+                }
+            }
+
+            for (int i = 0; i < got; i++)
+            {
+                events[i] = Complete(native[i]);
+            }
+
+            return got;
+        }
+        finally
+        {
+            if (count > StackEventCount)
+            {
+                System.Runtime.InteropServices.NativeMemory.Free(native);
+            }
+        }
+    }
+
+    private AioEvent Complete(in Interop.io_event e)
+    {
+        AioBlock block = AioBlock.FromIocb(e.obj);
+        bool cancelRequested = block.CancelRequested;
+        block.ReleaseReferences();
+        lock (_lock)
+        {
+            Unlink(block);
+            _inFlight--;
+        }
+
+        block.OnReturnedByKernel();
+        return new AioEvent(block, e.res, e.res2, e.data, cancelRequested);
+    }
+
+    private void Link(ReadOnlySpan<AioBlock> blocks)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int free = MaxEvents - _inFlight;
+            if (blocks.Length > free)
+            {
+                ThrowHelper.ThrowInvalidOperation(
+                    $"Cannot submit {blocks.Length} block(s): the context holds {MaxEvents} and {_inFlight} are in flight ({free} free). Reap completions first or create the context with more events.");
+            }
+
+            for (int i = 0; i < blocks.Length; i++)
+            {
+                AioBlock block = blocks[i];
+                if (block.Context is not null)
+                {
+                    for (int j = 0; j < i; j++)
+                    {
+                        Unlink(blocks[j]);
+                    }
+
+                    ThrowHelper.ThrowInvalidOperation(
+                        $"blocks[{i}] is already in flight{(ReferenceEquals(block.Context, this) ? string.Empty : " in another context")}; a block can be submitted again only after its event was reaped.");
+                }
+
+                block.Context = this;
+                block.Previous = null;
+                block.Next = _head;
+                if (_head is not null)
+                {
+                    _head.Previous = block;
+                }
+
+                _head = block;
+            }
+
+            _inFlight += blocks.Length;
+        }
+    }
+
+    private void ReturnUnsubmitted(ReadOnlySpan<AioBlock> blocks, int submitted, int acquired)
+    {
+        _ = submitted;
+        for (int i = 0; i < blocks.Length; i++)
+        {
+            if (i < acquired)
+            {
+                blocks[i].ReleaseReferences();
+            }
+        }
+
+        lock (_lock)
+        {
+            for (int i = 0; i < blocks.Length; i++)
+            {
+                Unlink(blocks[i]);
+            }
+
+            _inFlight -= blocks.Length;
+        }
+
+        for (int i = 0; i < blocks.Length; i++)
+        {
+            blocks[i].OnReturnedByKernel();
+        }
+    }
+
+    private void Unlink(AioBlock block)
+    {
+        if (block.Previous is { } previous)
+        {
+            previous.Next = block.Next;
+        }
+        else if (ReferenceEquals(_head, block))
+        {
+            _head = block.Next;
+        }
+
+        if (block.Next is { } next)
+        {
+            next.Previous = block.Previous;
+        }
+
+        block.Previous = null;
+        block.Next = null;
+        block.Context = null;
+    }
+
+    private static string? SetupHint(Errno errno, int maxEvents) => errno switch
+    {
+        Errno.EAGAIN => $"fs.aio-max-nr reached: {ReadProc("/proc/sys/fs/aio-nr")} of {ReadProc("/proc/sys/fs/aio-max-nr")} events are in use system-wide and {maxEvents} more were asked for; raise it with sysctl fs.aio-max-nr=... or ask for fewer events",
+        Errno.EINVAL => "nr_events is 0 or larger than the kernel accepts",
+        Errno.ENOSYS => "this kernel was built without CONFIG_AIO",
+        Errno.EPERM => "a seccomp filter (e.g. a container runtime's default profile) blocks io_setup",
+        _ => null,
+    };
+
+    private static string ReadProc(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "?";
+        }
+    }
+
+    private static void ThrowSubmitFailed(int count, Errno errno)
+    {
+        string? hint = errno switch
+        {
+            Errno.EBADF => "blocks[0]'s file descriptor is invalid or not open for that direction",
+            Errno.EINVAL => "the kernel refused blocks[0]: its operation is not supported on that file (IOCB_CMD_NOOP never is), its eventfd is not an eventfd, or a field is out of range",
+            Errno.EAGAIN => "the kernel could not queue more requests (context ring full or out of resources)",
+            Errno.EFAULT => "blocks[0] points at memory the kernel cannot access",
+            _ => null,
+        };
+        ThrowHelper.ThrowLinuxIO($"io_submit(nr={count})", errno, hint);
+    }
+}

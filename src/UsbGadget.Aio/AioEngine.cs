@@ -1,0 +1,469 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace UsbGadget.Aio;
+
+/// <summary>
+/// ValueTask-based AIO for application code. Owns an <see cref="AioContext"/>, an <see cref="EventFd"/>
+/// every block signals, and one named background thread that sleeps on the eventfd and reaps
+/// completions with io_getevents. Operations are pooled <see cref="IValueTaskSource{TResult}"/>s, so the
+/// steady state allocates nothing. Continuations run on the thread pool, never on the completion thread.
+/// </summary>
+/// <remarks>
+/// Results are the kernel's and are never thrown: a negative <see cref="AioResult.Result"/> is -errno.
+/// A cancellation token maps to io_cancel; the operation still completes with whatever the kernel
+/// reports (see <see cref="AioResult.CancelRequested"/>).
+/// </remarks>
+public sealed class AioEngine : IAsyncDisposable, IDisposable
+{
+    private const int ReapBatch = 64;
+    private static int s_engineCount;
+
+    private readonly AioContext _context;
+    private readonly EventFd _eventFd;
+    private readonly ILogger _logger;
+    private readonly Thread _thread;
+    private readonly Operation[] _pool;
+    private readonly Lock _poolLock = new();
+    private readonly AioEvent[] _events = new AioEvent[ReapBatch];
+    private readonly List<Operation> _all = [];
+    private int _pooled;
+    private int _created;
+    private volatile bool _stopping;
+    private int _disposed;
+
+    /// <summary>Creates the context and starts the completion thread.</summary>
+    /// <param name="maxEvents">How many operations may be in flight at once.</param>
+    /// <param name="logger">Logs the completion thread's life and closing.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxEvents"/> is not positive.</exception>
+    /// <exception cref="LinuxIOException">io_setup or eventfd failed.</exception>
+    public AioEngine(int maxEvents, ILogger? logger = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxEvents);
+        _logger = logger ?? NullLogger.Instance;
+        _pool = new Operation[maxEvents];
+        _context = new AioContext(maxEvents, _logger);
+        try
+        {
+            _eventFd = new EventFd();
+            _thread = new Thread(CompletionLoop)
+            {
+                IsBackground = true,
+                Name = $"UsbGadget.Aio completion #{Interlocked.Increment(ref s_engineCount)}",
+            };
+
+            // The completion thread must not capture the creator's ExecutionContext (AsyncLocals,
+            // culture): it runs for the engine's lifetime on behalf of every caller.
+            if (ExecutionContext.IsFlowSuppressed())
+            {
+                _thread.Start();
+            }
+            else
+            {
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _thread.Start();
+                }
+            }
+        }
+        catch
+        {
+            _eventFd?.Dispose();
+            _context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The most operations that may be in flight at once.</summary>
+    public int MaxEvents => _context.MaxEvents;
+
+    /// <summary>How many operations are in flight.</summary>
+    public int InFlight => _context.InFlight;
+
+    /// <summary>The completion thread's name.</summary>
+    public string CompletionThreadName => _thread.Name!;
+
+    /// <summary>How long disposal waits for cancelled operations to come back. Defaults to 5 seconds.</summary>
+    public TimeSpan DrainTimeout
+    {
+        get => _context.DrainTimeout;
+        set => _context.DrainTimeout = value;
+    }
+
+    /// <summary>Reads up to <paramref name="length"/> bytes at <paramref name="offset"/> into <paramref name="buffer"/>.</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="buffer">The destination, kept mapped until the operation completes.</param>
+    /// <param name="length">0 to the buffer's length.</param>
+    /// <param name="offset">The file offset.</param>
+    /// <param name="cancellationToken">Requests io_cancel; the operation still completes with the kernel's result.</param>
+    /// <returns>The kernel's result: bytes read or -errno.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="MaxEvents"/> operations are already in flight.</exception>
+    public ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length, long offset = 0, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<AioResult>(cancellationToken);
+        }
+
+        Operation op = Rent();
+        try
+        {
+            op.Block.PrepareRead(file, buffer, length, offset);
+        }
+        catch
+        {
+            ReturnToPool(op);
+            throw;
+        }
+
+        return Start(op, cancellationToken);
+    }
+
+    /// <summary>Writes <paramref name="length"/> bytes of <paramref name="buffer"/> at <paramref name="offset"/>.</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="buffer">The source, kept mapped until the operation completes.</param>
+    /// <param name="length">0 to the buffer's length.</param>
+    /// <param name="offset">The file offset.</param>
+    /// <param name="cancellationToken">Requests io_cancel; the operation still completes with the kernel's result.</param>
+    /// <returns>The kernel's result: bytes written or -errno.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="MaxEvents"/> operations are already in flight.</exception>
+    public ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length, long offset = 0, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<AioResult>(cancellationToken);
+        }
+
+        Operation op = Rent();
+        try
+        {
+            op.Block.PrepareWrite(file, buffer, length, offset);
+        }
+        catch
+        {
+            ReturnToPool(op);
+            throw;
+        }
+
+        return Start(op, cancellationToken);
+    }
+
+    /// <summary>Completes when <paramref name="file"/> reports one of <paramref name="events"/>.</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="events">The events to wait for (POLLERR and POLLHUP are always reported).</param>
+    /// <param name="cancellationToken">Requests io_cancel; a cancelled poll completes with an empty mask (0).</param>
+    /// <returns>The mask that fired, or -errno.</returns>
+    public ValueTask<AioResult> PollAsync(SafeHandle file, PollEvents events, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<AioResult>(cancellationToken);
+        }
+
+        Operation op = Rent();
+        try
+        {
+            op.Block.PreparePoll(file, events);
+        }
+        catch
+        {
+            ReturnToPool(op);
+            throw;
+        }
+
+        return Start(op, cancellationToken);
+    }
+
+    /// <summary>Flushes <paramref name="file"/> (IOCB_CMD_FSYNC).</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="cancellationToken">Requests io_cancel (fsync cannot be cancelled by the kernel; it completes normally).</param>
+    /// <returns>0 or -errno (EINVAL when the file does not support asynchronous fsync).</returns>
+    public ValueTask<AioResult> FsyncAsync(SafeHandle file, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<AioResult>(cancellationToken);
+        }
+
+        Operation op = Rent();
+        try
+        {
+            op.Block.PrepareFsync(file);
+        }
+        catch
+        {
+            ReturnToPool(op);
+            throw;
+        }
+
+        return Start(op, cancellationToken);
+    }
+
+    /// <summary>Cancels what is in flight, waits (bounded by <see cref="DrainTimeout"/>) for it to complete, stops the thread and closes the context.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // The completion thread keeps reaping while we wait, so every awaiting caller gets its result.
+        long start = Stopwatch.GetTimestamp();
+        if (_context.InFlight > 0)
+        {
+            _context.CancelAll();
+            while (_context.InFlight > 0 && Stopwatch.GetElapsedTime(start) < DrainTimeout)
+            {
+                Thread.Sleep(1);
+            }
+        }
+
+        _stopping = true;
+        _eventFd.Write(1);
+        _thread.Join();
+
+        // Whatever is still in flight now is left to the context's own bounded drain.
+        _context.Dispose();
+        bool drained = _context.InFlight == 0;
+        if (drained)
+        {
+            _eventFd.Dispose();
+        }
+
+        lock (_poolLock)
+        {
+            foreach (Operation op in _all)
+            {
+                op.Release(freeHandle: drained || !op.Block.IsInFlight);
+            }
+
+            _all.Clear();
+        }
+    }
+
+    /// <summary>Same as <see cref="Dispose"/>, run off the caller's thread.</summary>
+    /// <returns>A task that completes when the engine is closed.</returns>
+    public ValueTask DisposeAsync()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return new ValueTask(Task.Run(Dispose));
+    }
+
+    private ValueTask<AioResult> Start(Operation op, CancellationToken cancellationToken)
+    {
+        // Registered before the submit so the completion thread always finds (and disposes) it; a
+        // cancel that fires before the block is in flight is remembered and issued right after.
+        op.CancelPending = 0;
+        if (cancellationToken.CanBeCanceled)
+        {
+            op.Registration = cancellationToken.UnsafeRegister(static state => ((Operation)state!).RequestCancel(), op);
+        }
+
+        Errno errno;
+        try
+        {
+            errno = _context.TrySubmit(new ReadOnlySpan<AioBlock>(in op.Block), out _);
+        }
+        catch
+        {
+            op.Registration.Dispose();
+            op.Registration = default;
+            ReturnToPool(op);
+            throw;
+        }
+
+        ValueTask<AioResult> task = new(op, op.Version);
+        if (errno != Errno.None)
+        {
+            op.Registration.Dispose();
+            op.Registration = default;
+            op.SetResult(new AioResult(-(long)errno, 0, cancelRequested: Volatile.Read(ref op.CancelPending) != 0, submitFailed: true));
+            return task;
+        }
+
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref op.CancelPending) != 0)
+        {
+            op.TryCancel();
+        }
+
+        return task;
+    }
+
+    private Operation Rent()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        lock (_poolLock)
+        {
+            if (_pooled > 0)
+            {
+                Operation op = _pool[--_pooled];
+                _pool[_pooled] = null!;
+                return op;
+            }
+
+            if (_created == _pool.Length)
+            {
+                ThrowHelper.ThrowInvalidOperation(
+                    $"{_pool.Length} operations are already in flight, the most this engine was created for; await some first or create it with more events.");
+            }
+
+            _created++;
+        }
+
+        var created = new Operation(this);
+        created.Block.ResultEventFd = _eventFd;
+        lock (_poolLock)
+        {
+            _all.Add(created);
+        }
+
+        return created;
+    }
+
+    private void ReturnToPool(Operation op)
+    {
+        lock (_poolLock)
+        {
+            _pool[_pooled++] = op;
+        }
+    }
+
+    private void CompletionLoop()
+    {
+        AioLog.CompletionThreadStarted(_logger, _thread.Name!);
+        try
+        {
+            while (true)
+            {
+                _eventFd.Read();
+                ReapAll();
+                if (_stopping)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // A dead completion loop would leave every caller waiting forever.
+            AioLog.CompletionLoopFailed(_logger, e);
+            Environment.FailFast($"The AIO completion loop ({_thread.Name}) failed: {e.Message}", e);
+        }
+
+        AioLog.CompletionThreadStopped(_logger, _thread.Name!);
+    }
+
+    private void ReapAll()
+    {
+        Span<AioEvent> events = _events;
+        int got;
+        do
+        {
+            got = _context.GetEvents(0, events, TimeSpan.Zero);
+            for (int i = 0; i < got; i++)
+            {
+                ref readonly AioEvent e = ref events[i];
+                var op = (Operation)GCHandle.FromIntPtr((nint)e.UserData).Target!;
+                op.Complete(in e);
+            }
+        }
+        while (got == events.Length);
+        events.Clear();
+    }
+
+    /// <summary>One pooled operation: its block and its IValueTaskSource.</summary>
+    private sealed class Operation : IValueTaskSource<AioResult>
+    {
+        public readonly AioBlock Block = new();
+
+        public int CancelPending;
+        private readonly AioEngine _engine;
+        private GCHandle _self;
+        private ManualResetValueTaskSourceCore<AioResult> _core;
+
+        public Operation(AioEngine engine)
+        {
+            _engine = engine;
+            _core.RunContinuationsAsynchronously = true;
+
+            // aio_data carries a handle to this operation, so the completion thread finds it without a
+            // lookup table. A strong handle: an in-flight operation must outlive a caller that dropped its task.
+            _self = GCHandle.Alloc(this, GCHandleType.Normal);
+            Block.UserData = (ulong)GCHandle.ToIntPtr(_self);
+        }
+
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public short Version => _core.Version;
+
+        public void RequestCancel()
+        {
+            Interlocked.Exchange(ref CancelPending, 1);
+            if (Block.IsInFlight)
+            {
+                TryCancel();
+            }
+        }
+
+        public void TryCancel()
+        {
+            try
+            {
+                _engine._context.Cancel(Block);
+            }
+            catch (LinuxIOException)
+            {
+                // The kernel refused the cancel; the operation completes on its own.
+            }
+            catch (ObjectDisposedException)
+            {
+                // The engine is closing and cancels everything itself.
+            }
+        }
+
+        public void Release(bool freeHandle)
+        {
+            Block.Dispose();
+            if (freeHandle && _self.IsAllocated)
+            {
+                _self.Free();
+            }
+        }
+
+        public void Complete(in AioEvent e)
+        {
+            // Dispose waits for a cancel callback that is running, so none can reach this block once it is reused.
+            Registration.Dispose();
+            Registration = default;
+            SetResult(new AioResult(e.Result, e.Result2, e.CancelRequested));
+        }
+
+        public void SetResult(AioResult result) => _core.SetResult(result);
+
+        public AioResult GetResult(short token)
+        {
+            try
+            {
+                return _core.GetResult(token);
+            }
+            finally
+            {
+                _core.Reset();
+                _engine.ReturnToPool(this);
+            }
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+            => _core.OnCompleted(continuation, state, token, flags);
+    }
+}
