@@ -1,0 +1,24 @@
+using System.Runtime.InteropServices;
+using UsbGadget.Aio;
+
+namespace UsbGadget.FunctionFs;
+
+/// <summary>
+/// Submits endpoint transfers: <see cref="AioEngine"/> in production, a fake in tests of the queue logic.
+/// </summary>
+internal interface IEndpointIo
+{
+    ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken);
+
+    ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken);
+}
+
+/// <summary>The production <see cref="IEndpointIo"/>: one AIO engine for all endpoints of a function.</summary>
+internal sealed class AioEndpointIo(AioEngine engine) : IEndpointIo
+{
+    public ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
+        => engine.ReadAsync(file, buffer, length, 0, cancellationToken);
+
+    public ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
+        => engine.WriteAsync(file, buffer, length, 0, cancellationToken);
+}

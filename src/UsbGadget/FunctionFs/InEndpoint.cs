@@ -1,0 +1,356 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using UsbGadget.Aio;
+using UsbGadget.Descriptors;
+
+namespace UsbGadget.FunctionFs;
+
+/// <summary>
+/// An IN endpoint (device to host) with a bounded write queue: <see cref="WriteAsync"/> copies into one of a fixed
+/// set of AIO buffers and submits it, and waits when every buffer is in flight (back-pressure).
+/// </summary>
+/// <remarks>
+/// <para>One writer at a time. Data is sent in submission order. A write longer than <see cref="TransferSize"/> is
+/// split. Sending a multiple of the max packet size does not end a host transfer by itself: send a zero-length
+/// write after it if the host protocol needs one.</para>
+/// <para>Writes queued when the endpoint is disabled (configuration change, bus reset, disconnect) are dropped by the
+/// kernel with ESHUTDOWN; <see cref="WriteAsync"/> then returns <see cref="EndpointStatus.Disabled"/>.</para>
+/// </remarks>
+public sealed class InEndpoint : EndpointFile
+{
+    private const int MaxBusyRetries = 64;
+
+    private readonly object _gate = new();
+    private readonly IEndpointIo _io;
+    private readonly AioBufferPool _pool;
+    private readonly TransferSlot[] _slots;
+    private readonly TransferSlot[] _scratch;
+    private readonly Channel<TransferSlot> _free;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly int _transferSize;
+    private bool _enabled;
+    private bool _stopped;
+    private int _generation;
+    private int _inFlight;
+    private long _failures;
+    private TaskCompletionSource? _idle;
+
+    internal InEndpoint(
+        string path, UnixFileHandle file, FunctionFsEndpoint declared, IEndpointIo io, AioBufferPool pool, int depth, int transferSize, ILogger logger)
+        : base(path, file, declared, logger)
+    {
+        _io = io;
+        _pool = pool;
+        _transferSize = transferSize;
+        _slots = new TransferSlot[depth];
+        _scratch = new TransferSlot[depth];
+        _free = Channel.CreateUnbounded<TransferSlot>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+        Action<TransferSlot> onCompleted = OnCompleted;
+        for (int i = 0; i < depth; i++)
+        {
+            _slots[i] = new TransferSlot(pool.Rent(), onCompleted);
+            _free.Writer.TryWrite(_slots[i]);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override bool IsEnabled => Volatile.Read(ref _enabled);
+
+    /// <summary>Number of writes that may be in flight.</summary>
+    public int QueueDepth => _slots.Length;
+
+    /// <summary>Largest single transfer; longer writes are split.</summary>
+    public int TransferSize => _transferSize;
+
+    /// <summary>Writes submitted and not completed yet.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Writes that completed with an error other than the ESHUTDOWN of a disable (logged).</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>
+    /// Queues <paramref name="data"/> for the host. Returns once it is submitted (not sent); waits while the queue is
+    /// full. An empty <paramref name="data"/> sends a zero-length packet.
+    /// </summary>
+    /// <returns>
+    /// <see cref="EndpointStatus.Ok"/> when everything was queued; <see cref="EndpointStatus.Disabled"/> or
+    /// <see cref="EndpointStatus.Stopped"/> when the endpoint cannot take data (the rest of <paramref name="data"/> was not queued).
+    /// </returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<EndpointStatus> WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        int offset = 0;
+        do
+        {
+            if (Volatile.Read(ref _stopped))
+            {
+                return EndpointStatus.Stopped;
+            }
+
+            if (!Volatile.Read(ref _enabled))
+            {
+                return EndpointStatus.Disabled;
+            }
+
+            if (!_free.Reader.TryRead(out TransferSlot? slot))
+            {
+                try
+                {
+                    slot = await _free.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (ChannelClosedException)
+                {
+                    return EndpointStatus.Stopped;
+                }
+            }
+
+            lock (_gate)
+            {
+                if (_stopped)
+                {
+                    Release(slot);
+                    return EndpointStatus.Stopped;
+                }
+
+                slot.State = SlotState.Filling;
+            }
+
+            int length = Math.Min(data.Length - offset, _transferSize);
+            data.Span.Slice(offset, length).CopyTo(slot.Buffer.Span);
+            EndpointStatus refused = EndpointStatus.Ok;
+            lock (_gate)
+            {
+                if (_stopped)
+                {
+                    Release(slot);
+                    refused = EndpointStatus.Stopped;
+                }
+                else if (!_enabled)
+                {
+                    slot.State = SlotState.Idle;
+                    refused = EndpointStatus.Disabled;
+                }
+                else
+                {
+                    PrepareSubmit(slot, length);
+                }
+            }
+
+            if (refused != EndpointStatus.Ok)
+            {
+                if (refused == EndpointStatus.Disabled)
+                {
+                    _free.Writer.TryWrite(slot);
+                }
+
+                return refused;
+            }
+
+            Submit(slot);
+            offset += length;
+        }
+        while (offset < data.Length);
+
+        return EndpointStatus.Ok;
+    }
+
+    /// <summary>Waits until every queued write has completed (sent, or dropped by a disable).</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        int taken = 0;
+        try
+        {
+            // Owning every buffer means nothing is in flight.
+            while (taken < _slots.Length)
+            {
+                _scratch[taken] = await _free.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                taken++;
+            }
+        }
+        catch (ChannelClosedException)
+        {
+        }
+        finally
+        {
+            for (int i = 0; i < taken; i++)
+            {
+                _free.Writer.TryWrite(_scratch[i]);
+                _scratch[i] = null!;
+            }
+        }
+    }
+
+    internal void Enable(int generation)
+    {
+        lock (_gate)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _generation = generation;
+            _enabled = true;
+        }
+    }
+
+    internal void Disable(string reason)
+    {
+        lock (_gate)
+        {
+            if (!_enabled)
+            {
+                return;
+            }
+
+            _enabled = false;
+        }
+
+        FunctionFsLog.EndpointDisabled(Logger, Name, reason);
+    }
+
+    internal Task WhenIdleAsync()
+    {
+        lock (_gate)
+        {
+            if (_inFlight == 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _idle.Task;
+        }
+    }
+
+    internal async Task<bool> StopAsync(TimeSpan timeout)
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            _enabled = false;
+        }
+
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        bool drained = await OutEndpoint.WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
+        _free.Writer.TryComplete();
+        if (drained)
+        {
+            FunctionFsLog.EndpointDrained(Logger, Name, _slots.Length);
+            lock (_gate)
+            {
+                foreach (TransferSlot slot in _slots)
+                {
+                    // A buffer being filled goes back when its writer sees the stop.
+                    if (slot.State == SlotState.Idle)
+                    {
+                        Release(slot);
+                    }
+                }
+            }
+        }
+
+        return drained;
+    }
+
+    private void PrepareSubmit(TransferSlot slot, int length)
+    {
+        slot.State = SlotState.InFlight;
+        slot.Generation = _generation;
+        slot.Length = length;
+        _inFlight++;
+    }
+
+    private void Submit(TransferSlot slot)
+    {
+        ValueTask<AioResult> pending;
+        try
+        {
+            pending = _io.WriteAsync(File, slot.Buffer, slot.Length, _lifetime.Token);
+        }
+        catch (LinuxIOException ex)
+        {
+            slot.Fail(ex.Errno);
+            return;
+        }
+        catch (ObjectDisposedException)
+        {
+            slot.Fail(Errno.ESHUTDOWN);
+            return;
+        }
+        catch (InvalidOperationException)
+        {
+            // The engine has no free operation; it is sized for every queue, so this is a bug, reported as EIO.
+            slot.Fail(Errno.EIO);
+            return;
+        }
+
+        slot.Start(pending);
+    }
+
+    private void OnCompleted(TransferSlot slot)
+    {
+        Errno error = slot.Error;
+        bool resubmit = false;
+        bool free = false;
+        TaskCompletionSource? idle = null;
+        lock (_gate)
+        {
+            _inFlight--;
+            if (error == Errno.EAGAIN && !_stopped && _enabled && slot.Generation == _generation && slot.Retries++ < MaxBusyRetries)
+            {
+                // io_submit met the endpoint mutex busy (non-blocking files only try it): the data is still in the buffer.
+                PrepareSubmit(slot, slot.Length);
+                resubmit = true;
+            }
+            else
+            {
+                slot.Retries = 0;
+                if (_stopped)
+                {
+                    slot.State = SlotState.Idle;
+                }
+                else
+                {
+                    slot.State = SlotState.Idle;
+                    free = true;
+                }
+            }
+
+            if (_inFlight == 0 && _idle is not null)
+            {
+                idle = _idle;
+                _idle = null;
+            }
+        }
+
+        if (!resubmit && error != Errno.None && error is not (Errno.ESHUTDOWN or Errno.ECONNRESET or Errno.EAGAIN))
+        {
+            Interlocked.Increment(ref _failures);
+            FunctionFsLog.EndpointTransferFailed(Logger, Name, error.Describe());
+        }
+
+        if (free)
+        {
+            _free.Writer.TryWrite(slot);
+        }
+
+        if (resubmit)
+        {
+            Thread.SpinWait(64);
+            Submit(slot);
+        }
+
+        idle?.TrySetResult();
+    }
+
+    private void Release(TransferSlot slot)
+    {
+        if (slot.State != SlotState.Released)
+        {
+            slot.State = SlotState.Released;
+            _pool.Return(slot.Buffer);
+        }
+    }
+}

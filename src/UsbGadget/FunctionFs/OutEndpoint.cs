@@ -1,0 +1,384 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using UsbGadget.Aio;
+using UsbGadget.Descriptors;
+
+namespace UsbGadget.FunctionFs;
+
+/// <summary>
+/// An OUT endpoint (host to device) that keeps a fixed number of AIO reads queued while the function is enabled.
+/// </summary>
+/// <remarks>
+/// <para>Completed reads are handed to <see cref="ReadAsync"/> in the order the kernel completed them; disposing the
+/// <see cref="OutTransfer"/> requeues its buffer. One reader at a time.</para>
+/// <para>On DISABLE (or bus reset, disconnect, UNBIND) the kernel completes queued reads with ESHUTDOWN; the buffers
+/// stay here and are queued again at the next ENABLE. Readers see <see cref="EndpointStatus.Disabled"/>, never an
+/// exception.</para>
+/// </remarks>
+public sealed class OutEndpoint : EndpointFile
+{
+    private const int MaxBusyRetries = 64;
+
+    private readonly object _gate = new();
+    private readonly IEndpointIo _io;
+    private readonly AioBufferPool _pool;
+    private readonly TransferSlot[] _slots;
+    private readonly TransferSlot[] _scratch;
+    private readonly Channel<TransferSlot?> _completed;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly int _configuredTransferSize;
+    private int _transferSize;
+    private bool _enabled;
+    private bool _stopped;
+    private int _generation;
+    private int _inFlight;
+    private TaskCompletionSource? _idle;
+
+    internal OutEndpoint(
+        string path, UnixFileHandle file, FunctionFsEndpoint declared, IEndpointIo io, AioBufferPool pool, int depth, int transferSize, ILogger logger)
+        : base(path, file, declared, logger)
+    {
+        _io = io;
+        _pool = pool;
+        _configuredTransferSize = transferSize;
+        _transferSize = transferSize;
+        _slots = new TransferSlot[depth];
+        _scratch = new TransferSlot[depth];
+        Action<TransferSlot> onCompleted = OnCompleted;
+        for (int i = 0; i < depth; i++)
+        {
+            _slots[i] = new TransferSlot(pool.Rent(), onCompleted);
+        }
+
+        _completed = Channel.CreateUnbounded<TransferSlot?>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    }
+
+    /// <inheritdoc/>
+    public override bool IsEnabled => Volatile.Read(ref _enabled);
+
+    /// <summary>Number of reads kept queued.</summary>
+    public int QueueDepth => _slots.Length;
+
+    /// <summary>Bytes asked for by each read: the configured size rounded down to a multiple of the current max packet size.</summary>
+    public int TransferSize => Volatile.Read(ref _transferSize);
+
+    /// <summary>Reads submitted and not completed yet.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>
+    /// Waits for the next completed read. Returns at once with <see cref="EndpointStatus.Disabled"/> while the
+    /// endpoint is disabled and nothing is left to deliver, and with <see cref="EndpointStatus.Stopped"/> after disposal.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting (throws <see cref="OperationCanceledException"/>); queued reads stay queued.</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<OutTransfer> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        ChannelReader<TransferSlot?> reader = _completed.Reader;
+        while (true)
+        {
+            while (reader.TryRead(out TransferSlot? slot))
+            {
+                if (slot is not null)
+                {
+                    return Deliver(slot);
+                }
+            }
+
+            if (Volatile.Read(ref _stopped))
+            {
+                return new OutTransfer(EndpointStatus.Stopped, Errno.None);
+            }
+
+            if (!Volatile.Read(ref _enabled))
+            {
+                return new OutTransfer(EndpointStatus.Disabled, Errno.ESHUTDOWN);
+            }
+
+            if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return new OutTransfer(EndpointStatus.Stopped, Errno.None);
+            }
+        }
+    }
+
+    /// <summary>ENABLE: learn the max packet size at this speed, then queue every idle buffer.</summary>
+    internal void Enable(int generation, int packetSize)
+    {
+        int count = 0;
+        lock (_gate)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _generation = generation;
+            _enabled = true;
+            _transferSize = RoundToPackets(_configuredTransferSize, packetSize);
+            foreach (TransferSlot slot in _slots)
+            {
+                if (slot.State == SlotState.Idle)
+                {
+                    PrepareSubmit(slot);
+                    _scratch[count++] = slot;
+                }
+            }
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            Submit(_scratch[i]);
+            _scratch[i] = null!;
+        }
+    }
+
+    /// <summary>DISABLE, UNBIND or a new ENABLE: queued reads are ending with ESHUTDOWN; wake the reader.</summary>
+    internal void Disable(string reason)
+    {
+        lock (_gate)
+        {
+            if (!_enabled)
+            {
+                return;
+            }
+
+            _enabled = false;
+        }
+
+        FunctionFsLog.EndpointDisabled(Logger, Name, reason);
+        _completed.Writer.TryWrite(null);
+    }
+
+    /// <summary>Waits until the kernel has returned every buffer (no read in flight).</summary>
+    internal Task WhenIdleAsync()
+    {
+        lock (_gate)
+        {
+            if (_inFlight == 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _idle.Task;
+        }
+    }
+
+    /// <summary>Stops for good: cancels queued reads, waits for every buffer, gives the buffers back to the pool.</summary>
+    internal async Task<bool> StopAsync(TimeSpan timeout)
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            _enabled = false;
+        }
+
+        _completed.Writer.TryComplete();
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        bool drained = await WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
+        if (drained)
+        {
+            FunctionFsLog.EndpointDrained(Logger, Name, _slots.Length);
+            lock (_gate)
+            {
+                foreach (TransferSlot slot in _slots)
+                {
+                    // Leased buffers go back when their OutTransfer is disposed.
+                    if (slot.State is SlotState.Idle or SlotState.Completed)
+                    {
+                        Release(slot);
+                    }
+                }
+            }
+        }
+
+        return drained;
+    }
+
+    internal void Return(TransferSlot slot, int version)
+    {
+        lock (_gate)
+        {
+            if (slot.State != SlotState.Leased || slot.Version != version)
+            {
+                return;
+            }
+
+            if (_stopped)
+            {
+                // The kernel never holds a leased buffer, so it can go back to the pool now.
+                Release(slot);
+                return;
+            }
+
+            if (!_enabled)
+            {
+                slot.State = SlotState.Idle;
+                return;
+            }
+
+            PrepareSubmit(slot);
+        }
+
+        Submit(slot);
+    }
+
+    private OutTransfer Deliver(TransferSlot slot)
+    {
+        int version;
+        lock (_gate)
+        {
+            slot.State = SlotState.Leased;
+            version = ++slot.Version;
+        }
+
+        Errno error = slot.Error;
+        if (error == Errno.None)
+        {
+            return new OutTransfer(this, slot, version, (int)slot.Result);
+        }
+
+        // A failed read carries no data: requeue the buffer at once and report the errno.
+        Return(slot, version);
+        return new OutTransfer(EndpointStatus.Failed, error);
+    }
+
+    private void PrepareSubmit(TransferSlot slot)
+    {
+        slot.State = SlotState.InFlight;
+        slot.Generation = _generation;
+        slot.Length = _transferSize;
+        _inFlight++;
+    }
+
+    private void Submit(TransferSlot slot)
+    {
+        ValueTask<AioResult> pending;
+        try
+        {
+            pending = _io.ReadAsync(File, slot.Buffer, slot.Length, _lifetime.Token);
+        }
+        catch (LinuxIOException ex)
+        {
+            slot.Fail(ex.Errno);
+            return;
+        }
+        catch (ObjectDisposedException)
+        {
+            slot.Fail(Errno.ESHUTDOWN);
+            return;
+        }
+        catch (InvalidOperationException)
+        {
+            // The engine has no free operation; it is sized for every queue, so this is a bug, reported as EIO.
+            slot.Fail(Errno.EIO);
+            return;
+        }
+
+        slot.Start(pending);
+    }
+
+    private void OnCompleted(TransferSlot slot)
+    {
+        Errno error = slot.Error;
+        bool deliver = false;
+        bool resubmit = false;
+        TaskCompletionSource? idle = null;
+        lock (_gate)
+        {
+            _inFlight--;
+            if (_stopped)
+            {
+                slot.State = SlotState.Idle;
+            }
+            else if (error == Errno.None || !IsShutdownLike(error))
+            {
+                slot.Retries = 0;
+                slot.State = SlotState.Completed;
+                deliver = true;
+            }
+            else if (_enabled && (slot.Generation != _generation || (error == Errno.EAGAIN && slot.Retries++ < MaxBusyRetries)))
+            {
+                // A read from an earlier enable cycle came back after the new ENABLE, or io_submit met the endpoint
+                // mutex busy (non-blocking files only try it): queue it again.
+                PrepareSubmit(slot);
+                resubmit = true;
+            }
+            else
+            {
+                slot.Retries = 0;
+                slot.State = SlotState.Idle;
+            }
+
+            if (_inFlight == 0 && _idle is not null)
+            {
+                idle = _idle;
+                _idle = null;
+            }
+        }
+
+        if (deliver)
+        {
+            if (error != Errno.None)
+            {
+                FunctionFsLog.EndpointTransferFailed(Logger, Name, error.Describe());
+            }
+
+            if (!_completed.Writer.TryWrite(slot))
+            {
+                lock (_gate)
+                {
+                    slot.State = SlotState.Idle;
+                }
+            }
+        }
+
+        if (resubmit)
+        {
+            if (error == Errno.EAGAIN)
+            {
+                Thread.SpinWait(64);
+            }
+
+            Submit(slot);
+        }
+
+        idle?.TrySetResult();
+    }
+
+    private void Release(TransferSlot slot)
+    {
+        if (slot.State != SlotState.Released)
+        {
+            slot.State = SlotState.Released;
+            _pool.Return(slot.Buffer);
+        }
+    }
+
+    private static bool IsShutdownLike(Errno error) => error is Errno.ESHUTDOWN or Errno.ECONNRESET or Errno.EAGAIN;
+
+    internal static int RoundToPackets(int size, int packetSize)
+    {
+        if (packetSize <= 0)
+        {
+            return size;
+        }
+
+        int rounded = size / packetSize * packetSize;
+        return rounded == 0 ? packetSize : rounded;
+    }
+
+    internal static async Task<bool> WaitAsync(Task task, TimeSpan timeout)
+    {
+        try
+        {
+            await task.WaitAsync(timeout).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+}

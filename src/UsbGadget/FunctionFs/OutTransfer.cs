@@ -1,0 +1,47 @@
+using UsbGadget.Aio;
+
+namespace UsbGadget.FunctionFs;
+
+/// <summary>
+/// Data received on an OUT endpoint. The bytes live in the endpoint's AIO buffer: read them, then dispose the
+/// transfer to queue the buffer for the next read. Not copied, not allocated.
+/// </summary>
+public readonly struct OutTransfer : IDisposable
+{
+    private readonly OutEndpoint? _endpoint;
+    private readonly TransferSlot? _slot;
+    private readonly int _version;
+
+    internal OutTransfer(EndpointStatus status, Errno error)
+    {
+        Status = status;
+        Error = error;
+    }
+
+    internal OutTransfer(OutEndpoint endpoint, TransferSlot slot, int version, int length)
+    {
+        _endpoint = endpoint;
+        _slot = slot;
+        _version = version;
+        Length = length;
+        Status = EndpointStatus.Ok;
+    }
+
+    /// <summary><see cref="EndpointStatus.Ok"/> when <see cref="Data"/> holds received bytes.</summary>
+    public EndpointStatus Status { get; }
+
+    /// <summary>The errno for <see cref="EndpointStatus.Failed"/> (and ESHUTDOWN for <see cref="EndpointStatus.Disabled"/>).</summary>
+    public Errno Error { get; }
+
+    /// <summary>Number of bytes received; 0 for a zero-length packet or when <see cref="Status"/> is not Ok.</summary>
+    public int Length { get; }
+
+    /// <summary>The received bytes, valid until <see cref="Dispose"/>.</summary>
+    public ReadOnlyMemory<byte> Data => _slot is null ? ReadOnlyMemory<byte>.Empty : _slot.Buffer.Memory[..Length];
+
+    /// <summary>The received bytes, valid until <see cref="Dispose"/>.</summary>
+    public ReadOnlySpan<byte> Span => _slot is null ? ReadOnlySpan<byte>.Empty : _slot.Buffer.Span[..Length];
+
+    /// <summary>Gives the buffer back to the endpoint, which queues it for the next read. Idempotent.</summary>
+    public void Dispose() => _endpoint?.Return(_slot!, _version);
+}

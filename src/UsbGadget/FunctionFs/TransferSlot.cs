@@ -1,0 +1,109 @@
+using UsbGadget.Aio;
+
+namespace UsbGadget.FunctionFs;
+
+/// <summary>Where an endpoint buffer is.</summary>
+internal enum SlotState
+{
+    /// <summary>Owned by the endpoint, not queued: waits for ENABLE (OUT) or a writer (IN).</summary>
+    Idle,
+    /// <summary>IN only: a writer is copying data into it.</summary>
+    Filling,
+    /// <summary>Submitted; the kernel owns the buffer until the completion arrives.</summary>
+    InFlight,
+    /// <summary>OUT only: completed and queued for the reader.</summary>
+    Completed,
+    /// <summary>OUT only: handed to the reader, who returns it by disposing the <see cref="OutTransfer"/>.</summary>
+    Leased,
+    /// <summary>The buffer went back to the pool; the slot is dead.</summary>
+    Released,
+}
+
+/// <summary>
+/// One AIO buffer of an endpoint and its transfer in flight. The completion continuation is cached, so a transfer
+/// round trip allocates nothing.
+/// </summary>
+internal sealed class TransferSlot
+{
+    private readonly Action<TransferSlot> _onCompleted;
+    private readonly Action _continuation;
+    private ValueTask<AioResult> _pending;
+
+    public TransferSlot(AioBuffer buffer, Action<TransferSlot> onCompleted)
+    {
+        Buffer = buffer;
+        _onCompleted = onCompleted;
+        _continuation = Continue;
+    }
+
+    public AioBuffer Buffer { get; }
+
+    /// <summary>Guarded by the endpoint's lock.</summary>
+    public SlotState State { get; set; }
+
+    /// <summary>Bytes requested by the transfer in flight.</summary>
+    public int Length { get; set; }
+
+    /// <summary>The kernel's res: bytes transferred, or a negative errno.</summary>
+    public long Result { get; private set; }
+
+    /// <summary>The enable cycle the transfer was submitted in.</summary>
+    public int Generation { get; set; }
+
+    /// <summary>Incremented on every lease so a stale <see cref="OutTransfer"/> cannot return the slot twice.</summary>
+    public int Version { get; set; }
+
+    /// <summary>Consecutive EAGAIN resubmissions.</summary>
+    public int Retries { get; set; }
+
+    public Errno Error => Result < 0 ? (Errno)(-Result) : Errno.None;
+
+    public void Start(ValueTask<AioResult> pending)
+    {
+        _pending = pending;
+        if (pending.IsCompleted)
+        {
+            Continue();
+        }
+        else
+        {
+            pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_continuation);
+        }
+    }
+
+    /// <summary>Completes without the kernel, e.g. when io_submit itself failed.</summary>
+    public void Fail(Errno error)
+    {
+        Result = -(long)error;
+        _onCompleted(this);
+    }
+
+    private void Continue()
+    {
+        ValueTask<AioResult> pending = _pending;
+        _pending = default;
+        try
+        {
+            Result = pending.GetAwaiter().GetResult().Result;
+        }
+        catch (LinuxIOException ex)
+        {
+            Result = -(long)ex.Errno;
+        }
+        catch (OperationCanceledException)
+        {
+            Result = -(long)Errno.ECONNRESET;
+        }
+        catch (ObjectDisposedException)
+        {
+            Result = -(long)Errno.ESHUTDOWN;
+        }
+        catch (Exception)
+        {
+            // Never let a failure escape onto the completion thread; the endpoint reports EIO instead.
+            Result = -(long)Errno.EIO;
+        }
+
+        _onCompleted(this);
+    }
+}
