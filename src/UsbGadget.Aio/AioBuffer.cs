@@ -17,6 +17,7 @@ public sealed class AioBuffer : IDisposable
     private readonly MappingHandle _mapping;
     private readonly Manager _manager;
     private int _kernelReferences;
+    private volatile bool _disposed;
 
     private AioBuffer(MappingHandle mapping, int length)
     {
@@ -38,7 +39,7 @@ public sealed class AioBuffer : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+            ObjectDisposedException.ThrowIf(_disposed, this);
             return new Span<byte>((void*)Address, Length);
         }
     }
@@ -49,13 +50,13 @@ public sealed class AioBuffer : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+            ObjectDisposedException.ThrowIf(_disposed, this);
             return _manager.Memory;
         }
     }
 
     /// <summary>Whether <see cref="Dispose"/> was called (the mapping may live on while the kernel holds it).</summary>
-    public bool IsDisposed => _mapping.IsClosed;
+    public bool IsDisposed => _disposed;
 
     /// <summary>How many submitted blocks still use this buffer.</summary>
     public int KernelReferences => Volatile.Read(ref _kernelReferences);
@@ -89,7 +90,12 @@ public sealed class AioBuffer : IDisposable
     }
 
     /// <summary>Unmaps the memory now, or when the kernel returns the last block that uses it.</summary>
-    public void Dispose() => _mapping.Dispose();
+    public void Dispose()
+    {
+        // SafeHandle defers munmap while DangerousAddRef references (in-flight blocks, pins) remain.
+        _disposed = true;
+        _mapping.Dispose();
+    }
 
     /// <summary>Pins the mapping while a block holds it. Throws ObjectDisposedException once disposed.</summary>
     internal void AddKernelReference()

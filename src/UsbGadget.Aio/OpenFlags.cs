@@ -34,7 +34,7 @@ public enum OpenFlags
     Sync = 0x101000,
     /// <summary>
     /// O_DIRECT (0x4000 on x64, 0x10000 on arm and arm64): bypass the page cache. Buffers, lengths and
-    /// offsets must then be aligned to the device's logical block size; tmpfs refuses it with EINVAL.
+    /// offsets must then be aligned to the device's logical block size. Some file systems refuse it with EINVAL (tmpfs before Linux 6.6).
     /// </summary>
     Direct = 0x4000_0000,
 }

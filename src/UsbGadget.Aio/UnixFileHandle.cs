@@ -55,7 +55,7 @@ public sealed class UnixFileHandle : SafeHandle
         if (fd < 0)
         {
             string? hint = errno == Errno.EINVAL && (flags & OpenFlags.Direct) != 0
-                ? "this file system does not support O_DIRECT (tmpfs does not); use a file on a disk-backed file system"
+                ? "this file system does not support O_DIRECT (tmpfs before Linux 6.6, for one); use a file on a disk-backed file system"
                 : null;
             ThrowHelper.ThrowLinuxIO($"open(\"{path}\", {flags})", errno, hint);
         }
