@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using UsbGadget.Aio;
+using UsbGadget.ConfigFs;
+using UsbGadget.Descriptors;
+using UsbGadget.FunctionFs;
+
+namespace UsbGadget.Hosting;
+
+/// <summary>
+/// Runs the registered functions as one gadget, in the order the kernel needs: describe every function (validated
+/// before anything reaches the kernel), create or attach the configfs gadget and mount FunctionFS, write descriptors
+/// and start each ep0 loop, bind the UDC; tell systemd READY=1 once the host has enabled every function. Stopping
+/// runs the reverse: unbind, stop the functions' work, close FunctionFS (every AIO buffer back), remove the gadget.
+/// </summary>
+internal sealed class GadgetHostedService : IHostedService
+{
+    private readonly UsbGadgetOptions _options;
+    private readonly IReadOnlyList<IGadgetFunction> _functions;
+    private readonly IGadgetBackend _backend;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly GadgetMetrics _metrics;
+    private readonly SystemdNotifier _notifier;
+    private readonly UsbGadgetStatus _status;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<(FunctionRunner Runner, IRunningFunction Running)> _started = [];
+    private IPreparedGadget? _gadget;
+    private bool _bound;
+
+    public GadgetHostedService(
+        IOptions<UsbGadgetOptions> options,
+        IEnumerable<IGadgetFunction> functions,
+        IGadgetBackend backend,
+        ILoggerFactory loggerFactory,
+        GadgetMetrics metrics,
+        SystemdNotifier notifier,
+        UsbGadgetStatus status,
+        IHostApplicationLifetime lifetime)
+    {
+        _options = options.Value;
+        _functions = [.. functions];
+        _backend = backend;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("UsbGadget.Hosting");
+        _metrics = metrics;
+        _notifier = notifier;
+        _status = status;
+        _lifetime = lifetime;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            Start();
+        }
+        catch (Exception e) when (IsExpectedStartFailure(e))
+        {
+            // The message already says what is wrong and what to do; a stack trace would only bury it.
+            HostingLog.StartFailed(_logger, _options.Name, e.Message);
+            await TeardownAsync().ConfigureAwait(false);
+            Environment.ExitCode = 1;
+            _lifetime.StopApplication();
+            return;
+        }
+        catch
+        {
+            await TeardownAsync().ConfigureAwait(false);
+            throw;
+        }
+        _ = NotifyWhenEnumeratedAsync();
+    }
+
+    private void Start()
+    {
+        if (_functions.Count == 0)
+        {
+            throw new GadgetStartException("No USB function is registered. Register one with services.AddUsbGadget().AddFunction<MyFunction>().");
+        }
+        string[] names = [.. _functions.Select(f => f.Name)];
+        CheckNames(names);
+        HostingLog.Starting(_logger, _options.Name, _options.Mode, names.Length, string.Join(", ", names));
+
+        // Describe and encode everything first: a wrongly described function must fail before configfs is touched.
+        var descriptors = new FunctionFsDescriptors[_functions.Count];
+        for (int i = 0; i < _functions.Count; i++)
+        {
+            try
+            {
+                descriptors[i] = FunctionFsDescriptors.Create(_functions[i].Describe());
+            }
+            catch (DescriptorValidationException e)
+            {
+                throw new GadgetStartException($"Function '{names[i]}' ({_functions[i].GetType().Name}) is described wrongly: {e.Message}", e);
+            }
+        }
+
+        _gadget = _backend.Prepare(_options, names);
+        for (int i = 0; i < _functions.Count; i++)
+        {
+            IGadgetFunction function = _functions[i];
+            var runner = new FunctionRunner(function, _loggerFactory.CreateLogger("UsbGadget.Function." + function.Name), _metrics);
+            IRunningFunction running = _backend.StartFunction(_gadget.GetMountPath(function.Name), descriptors[i], FunctionFsOptionsFor(function.Name), function);
+            _started.Add((runner, running));
+            runner.Attach(running);
+        }
+
+        if (_options.Mode == GadgetMode.Create || _options.BindUdc)
+        {
+            _gadget.Bind();
+            _bound = true;
+            _metrics.SetBound(true);
+            HostingLog.Bound(_logger, _options.Name, _gadget.UdcName);
+        }
+    }
+
+    private FunctionFsOptions FunctionFsOptionsFor(string name) => new()
+    {
+        Name = name,
+        OutQueueDepth = _options.OutQueueDepth,
+        OutTransferSize = _options.OutTransferSize,
+        InQueueDepth = _options.InQueueDepth,
+        InTransferSize = _options.InTransferSize,
+        StopTimeout = _options.StopTimeout,
+    };
+
+    private static void CheckNames(string[] names)
+    {
+        foreach (string name in names)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Contains('/', StringComparison.Ordinal) || name.Contains('.', StringComparison.Ordinal) || name.Length > 32)
+            {
+                throw new GadgetStartException($"Function name '{name}' cannot name a FunctionFS instance: use up to 32 letters, digits, '-' or '_'.");
+            }
+        }
+        if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+        {
+            throw new GadgetStartException($"Two functions are named '{duplicate.Key}': each function of a gadget needs its own Name.");
+        }
+    }
+
+    private static bool IsExpectedStartFailure(Exception e) =>
+        e is GadgetStartException or ConfigFsException or LinuxIOException or DescriptorValidationException or UnauthorizedAccessException;
+
+    private async Task NotifyWhenEnumeratedAsync()
+    {
+        try
+        {
+            await Task.WhenAll(_started.Select(s => s.Runner.FirstEnabled)).WaitAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        HostingLog.Enumerated(_logger, _options.Name);
+        _status.SetEnumerated();
+        _notifier.Notify("READY=1\nSTATUS=Enumerated by the host");
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        HostingLog.Stopping(_logger, _options.Name);
+        _notifier.Notify("STOPPING=1");
+        var stopwatch = Stopwatch.StartNew();
+        await TeardownAsync().ConfigureAwait(false);
+        HostingLog.Stopped(_logger, _options.Name, stopwatch.ElapsedMilliseconds);
+    }
+
+    private async Task TeardownAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_bound)
+        {
+            // Unbind first: the host sees a disconnect, the kernel completes in-flight transfers with ESHUTDOWN.
+            TryStep("unbinding the UDC", () => _gadget!.Unbind());
+            _bound = false;
+            _metrics.SetBound(false);
+        }
+        await Task.WhenAll(_started.Select(s => s.Runner.StopAsync(_options.StopTimeout))).ConfigureAwait(false);
+        for (int i = _started.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                await _started[i].Running.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException)
+            {
+                HostingLog.TeardownStepFailed(_logger, $"closing function '{_started[i].Runner.Name}'", e.Message);
+            }
+        }
+        _started.Clear();
+        if (_gadget is not null)
+        {
+            TryStep("removing the gadget", _gadget.Remove);
+            _gadget = null;
+        }
+    }
+
+    private void TryStep(string step, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or ConfigFsException or GadgetTeardownException)
+        {
+            HostingLog.TeardownStepFailed(_logger, step, e.Message);
+        }
+    }
+}

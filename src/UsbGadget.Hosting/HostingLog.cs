@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Logging;
+using UsbGadget.FunctionFs;
+
+namespace UsbGadget.Hosting;
+
+/// <summary>Hosting log messages; event ids 4000–4099 are fixed, so alerts can key on them.</summary>
+internal static partial class HostingLog
+{
+    [LoggerMessage(4000, LogLevel.Information, "Starting gadget '{Gadget}' ({Mode}) with {Count} function(s): {Functions}")]
+    public static partial void Starting(ILogger logger, string gadget, GadgetMode mode, int count, string functions);
+
+    [LoggerMessage(4001, LogLevel.Information, "Gadget '{Gadget}' bound to UDC {Udc}; waiting for the host to enumerate it")]
+    public static partial void Bound(ILogger logger, string gadget, string udc);
+
+    [LoggerMessage(4002, LogLevel.Information, "Gadget '{Gadget}' enumerated: every function is enabled by the host")]
+    public static partial void Enumerated(ILogger logger, string gadget);
+
+    [LoggerMessage(4003, LogLevel.Information, "Function '{Function}' enabled by the host (time {Count}); running it")]
+    public static partial void FunctionEnabled(ILogger logger, string function, int count);
+
+    [LoggerMessage(4004, LogLevel.Information, "Function '{Function}' {State}; stopping its work until the host enables it again")]
+    public static partial void FunctionDisabled(ILogger logger, string function, FunctionFsState state);
+
+    [LoggerMessage(4005, LogLevel.Error, "Function '{Function}' failed while running; it stays attached and runs again on the next enable")]
+    public static partial void FunctionFailed(ILogger logger, string function, Exception exception);
+
+    [LoggerMessage(4006, LogLevel.Warning, "Function '{Function}' did not finish within {Timeout} after being stopped")]
+    public static partial void FunctionStopTimedOut(ILogger logger, string function, TimeSpan timeout);
+
+    [LoggerMessage(4007, LogLevel.Information, "Stopping gadget '{Gadget}'")]
+    public static partial void Stopping(ILogger logger, string gadget);
+
+    [LoggerMessage(4008, LogLevel.Information, "Gadget '{Gadget}' stopped and torn down in {Milliseconds} ms")]
+    public static partial void Stopped(ILogger logger, string gadget, long milliseconds);
+
+    [LoggerMessage(4009, LogLevel.Warning, "Teardown step failed: {Step}: {Message}")]
+    public static partial void TeardownStepFailed(ILogger logger, string step, string message);
+
+    [LoggerMessage(4010, LogLevel.Critical, "Gadget '{Gadget}' could not start: {Message}")]
+    public static partial void StartFailed(ILogger logger, string gadget, string message);
+
+    [LoggerMessage(4011, LogLevel.Debug, "systemd notification '{State}' sent")]
+    public static partial void SystemdNotified(ILogger logger, string state);
+
+    [LoggerMessage(4012, LogLevel.Warning, "systemd notification '{State}' could not be sent: {Message}")]
+    public static partial void SystemdNotifyFailed(ILogger logger, string state, string message);
+
+    [LoggerMessage(4013, LogLevel.Information, "Function '{Function}': bus {Event}")]
+    public static partial void BusEvent(ILogger logger, string function, string @event);
+}

@@ -1,0 +1,52 @@
+using UsbGadget.Descriptors;
+using UsbGadget.FunctionFs;
+
+namespace UsbGadget.Hosting;
+
+/// <summary>
+/// The kernel-facing operations the hosted service orders: configfs and FunctionFS. A seam, so the lifecycle ordering
+/// can be checked by unit tests; <see cref="KernelGadgetBackend"/> is the real one.
+/// </summary>
+internal interface IGadgetBackend
+{
+    /// <summary>Creates the gadget (or attaches to it) with one FunctionFS instance per name, mounted.</summary>
+    IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> functionNames);
+
+    /// <summary>Writes the descriptors to the instance's ep0, opens its endpoints and starts its ep0 loop.</summary>
+    IRunningFunction StartFunction(string mountPath, FunctionFsDescriptors descriptors, FunctionFsOptions options, IControlRequestHandler handler);
+}
+
+/// <summary>A gadget in configfs with its FunctionFS instances mounted.</summary>
+internal interface IPreparedGadget
+{
+    /// <summary>The UDC the gadget binds to.</summary>
+    string UdcName { get; }
+
+    /// <summary>Where the FunctionFS instance of <paramref name="functionName"/> is mounted.</summary>
+    string GetMountPath(string functionName);
+
+    /// <summary>Writes the UDC name: the host sees the device.</summary>
+    void Bind();
+
+    /// <summary>Clears the UDC name: the host sees a disconnect.</summary>
+    void Unbind();
+
+    /// <summary>Removes what the app created, in reverse order, going on past failures.</summary>
+    void Remove();
+}
+
+/// <summary>A started FunctionFS function.</summary>
+internal interface IRunningFunction : IAsyncDisposable
+{
+    /// <summary>The current lifecycle state.</summary>
+    FunctionFsState State { get; }
+
+    /// <summary>Raised on the ep0 thread after every lifecycle transition.</summary>
+    event EventHandler<FunctionFsStateChangedEventArgs>? StateChanged;
+
+    /// <summary>The OUT endpoint with the given number.</summary>
+    OutEndpoint GetOutEndpoint(byte number);
+
+    /// <summary>The IN endpoint with the given number.</summary>
+    InEndpoint GetInEndpoint(byte number);
+}
