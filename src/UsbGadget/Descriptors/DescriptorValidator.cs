@@ -78,15 +78,6 @@ public static class DescriptorValidator
                 Add("Speeds", $"unknown speed bits 0x{(int)(description.Speeds & ~UsbSpeeds.All):X}; use UsbSpeeds.Full, High and Super.");
             }
 
-            if (description.UseEventFd && options.EventFd is null)
-            {
-                Add("UseEventFd", "is set, so FunctionFsWriterOptions.EventFd must carry the eventfd number; pass it, or clear UseEventFd.");
-            }
-            else if (!description.UseEventFd && options.EventFd is not null)
-            {
-                Add("FunctionFsWriterOptions.EventFd", "is set but UseEventFd is not; set UseEventFd so the function expects ep0 events on the eventfd.");
-            }
-
             if (options.EventFd is < 0)
             {
                 Add("FunctionFsWriterOptions.EventFd", $"must be an open file descriptor number (≥ 0), was {options.EventFd}.");

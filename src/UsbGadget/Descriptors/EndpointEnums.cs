@@ -48,7 +48,7 @@ public enum EndpointUsage
     /// <summary>Isochronous data endpoint, or periodic interrupt endpoint.</summary>
     Data = 0,
 
-    /// <summary>Isochronous feedback endpoint, or notification interrupt endpoint (USB 3.x).</summary>
+    /// <summary>Isochronous feedback endpoint, or notification interrupt endpoint (USB 3.x; written in the SuperSpeed descriptor only).</summary>
     Feedback = 1,
 
     /// <summary>Isochronous implicit feedback data endpoint.</summary>

@@ -16,7 +16,7 @@ internal static class EndpointSpeedResolver
 
     private const long MicroframeTicks = TimeSpan.TicksPerMillisecond / 8; // 125 µs
 
-    public static byte GetAttributes(EndpointDescription endpoint)
+    public static byte GetAttributes(EndpointDescription endpoint, UsbSpeed speed)
     {
         int attributes = (int)endpoint.Type & 0x03;
         if (endpoint.Type == EndpointTransferType.Isochronous)
@@ -24,7 +24,9 @@ internal static class EndpointSpeedResolver
             attributes |= ((int)endpoint.Synchronization & 0x03) << 2;
         }
 
-        if (endpoint.Type is EndpointTransferType.Isochronous or EndpointTransferType.Interrupt)
+        // Interrupt usage (periodic/notification) exists only in USB 3.x; USB 2.0 reserves bits 5..4 for interrupt.
+        if (endpoint.Type == EndpointTransferType.Isochronous
+            || (endpoint.Type == EndpointTransferType.Interrupt && speed == UsbSpeed.Super))
         {
             attributes |= ((int)endpoint.Usage & 0x03) << 4;
         }
@@ -80,7 +82,7 @@ internal static class EndpointSpeedResolver
         byte companionAttributes = endpoint.Companion?.Attributes ?? 0;
         ushort bytesPerInterval = endpoint.Companion?.BytesPerInterval ?? DeriveBytesPerInterval(endpoint.Type, maxPacket, burst, companionAttributes);
 
-        return new ResolvedEndpoint(GetAttributes(endpoint), maxPacket, interval, burst, companionAttributes, bytesPerInterval);
+        return new ResolvedEndpoint(GetAttributes(endpoint, speed), maxPacket, interval, burst, companionAttributes, bytesPerInterval);
     }
 
     /// <summary>Largest payload per service interval: max packet × (bMaxBurst + 1) × (Mult + 1).</summary>

@@ -49,14 +49,4 @@ public sealed class FunctionDescription
     /// </summary>
     /// <remarks>Defaults to false: files are ep1..epN in descriptor order.</remarks>
     public bool VirtualAddresses { get; init; }
-
-    /// <summary>
-    /// FUNCTIONFS_EVENTFD: ask the kernel to signal an eventfd on every ep0 event. The caller creates the eventfd and
-    /// passes its number in <see cref="FunctionFsWriterOptions.EventFd"/>, which must then be set.
-    /// </summary>
-    /// <remarks>
-    /// Defaults to false. Kernels before 5.16 could underflow the eventfd's reference count at teardown and panic;
-    /// on those, watch ep0 with IOCB_CMD_POLL or a reader thread instead.
-    /// </remarks>
-    public bool UseEventFd { get; init; }
 }

@@ -10,10 +10,14 @@ public sealed record FunctionFsWriterOptions
     public const ushort MicrosoftOsBcdVersion1_0 = 0x0100;
 
     /// <summary>
-    /// The eventfd number to put in the header (FUNCTIONFS_EVENTFD). Required when
-    /// <see cref="FunctionDescription.UseEventFd"/> is set, and not allowed otherwise.
+    /// An eventfd number to put in the header: sets FUNCTIONFS_EVENTFD so the kernel signals the eventfd on every ep0
+    /// event. Null writes no eventfd field.
     /// </summary>
-    /// <remarks>Defaults to null.</remarks>
+    /// <remarks>
+    /// Defaults to null. Whether to use an eventfd is a run-time decision, not part of the function: kernels before
+    /// 5.16 could underflow the eventfd's reference count at teardown and panic, so on those watch ep0 with
+    /// IOCB_CMD_POLL or a reader thread instead. The FunctionFS layer makes that choice and inserts the field itself.
+    /// </remarks>
     public int? EventFd { get; init; }
 
     /// <summary>bcdVersion written in every MS OS descriptor header (struct usb_os_desc_header).</summary>

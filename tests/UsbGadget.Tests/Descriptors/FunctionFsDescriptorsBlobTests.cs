@@ -55,7 +55,6 @@ public class FunctionFsDescriptorsBlobTests
         var description = new FunctionDescription
         {
             Speeds = UsbSpeeds.Full | UsbSpeeds.High,
-            UseEventFd = true,
             AllControlRecipients = true,
             Config0Setup = true,
             Interfaces = [new InterfaceDescription { Number = 0 }],

@@ -108,6 +108,25 @@ public class StandardDescriptorEncodingTests
         Assert.Equal(Hex.Join("07 05 85 11 0400 04"), EncodeEndpoint(endpoint, UsbSpeed.High));
     }
 
+    [Theory]
+    // bmAttributes 0x13 = interrupt | notification (01 << 4) at SuperSpeed; USB 2.0 reserves those bits, so 0x03 below.
+    [InlineData(UsbSpeed.Full, "07 05 81 03 0800 01")]
+    [InlineData(UsbSpeed.High, "07 05 81 03 0800 04")]
+    [InlineData(UsbSpeed.Super, "07 05 81 13 0800 04")]
+    public void NotificationInterruptEndpoint_MarksUsageOnlyAtSuperSpeed(UsbSpeed speed, string expected)
+    {
+        var endpoint = new EndpointDescription
+        {
+            Number = 1,
+            Direction = EndpointDirection.In,
+            Type = EndpointTransferType.Interrupt,
+            MaxPacketSize = 8,
+            Usage = EndpointUsage.Feedback,
+        };
+
+        Assert.Equal(Hex.Join(expected), EncodeEndpoint(endpoint, speed));
+    }
+
     [Fact]
     public void IsochronousEndpoint_CapsThePacketSizeAt1023OnFullSpeed()
     {
