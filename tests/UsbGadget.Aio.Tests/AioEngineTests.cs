@@ -1,0 +1,216 @@
+namespace UsbGadget.Aio.Tests;
+
+/// <summary>The ValueTask API: kernel results handed back, never thrown; one completion thread.</summary>
+public sealed class AioEngineTests : IDisposable
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(10);
+    private readonly ScratchDirectory _scratch = new();
+
+    public void Dispose() => _scratch.Dispose();
+
+    [Fact]
+    public async Task WriteAsyncThenReadAsync_RoundTripTheBytes()
+    {
+        byte[] data = Patterns.Bytes(4096, seed: 3);
+        using var engine = new AioEngine(4);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("rw"), OpenFlags.ReadWrite);
+        using var buffer = AioBuffer.Allocate(4096);
+        data.CopyTo(buffer.Span);
+
+        AioResult written = await engine.WriteAsync(file, buffer, 4096, offset: 8192);
+        Assert.Equal(4096, written.Result);
+        Assert.True(written.Succeeded);
+
+        buffer.Span.Clear();
+        AioResult read = await engine.ReadAsync(file, buffer, 4096, offset: 8192);
+        Assert.Equal(4096, read.Result);
+        Assert.False(read.CancelRequested);
+        Assert.True(buffer.Span.SequenceEqual(data));
+    }
+
+    [Fact]
+    public async Task ManyConcurrentReads_EachGetTheirOwnBytes()
+    {
+        const int Blocks = 256;
+        byte[] data = Patterns.Bytes(Blocks * 512, seed: 4);
+        using var engine = new AioEngine(32);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("many", data), OpenFlags.ReadOnly);
+        using var pool = new AioBufferPool(512, maxRetained: 32);
+        using var gate = new SemaphoreSlim(32);
+
+        async Task ReadOne(int i)
+        {
+            await gate.WaitAsync();
+            AioBuffer buffer = pool.Rent();
+            try
+            {
+                AioResult r = await engine.ReadAsync(file, buffer, 512, i * 512L);
+                Assert.Equal(512, r.Result);
+                Assert.True(buffer.Span[..512].SequenceEqual(data.AsSpan(i * 512, 512)));
+            }
+            finally
+            {
+                pool.Return(buffer);
+                gate.Release();
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, Blocks).Select(ReadOne));
+        Assert.Equal(0, engine.InFlight);
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task ANegativeResult_IsReturned_NotThrown()
+    {
+        using var engine = new AioEngine(2);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("direct", new byte[8192]), OpenFlags.ReadOnly | OpenFlags.Direct);
+        using var buffer = AioBuffer.Allocate(4096);
+        AioResult r = await engine.ReadAsync(file, buffer, 100);
+        Assert.Equal(-(long)Errno.EINVAL, r.Result);
+        Assert.Equal(Errno.EINVAL, r.Error);
+        Assert.False(r.Succeeded);
+        Assert.False(r.SubmitFailed);
+    }
+
+    [Fact]
+    public async Task ASubmitRefusedByTheKernel_CompletesWithItsErrno()
+    {
+        using var engine = new AioEngine(2);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("wo"), OpenFlags.WriteOnly);
+        using var buffer = AioBuffer.Allocate(4096);
+        AioResult r = await engine.ReadAsync(file, buffer, 4096);
+        Assert.True(r.SubmitFailed);
+        Assert.Equal(Errno.EBADF, r.Error);
+        Assert.Equal(0, engine.InFlight);
+    }
+
+    [Fact]
+    public async Task FsyncAsync_CompletesWithZero()
+    {
+        using var engine = new AioEngine(2);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("sync", [1]), OpenFlags.ReadWrite);
+        Assert.Equal(0, (await engine.FsyncAsync(file)).Result);
+    }
+
+    [Fact]
+    public async Task PollAsync_CompletesOnThePoolWhenDataArrives_NotOnTheCompletionThread()
+    {
+        using var engine = new AioEngine(2);
+        var (readEnd, writeEnd) = UnixFileHandle.CreatePipe();
+        using (readEnd)
+        using (writeEnd)
+        {
+            ValueTask<AioResult> pending = engine.PollAsync(readEnd, PollEvents.POLLIN);
+            await Task.Delay(20);
+            Assert.False(pending.IsCompleted);
+            writeEnd.Write([1]);
+            AioResult r = await pending.AsTask().WaitAsync(s_wait);
+            Assert.Equal(PollEvents.POLLIN, (PollEvents)r.Result & PollEvents.POLLIN);
+            Assert.NotEqual(engine.CompletionThreadName, Thread.CurrentThread.Name);
+            Assert.StartsWith("UsbGadget.Aio completion #", engine.CompletionThreadName, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task CancellingTheToken_CancelsTheKernelPoll_AndStillReturnsTheKernelsResult()
+    {
+        using var engine = new AioEngine(2);
+        var (readEnd, writeEnd) = UnixFileHandle.CreatePipe();
+        using (readEnd)
+        using (writeEnd)
+        using (var cts = new CancellationTokenSource())
+        {
+            ValueTask<AioResult> pending = engine.PollAsync(readEnd, PollEvents.POLLIN, cts.Token);
+            Assert.Equal(1, engine.InFlight);
+            await cts.CancelAsync();
+            AioResult r = await pending.AsTask().WaitAsync(s_wait);
+            Assert.True(r.CancelRequested);
+            Assert.Equal(0, r.Result);
+            Assert.Equal(0, engine.InFlight);
+        }
+    }
+
+    [Fact]
+    public async Task CancellingAfterTheIoWon_ReturnsTheIoResult()
+    {
+        using var engine = new AioEngine(2);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("f", new byte[4096]), OpenFlags.ReadOnly);
+        using var buffer = AioBuffer.Allocate(4096);
+        using var cts = new CancellationTokenSource();
+        ValueTask<AioResult> pending = engine.ReadAsync(file, buffer, 4096, 0, cts.Token);
+        await cts.CancelAsync();
+        AioResult r = await pending;
+        Assert.Equal(4096, r.Result);
+    }
+
+    [Fact]
+    public async Task AnAlreadyCancelledToken_SubmitsNothing()
+    {
+        using var engine = new AioEngine(2);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("f", new byte[4096]), OpenFlags.ReadOnly);
+        using var buffer = AioBuffer.Allocate(4096);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await engine.ReadAsync(file, buffer, 4096, 0, new CancellationToken(true)));
+        Assert.Equal(0, engine.InFlight);
+    }
+
+    [Fact]
+    public void MoreOperationsThanMaxEvents_AreRefused()
+    {
+        using var engine = new AioEngine(1);
+        var (readEnd, writeEnd) = UnixFileHandle.CreatePipe();
+        using (readEnd)
+        using (writeEnd)
+        {
+            _ = engine.PollAsync(readEnd, PollEvents.POLLIN);
+            var e = Assert.Throws<InvalidOperationException>(() => engine.PollAsync(readEnd, PollEvents.POLLIN));
+            Assert.Contains("1 operations are already in flight", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void BadArguments_AreRefusedBeforeTheKernel_AndDoNotLeakAnOperation()
+    {
+        using var engine = new AioEngine(1);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("f"), OpenFlags.ReadOnly);
+        using var buffer = AioBuffer.Allocate(4096);
+        Assert.Equal("length", Assert.ThrowsAny<ArgumentOutOfRangeException>(() => engine.ReadAsync(file, buffer, 5000)).ParamName);
+        Assert.Equal("offset", Assert.ThrowsAny<ArgumentOutOfRangeException>(() => engine.WriteAsync(file, buffer, 1, -1)).ParamName);
+        Assert.Equal("file", Assert.ThrowsAny<ArgumentNullException>(() => engine.FsyncAsync(null!)).ParamName);
+
+        // The one slot is still free.
+        var (readEnd, writeEnd) = UnixFileHandle.CreatePipe();
+        using (readEnd)
+        using (writeEnd)
+        {
+            _ = engine.PollAsync(readEnd, PollEvents.POLLIN);
+            Assert.Equal(1, engine.InFlight);
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_WithPollsInFlight_CompletesEveryAwaiterWithTheCancelledResult()
+    {
+        var logger = new ListLogger();
+        var engine = new AioEngine(4, logger);
+        var (readEnd, writeEnd) = UnixFileHandle.CreatePipe();
+        using (readEnd)
+        using (writeEnd)
+        {
+            ValueTask<AioResult> a = engine.PollAsync(readEnd, PollEvents.POLLIN);
+            ValueTask<AioResult> b = engine.PollAsync(readEnd, PollEvents.POLLIN);
+            await engine.DisposeAsync();
+            AioResult ra = await a.AsTask().WaitAsync(s_wait);
+            AioResult rb = await b.AsTask().WaitAsync(s_wait);
+            Assert.True(ra.CancelRequested);
+            Assert.True(rb.CancelRequested);
+            Assert.Equal(0, ra.Result);
+            Assert.True(logger.Has(11));
+            Assert.Throws<ObjectDisposedException>(() => engine.PollAsync(readEnd, PollEvents.POLLIN));
+        }
+    }
+
+    [Fact]
+    public void Constructor_RefusesANonPositiveSize()
+        => Assert.Equal("maxEvents", Assert.Throws<ArgumentOutOfRangeException>(() => new AioEngine(0)).ParamName);
+}
