@@ -19,8 +19,6 @@ namespace UsbGadget.FunctionFs;
 /// </remarks>
 public sealed class InEndpoint : EndpointFile
 {
-    private const int MaxBusyRetries = 64;
-
     private readonly object _gate = new();
     private readonly IEndpointIo _io;
     private readonly AioBufferPool _pool;
@@ -133,7 +131,7 @@ public sealed class InEndpoint : EndpointFile
                 }
                 else
                 {
-                    PrepareSubmit(slot, length);
+                    SubmitLocked(slot, length);
                 }
             }
 
@@ -147,7 +145,6 @@ public sealed class InEndpoint : EndpointFile
                 return refused;
             }
 
-            Submit(slot);
             offset += length;
         }
         while (offset < data.Length);
@@ -254,16 +251,17 @@ public sealed class InEndpoint : EndpointFile
         return drained;
     }
 
-    private void PrepareSubmit(TransferSlot slot, int length)
+    /// <summary>
+    /// Submits under the lock: the kernel queues writes in the order of the calls, and two submissions never meet
+    /// on the endpoint mutex (which a non-blocking file only tries, failing with EAGAIN).
+    /// </summary>
+    private void SubmitLocked(TransferSlot slot, int length)
     {
         slot.State = SlotState.InFlight;
         slot.Generation = _generation;
         slot.Length = length;
         _inFlight++;
-    }
 
-    private void Submit(TransferSlot slot)
-    {
         ValueTask<AioResult> pending;
         try
         {
@@ -292,32 +290,13 @@ public sealed class InEndpoint : EndpointFile
     private void OnCompleted(TransferSlot slot)
     {
         Errno error = slot.Error;
-        bool resubmit = false;
-        bool free = false;
         TaskCompletionSource? idle = null;
+        bool stopped;
         lock (_gate)
         {
             _inFlight--;
-            if (error == Errno.EAGAIN && !_stopped && _enabled && slot.Generation == _generation && slot.Retries++ < MaxBusyRetries)
-            {
-                // io_submit met the endpoint mutex busy (non-blocking files only try it): the data is still in the buffer.
-                PrepareSubmit(slot, slot.Length);
-                resubmit = true;
-            }
-            else
-            {
-                slot.Retries = 0;
-                if (_stopped)
-                {
-                    slot.State = SlotState.Idle;
-                }
-                else
-                {
-                    slot.State = SlotState.Idle;
-                    free = true;
-                }
-            }
-
+            slot.State = SlotState.Idle;
+            stopped = _stopped;
             if (_inFlight == 0 && _idle is not null)
             {
                 idle = _idle;
@@ -325,21 +304,17 @@ public sealed class InEndpoint : EndpointFile
             }
         }
 
-        if (!resubmit && error != Errno.None && error is not (Errno.ESHUTDOWN or Errno.ECONNRESET or Errno.EAGAIN))
+        // EAGAIN means io_submit found the endpoint not enabled (the kernel disabled it before we saw DISABLE). It is
+        // not retried: a later resubmission would reorder the stream. ESHUTDOWN/ECONNRESET: disabled or cancelled.
+        if (error != Errno.None && error is not (Errno.ESHUTDOWN or Errno.ECONNRESET or Errno.EAGAIN))
         {
             Interlocked.Increment(ref _failures);
             FunctionFsLog.EndpointTransferFailed(Logger, Name, error.Describe());
         }
 
-        if (free)
+        if (!stopped)
         {
             _free.Writer.TryWrite(slot);
-        }
-
-        if (resubmit)
-        {
-            Thread.SpinWait(64);
-            Submit(slot);
         }
 
         idle?.TrySetResult();

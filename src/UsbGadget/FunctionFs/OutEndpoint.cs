@@ -10,7 +10,7 @@ namespace UsbGadget.FunctionFs;
 /// An OUT endpoint (host to device) that keeps a fixed number of AIO reads queued while the function is enabled.
 /// </summary>
 /// <remarks>
-/// <para>Completed reads are handed to <see cref="ReadAsync"/> in the order the kernel completed them; disposing the
+/// <para>Completed reads are handed to <see cref="ReadAsync"/> in submission order (the order the host sent them); disposing the
 /// <see cref="OutTransfer"/> requeues its buffer. One reader at a time.</para>
 /// <para>On DISABLE (or bus reset, disconnect, UNBIND) the kernel completes queued reads with ESHUTDOWN; the buffers
 /// stay here and are queued again at the next ENABLE. Readers see <see cref="EndpointStatus.Disabled"/>, never an
@@ -24,7 +24,6 @@ public sealed class OutEndpoint : EndpointFile
     private readonly IEndpointIo _io;
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
-    private readonly TransferSlot[] _scratch;
     private readonly Channel<TransferSlot?> _completed;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly int _configuredTransferSize;
@@ -33,6 +32,11 @@ public sealed class OutEndpoint : EndpointFile
     private bool _stopped;
     private int _generation;
     private int _inFlight;
+    private long _nextSequence;
+    private long _nextDelivery;
+    private long[] _readySequences;
+    private TransferSlot?[] _readySlots;
+    private int _readyCount;
     private TaskCompletionSource? _idle;
 
     internal OutEndpoint(
@@ -44,7 +48,8 @@ public sealed class OutEndpoint : EndpointFile
         _configuredTransferSize = transferSize;
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
-        _scratch = new TransferSlot[depth];
+        _readySequences = new long[depth * 2];
+        _readySlots = new TransferSlot?[depth * 2];
         Action<TransferSlot> onCompleted = OnCompleted;
         for (int i = 0; i < depth; i++)
         {
@@ -105,7 +110,6 @@ public sealed class OutEndpoint : EndpointFile
     /// <summary>ENABLE: learn the max packet size at this speed, then queue every idle buffer.</summary>
     internal void Enable(int generation, int packetSize)
     {
-        int count = 0;
         lock (_gate)
         {
             if (_stopped)
@@ -120,16 +124,9 @@ public sealed class OutEndpoint : EndpointFile
             {
                 if (slot.State == SlotState.Idle)
                 {
-                    PrepareSubmit(slot);
-                    _scratch[count++] = slot;
+                    SubmitLocked(slot);
                 }
             }
-        }
-
-        for (int i = 0; i < count; i++)
-        {
-            Submit(_scratch[i]);
-            _scratch[i] = null!;
         }
     }
 
@@ -209,19 +206,16 @@ public sealed class OutEndpoint : EndpointFile
             {
                 // The kernel never holds a leased buffer, so it can go back to the pool now.
                 Release(slot);
-                return;
             }
-
-            if (!_enabled)
+            else if (_enabled)
+            {
+                SubmitLocked(slot);
+            }
+            else
             {
                 slot.State = SlotState.Idle;
-                return;
             }
-
-            PrepareSubmit(slot);
         }
-
-        Submit(slot);
     }
 
     private OutTransfer Deliver(TransferSlot slot)
@@ -244,16 +238,18 @@ public sealed class OutEndpoint : EndpointFile
         return new OutTransfer(EndpointStatus.Failed, error);
     }
 
-    private void PrepareSubmit(TransferSlot slot)
+    /// <summary>
+    /// Submits under the lock, so the kernel's queue order is the order of <see cref="TransferSlot.Sequence"/>, and
+    /// two submissions never meet on the endpoint mutex (which a non-blocking file only tries, failing with EAGAIN).
+    /// </summary>
+    private void SubmitLocked(TransferSlot slot)
     {
         slot.State = SlotState.InFlight;
         slot.Generation = _generation;
         slot.Length = _transferSize;
+        slot.Sequence = _nextSequence++;
         _inFlight++;
-    }
 
-    private void Submit(TransferSlot slot)
-    {
         ValueTask<AioResult> pending;
         try
         {
@@ -282,12 +278,12 @@ public sealed class OutEndpoint : EndpointFile
     private void OnCompleted(TransferSlot slot)
     {
         Errno error = slot.Error;
-        bool deliver = false;
-        bool resubmit = false;
         TaskCompletionSource? idle = null;
         lock (_gate)
         {
             _inFlight--;
+            long sequence = slot.Sequence;
+            TransferSlot? deliverable = null;
             if (_stopped)
             {
                 slot.State = SlotState.Idle;
@@ -296,20 +292,30 @@ public sealed class OutEndpoint : EndpointFile
             {
                 slot.Retries = 0;
                 slot.State = SlotState.Completed;
-                deliver = true;
+                deliverable = slot;
             }
             else if (_enabled && (slot.Generation != _generation || (error == Errno.EAGAIN && slot.Retries++ < MaxBusyRetries)))
             {
-                // A read from an earlier enable cycle came back after the new ENABLE, or io_submit met the endpoint
-                // mutex busy (non-blocking files only try it): queue it again.
-                PrepareSubmit(slot);
-                resubmit = true;
+                // A read from an earlier enable cycle came back after the new ENABLE, or io_submit found the endpoint
+                // not enabled yet: queue it again (it gets a new sequence number).
+                slot.State = SlotState.Idle;
+                if (error == Errno.EAGAIN)
+                {
+                    Thread.SpinWait(64);
+                }
+
+                SubmitLocked(slot);
             }
             else
             {
                 slot.Retries = 0;
                 slot.State = SlotState.Idle;
             }
+
+            // Completions reach us from thread-pool continuations, possibly out of order: hand data to the reader
+            // strictly in submission order, which is the order the host sent it.
+            AddReady(sequence, deliverable);
+            FlushReady();
 
             if (_inFlight == 0 && _idle is not null)
             {
@@ -318,33 +324,49 @@ public sealed class OutEndpoint : EndpointFile
             }
         }
 
-        if (deliver)
+        if (error != Errno.None && !IsShutdownLike(error))
         {
-            if (error != Errno.None)
-            {
-                FunctionFsLog.EndpointTransferFailed(Logger, Name, error.Describe());
-            }
-
-            if (!_completed.Writer.TryWrite(slot))
-            {
-                lock (_gate)
-                {
-                    slot.State = SlotState.Idle;
-                }
-            }
-        }
-
-        if (resubmit)
-        {
-            if (error == Errno.EAGAIN)
-            {
-                Thread.SpinWait(64);
-            }
-
-            Submit(slot);
+            FunctionFsLog.EndpointTransferFailed(Logger, Name, error.Describe());
         }
 
         idle?.TrySetResult();
+    }
+
+    private void AddReady(long sequence, TransferSlot? deliverable)
+    {
+        if (_readyCount == _readySequences.Length)
+        {
+            Array.Resize(ref _readySequences, _readyCount * 2);
+            Array.Resize(ref _readySlots, _readyCount * 2);
+        }
+
+        _readySequences[_readyCount] = sequence;
+        _readySlots[_readyCount] = deliverable;
+        _readyCount++;
+    }
+
+    private void FlushReady()
+    {
+        for (int i = 0; i < _readyCount; i++)
+        {
+            if (_readySequences[i] != _nextDelivery)
+            {
+                continue;
+            }
+
+            TransferSlot? deliverable = _readySlots[i];
+            _readyCount--;
+            _readySequences[i] = _readySequences[_readyCount];
+            _readySlots[i] = _readySlots[_readyCount];
+            _readySlots[_readyCount] = null;
+            _nextDelivery++;
+            if (deliverable is not null && !_completed.Writer.TryWrite(deliverable))
+            {
+                deliverable.State = SlotState.Idle;
+            }
+
+            i = -1; // the next sequence may be anywhere: scan again
+        }
     }
 
     private void Release(TransferSlot slot)

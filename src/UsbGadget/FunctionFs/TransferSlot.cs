@@ -47,6 +47,9 @@ internal sealed class TransferSlot
     /// <summary>The kernel's res: bytes transferred, or a negative errno.</summary>
     public long Result { get; private set; }
 
+    /// <summary>Per-endpoint submission number: the kernel completes an endpoint's transfers in this order.</summary>
+    public long Sequence { get; set; }
+
     /// <summary>The enable cycle the transfer was submitted in.</summary>
     public int Generation { get; set; }
 

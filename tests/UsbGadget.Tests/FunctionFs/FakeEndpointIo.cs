@@ -1,0 +1,95 @@
+using System.Runtime.InteropServices;
+using UsbGadget.Aio;
+using UsbGadget.Descriptors;
+using UsbGadget.FunctionFs;
+
+namespace UsbGadget.Tests.FunctionFs;
+
+/// <summary>
+/// Records every submitted transfer and lets the test complete it, like the kernel would. A cancelled token
+/// completes the transfer with -ECONNRESET, as io_cancel on FunctionFS does.
+/// </summary>
+internal sealed class FakeEndpointIo : IEndpointIo
+{
+    private readonly object _gate = new();
+
+    public List<Submission> Submissions { get; } = [];
+
+    public IReadOnlyList<Submission> Pending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return Submissions.Where(s => !s.Completion.Task.IsCompleted).ToList();
+            }
+        }
+    }
+
+    public ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
+        => Add(isRead: true, buffer, length, cancellationToken);
+
+    public ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
+        => Add(isRead: false, buffer, length, cancellationToken);
+
+    private ValueTask<AioResult> Add(bool isRead, AioBuffer buffer, int length, CancellationToken cancellationToken)
+    {
+        var submission = new Submission(isRead, buffer, length, buffer.Span[..length].ToArray());
+        lock (_gate)
+        {
+            Submissions.Add(submission);
+        }
+
+        cancellationToken.Register(() => submission.Complete(-(long)Errno.ECONNRESET));
+        return new ValueTask<AioResult>(submission.Completion.Task);
+    }
+
+    internal sealed record Submission(bool IsRead, AioBuffer Buffer, int Length, byte[] DataAtSubmit)
+    {
+        public TaskCompletionSource<AioResult> Completion { get; } = new();
+
+        public void Complete(long result) => Completion.TrySetResult(new AioResult(result, 0, cancelRequested: false));
+
+        public void CompleteRead(byte[] data)
+        {
+            data.CopyTo(Buffer.Span);
+            Complete(data.Length);
+        }
+    }
+}
+
+internal static class TestEndpoints
+{
+    /// <summary>One vendor interface with bulk OUT 1 and bulk IN 1, listed by the Descriptors layer.</summary>
+    public static IReadOnlyList<FunctionFsEndpoint> BulkPair()
+    {
+        var description = new FunctionDescription
+        {
+            Interfaces =
+            [
+                new InterfaceDescription
+                {
+                    Number = 0,
+                    Endpoints = [EndpointDescription.Bulk(EndpointDirection.Out, 1), EndpointDescription.Bulk(EndpointDirection.In, 1)],
+                },
+            ],
+        };
+        return FunctionFsDescriptors.Create(description).Endpoints;
+    }
+
+    public static UnixFileHandle NoFile() => new(-1, ownsHandle: false);
+}
+
+internal static class Eventually
+{
+    /// <summary>Completions arrive on another thread (as from the AIO engine): wait for their effect.</summary>
+    public static async Task True(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not become true within 5 s.");
+            await Task.Delay(5);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using UsbGadget.Aio;
+using UsbGadget.FunctionFs;
+
+namespace UsbGadget.Tests.FunctionFs;
+
+public sealed class InEndpointTests : IAsyncLifetime
+{
+    private readonly FakeEndpointIo _io = new();
+    private readonly AioBufferPool _pool = new(4096, 8);
+    private readonly InEndpoint _endpoint;
+
+    public InEndpointTests()
+    {
+        _endpoint = new InEndpoint("/ffs/ep2", TestEndpoints.NoFile(), TestEndpoints.BulkPair()[1], _io, _pool, depth: 2, transferSize: 4, NullLogger.Instance);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        // Every test ends with the endpoint stopped and every buffer back in the pool.
+        Assert.True(await _endpoint.StopAsync(TimeSpan.FromSeconds(5)));
+        _pool.Dispose();
+    }
+
+    [Fact]
+    public async Task A_write_before_ENABLE_is_refused_with_Disabled()
+    {
+        Assert.Equal(EndpointStatus.Disabled, await _endpoint.WriteAsync(new byte[] { 1 }));
+        Assert.Empty(_io.Submissions);
+    }
+
+    [Fact]
+    public async Task A_write_is_copied_into_an_aio_buffer_and_submitted()
+    {
+        _endpoint.Enable(1);
+
+        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 1, 2, 3 }));
+
+        FakeEndpointIo.Submission submission = Assert.Single(_io.Submissions);
+        Assert.False(submission.IsRead);
+        Assert.Equal(new byte[] { 1, 2, 3 }, submission.DataAtSubmit);
+    }
+
+    [Fact]
+    public async Task An_empty_write_sends_a_zero_length_packet()
+    {
+        _endpoint.Enable(1);
+
+        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(ReadOnlyMemory<byte>.Empty));
+
+        Assert.Equal(0, Assert.Single(_io.Submissions).Length);
+    }
+
+    [Fact]
+    public async Task A_write_longer_than_the_transfer_size_is_split_and_waits_for_room()
+    {
+        _endpoint.Enable(1);
+
+        ValueTask<EndpointStatus> write = _endpoint.WriteAsync(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 });
+
+        // Two buffers: the first 8 bytes go out, the last 2 wait for a completion (back-pressure).
+        Assert.False(write.IsCompleted);
+        Assert.Equal([4, 4], _io.Submissions.Select(s => s.Length));
+        _io.Submissions[0].Complete(4);
+
+        Assert.Equal(EndpointStatus.Ok, await write.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(new byte[] { 9, 10 }, _io.Submissions[2].DataAtSubmit);
+    }
+
+    [Fact]
+    public async Task The_queue_is_bounded_by_its_depth()
+    {
+        _endpoint.Enable(1);
+        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 1 }));
+        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 2 }));
+
+        ValueTask<EndpointStatus> third = _endpoint.WriteAsync(new byte[] { 3 });
+
+        Assert.False(third.IsCompleted);
+        Assert.Equal(2, _endpoint.InFlight);
+        _io.Submissions[1].Complete(1);
+        Assert.Equal(EndpointStatus.Ok, await third.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(3, _io.Submissions.Count);
+    }
+
+    [Fact]
+    public async Task A_writer_waiting_for_room_sees_Disabled_when_the_endpoint_is_disabled()
+    {
+        _endpoint.Enable(1);
+        await _endpoint.WriteAsync(new byte[] { 1 });
+        await _endpoint.WriteAsync(new byte[] { 2 });
+        ValueTask<EndpointStatus> waiting = _endpoint.WriteAsync(new byte[] { 3 });
+
+        _endpoint.Disable("DISABLE");
+        _io.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
+
+        Assert.Equal(EndpointStatus.Disabled, await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(2, _io.Submissions.Count);
+        Assert.Equal(0, _endpoint.Failures);
+    }
+
+    [Fact]
+    public async Task EAGAIN_because_the_kernel_already_disabled_the_endpoint_is_not_retried_so_the_stream_keeps_its_order()
+    {
+        _endpoint.Enable(1);
+        await _endpoint.WriteAsync(new byte[] { 5, 6 });
+
+        _io.Submissions[0].Complete(-(long)Errno.EAGAIN);
+
+        await Eventually.True(() => _endpoint.InFlight == 0);
+        await Task.Delay(20);
+        Assert.Single(_io.Submissions);
+        Assert.Equal(0, _endpoint.Failures);
+    }
+
+    [Fact]
+    public async Task Other_errors_are_counted()
+    {
+        _endpoint.Enable(1);
+        await _endpoint.WriteAsync(new byte[] { 1 });
+
+        _io.Submissions[0].Complete(-(long)Errno.EPIPE);
+
+        await Eventually.True(() => _endpoint.Failures == 1);
+    }
+
+    [Fact]
+    public async Task FlushAsync_waits_until_nothing_is_in_flight()
+    {
+        _endpoint.Enable(1);
+        await _endpoint.WriteAsync(new byte[] { 1 });
+        await _endpoint.WriteAsync(new byte[] { 2 });
+
+        ValueTask flush = _endpoint.FlushAsync();
+        Assert.False(flush.IsCompleted);
+        _io.Submissions[0].Complete(1);
+        Assert.False(flush.IsCompleted);
+        _io.Submissions[1].Complete(1);
+
+        await flush.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 3 }));
+    }
+
+    [Fact]
+    public async Task Stop_cancels_waits_for_every_buffer_and_returns_them_to_the_pool()
+    {
+        _endpoint.Enable(1);
+        await _endpoint.WriteAsync(new byte[] { 1 });
+
+        Assert.True(await _endpoint.StopAsync(TimeSpan.FromSeconds(5)));
+
+        Assert.Equal(0, _pool.Outstanding);
+        Assert.Equal(EndpointStatus.Stopped, await _endpoint.WriteAsync(new byte[] { 2 }));
+    }
+}

@@ -1,0 +1,254 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using UsbGadget.Aio;
+using UsbGadget.FunctionFs;
+
+namespace UsbGadget.Tests.FunctionFs;
+
+public sealed class OutEndpointTests : IAsyncLifetime
+{
+    private readonly FakeEndpointIo _io = new();
+    private readonly AioBufferPool _pool = new(4096, 8);
+    private readonly OutEndpoint _endpoint;
+
+    public OutEndpointTests()
+    {
+        _endpoint = new OutEndpoint("/ffs/ep1", TestEndpoints.NoFile(), TestEndpoints.BulkPair()[0], _io, _pool, depth: 4, transferSize: 1000, NullLogger.Instance);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        // Every test ends with the endpoint stopped and every buffer back in the pool.
+        Assert.True(await _endpoint.StopAsync(TimeSpan.FromSeconds(5)));
+        _pool.Dispose();
+    }
+
+    [Fact]
+    public void Nothing_is_submitted_before_ENABLE()
+    {
+        Assert.Empty(_io.Submissions);
+        Assert.False(_endpoint.IsEnabled);
+    }
+
+    [Fact]
+    public void ENABLE_queues_every_buffer_with_a_size_rounded_down_to_the_packet_size()
+    {
+        _endpoint.Enable(generation: 1, packetSize: 512);
+
+        Assert.Equal(4, _io.Submissions.Count);
+        Assert.All(_io.Submissions, s => Assert.True(s.IsRead));
+        Assert.All(_io.Submissions, s => Assert.Equal(512, s.Length));
+        Assert.Equal(4, _endpoint.InFlight);
+    }
+
+    [Theory]
+    [InlineData(16384, 512, 16384)]
+    [InlineData(16384, 1024, 16384)]
+    [InlineData(1000, 64, 960)]
+    [InlineData(100, 512, 512)]
+    public void RoundToPackets_keeps_reads_a_multiple_of_wMaxPacketSize(int size, int packet, int expected)
+    {
+        Assert.Equal(expected, OutEndpoint.RoundToPackets(size, packet));
+    }
+
+    [Fact]
+    public async Task A_completed_read_is_delivered_without_copy_and_requeued_when_disposed()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[0].CompleteRead([1, 2, 3]);
+
+        OutTransfer transfer = await _endpoint.ReadAsync();
+
+        Assert.Equal(EndpointStatus.Ok, transfer.Status);
+        Assert.Equal(new byte[] { 1, 2, 3 }, transfer.Span.ToArray());
+        Assert.Equal(4, _io.Submissions.Count);
+
+        transfer.Dispose();
+        transfer.Dispose(); // idempotent
+
+        await Eventually.True(() => _io.Submissions.Count == 5);
+        await Task.Delay(20);
+        Assert.Equal(5, _io.Submissions.Count);
+        Assert.Same(_io.Submissions[0].Buffer, _io.Submissions[4].Buffer);
+    }
+
+    [Fact]
+    public async Task Reads_are_delivered_in_submission_order_even_when_completions_arrive_swapped()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[1].CompleteRead([2]);
+        await Task.Delay(20);
+        _io.Submissions[0].CompleteRead([1]);
+
+        using OutTransfer first = await _endpoint.ReadAsync();
+        using OutTransfer second = await _endpoint.ReadAsync();
+
+        Assert.Equal(1, first.Span[0]);
+        Assert.Equal(2, second.Span[0]);
+    }
+
+    [Fact]
+    public async Task ReadAsync_waits_for_a_completion()
+    {
+        _endpoint.Enable(1, 512);
+
+        ValueTask<OutTransfer> read = _endpoint.ReadAsync();
+        Assert.False(read.IsCompleted);
+        _io.Submissions[0].CompleteRead([9, 9]);
+
+        using OutTransfer transfer = await read.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(2, transfer.Length);
+    }
+
+    [Fact]
+    public async Task A_later_read_waits_for_the_earlier_one_to_complete()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[1].CompleteRead([2]);
+
+        ValueTask<OutTransfer> read = _endpoint.ReadAsync();
+        await Task.Delay(50);
+        Assert.False(read.IsCompleted);
+
+        _io.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
+        using OutTransfer transfer = await read.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(2, transfer.Span[0]);
+    }
+
+    [Fact]
+    public async Task DISABLE_is_a_status_not_an_exception_and_the_buffers_come_back_on_the_next_ENABLE()
+    {
+        _endpoint.Enable(1, 512);
+        ValueTask<OutTransfer> waiting = _endpoint.ReadAsync();
+
+        _endpoint.Disable("DISABLE");
+        foreach (FakeEndpointIo.Submission s in _io.Pending)
+        {
+            s.Complete(-(long)Errno.ESHUTDOWN);
+        }
+
+        await Eventually.True(() => _endpoint.InFlight == 0);
+        OutTransfer woken = await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(EndpointStatus.Disabled, woken.Status);
+        Assert.Equal(EndpointStatus.Disabled, (await _endpoint.ReadAsync()).Status);
+        Assert.Equal(0, _endpoint.InFlight);
+        Assert.Equal(4, _io.Submissions.Count);
+
+        _endpoint.Enable(2, 512);
+
+        Assert.Equal(8, _io.Submissions.Count);
+        Assert.Equal(4, _endpoint.InFlight);
+    }
+
+    [Fact]
+    public async Task Data_that_arrived_before_DISABLE_is_still_delivered()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[0].CompleteRead([42]);
+        await Eventually.True(() => _endpoint.InFlight == 3);
+        _endpoint.Disable("DISABLE");
+
+        using OutTransfer transfer = await _endpoint.ReadAsync();
+
+        Assert.Equal(EndpointStatus.Ok, transfer.Status);
+        Assert.Equal(42, transfer.Span[0]);
+    }
+
+    [Fact]
+    public async Task A_read_of_an_earlier_enable_cycle_ending_with_ESHUTDOWN_after_a_new_ENABLE_is_queued_again()
+    {
+        _endpoint.Enable(1, 512);
+
+        // A repeated ENABLE: the kernel disabled and re-enabled the endpoint; the old reads end afterwards.
+        _endpoint.Disable("ENABLE");
+        _endpoint.Enable(2, 1024);
+        Assert.Equal(4, _io.Submissions.Count);
+        foreach (FakeEndpointIo.Submission s in _io.Pending)
+        {
+            s.Complete(-(long)Errno.ESHUTDOWN);
+        }
+
+        await Eventually.True(() => _io.Submissions.Count == 8);
+        Assert.All(_io.Submissions.Skip(4), s => Assert.Equal(1024, s.Length));
+        Assert.Equal(4, _endpoint.InFlight);
+    }
+
+    [Fact]
+    public async Task A_failed_read_reports_its_errno_and_requeues_the_buffer()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[0].Complete(-(long)Errno.EPIPE);
+
+        OutTransfer transfer = await _endpoint.ReadAsync();
+
+        Assert.Equal(EndpointStatus.Failed, transfer.Status);
+        Assert.Equal(Errno.EPIPE, transfer.Error);
+        Assert.True(transfer.Data.IsEmpty);
+        await Eventually.True(() => _io.Submissions.Count == 5);
+    }
+
+    [Fact]
+    public async Task EAGAIN_from_a_busy_endpoint_mutex_is_retried_while_enabled()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[0].Complete(-(long)Errno.EAGAIN);
+
+        await Eventually.True(() => _io.Submissions.Count == 5);
+        Assert.Equal(4, _endpoint.InFlight);
+    }
+
+    [Fact]
+    public async Task Stop_cancels_waits_for_every_buffer_and_returns_them_to_the_pool()
+    {
+        _endpoint.Enable(1, 512);
+        Assert.Equal(4, _pool.Outstanding);
+
+        bool drained = await _endpoint.StopAsync(TimeSpan.FromSeconds(5));
+
+        Assert.True(drained);
+        Assert.Equal(0, _endpoint.InFlight);
+        Assert.Equal(0, _pool.Outstanding);
+        Assert.Equal(EndpointStatus.Stopped, (await _endpoint.ReadAsync()).Status);
+    }
+
+    [Fact]
+    public async Task A_buffer_leased_at_stop_goes_back_to_the_pool_when_disposed()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[0].CompleteRead([1]);
+        OutTransfer leased = await _endpoint.ReadAsync();
+
+        await _endpoint.StopAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, _pool.Outstanding);
+
+        leased.Dispose();
+        Assert.Equal(0, _pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task Stop_reports_a_buffer_the_kernel_never_returned_and_keeps_it_out_of_the_pool()
+    {
+        var stubborn = new FakeEndpointIo();
+        using var pool = new AioBufferPool(4096, 2);
+        var endpoint = new OutEndpoint("/ffs/ep1", TestEndpoints.NoFile(), TestEndpoints.BulkPair()[0], new IgnoresCancel(stubborn), pool, 1, 512, NullLogger.Instance);
+        endpoint.Enable(1, 512);
+
+        bool drained = await endpoint.StopAsync(TimeSpan.FromMilliseconds(100));
+
+        Assert.False(drained);
+        Assert.Equal(1, pool.Outstanding);
+        stubborn.Submissions[0].Complete(-(long)Errno.ECONNRESET);
+        await Eventually.True(() => endpoint.InFlight == 0);
+        pool.Return(stubborn.Submissions[0].Buffer);
+    }
+
+    private sealed class IgnoresCancel(FakeEndpointIo inner) : IEndpointIo
+    {
+        public ValueTask<AioResult> ReadAsync(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
+            => inner.ReadAsync(file, buffer, length, CancellationToken.None);
+
+        public ValueTask<AioResult> WriteAsync(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
+            => inner.WriteAsync(file, buffer, length, CancellationToken.None);
+    }
+}
