@@ -1,0 +1,107 @@
+using System.Text;
+using UsbGadget.Descriptors;
+using UsbGadget.FunctionFs;
+using UsbGadget.Hosting;
+
+namespace BulkLoopback;
+
+/// <summary>
+/// A vendor-specific interface with one bulk OUT and one bulk IN endpoint: everything the host writes comes back on IN,
+/// byte for byte and in order, each transfer ending the way it ended on OUT.
+/// </summary>
+internal sealed class LoopbackFunction : IGadgetFunction
+{
+    public const byte OutEndpointNumber = 1;
+    public const byte InEndpointNumber = 2;
+
+    /// <summary>Vendor IN request: the version string.</summary>
+    public const byte GetVersionRequest = 0x01;
+
+    /// <summary>Vendor OUT request: store up to <see cref="MaxStoredBytes"/> bytes.</summary>
+    public const byte StoreRequest = 0x02;
+
+    /// <summary>Vendor IN request: the bytes stored last.</summary>
+    public const byte ReadBackRequest = 0x03;
+
+    public const int MaxStoredBytes = 256;
+
+    /// <summary>The DeviceInterfaceGUID Windows registers for WinUSB; host programs open the device by it.</summary>
+    public static readonly Guid DeviceInterfaceGuid = new("5c5b8a4e-2f4e-4a54-9a8e-6d1b7c2f0b11");
+
+    private static readonly byte[] s_version = Encoding.ASCII.GetBytes("UsbGadget BulkLoopback 1.0");
+    private byte[] _stored = [];
+
+    public string Name => "loopback";
+
+    public FunctionDescription Describe() => new()
+    {
+        Interfaces =
+        [
+            new InterfaceDescription
+            {
+                Number = 0,
+                Class = UsbClass.VendorSpecific,
+                NameIndex = 1,
+                Endpoints =
+                [
+                    EndpointDescription.Bulk(EndpointDirection.Out, OutEndpointNumber),
+                    EndpointDescription.Bulk(EndpointDirection.In, InEndpointNumber),
+                ],
+            },
+        ],
+        Strings = StringTable.Single(LanguageIds.EnglishUnitedStates, "Bulk loopback"),
+        // WINUSB compatible id + DeviceInterfaceGUIDs: Windows binds WinUSB with no .inf and no driver install.
+        MicrosoftOsDescriptors = [MicrosoftOsInterfaceDescriptors.WinUsb(0, DeviceInterfaceGuid)],
+    };
+
+    public bool AcceptsOutData(in ControlRequest request) =>
+        request.Type == ControlRequestType.Vendor && request.Request == StoreRequest && request.Length <= MaxStoredBytes;
+
+    public ValueTask<ControlResponse> HandleControlRequestAsync(ControlRequest request, ReadOnlyMemory<byte> outData, CancellationToken cancellationToken)
+    {
+        if (request.Type != ControlRequestType.Vendor)
+        {
+            return ValueTask.FromResult(ControlResponse.Stall);
+        }
+        ControlResponse response = (request.Request, request.IsIn) switch
+        {
+            (GetVersionRequest, true) => ControlResponse.Data(s_version),
+            (ReadBackRequest, true) => ControlResponse.Data(Volatile.Read(ref _stored)),
+            (StoreRequest, false) => Store(outData),
+            _ => ControlResponse.Stall,
+        };
+        return ValueTask.FromResult(response);
+    }
+
+    private ControlResponse Store(ReadOnlyMemory<byte> data)
+    {
+        Volatile.Write(ref _stored, data.ToArray());
+        return ControlResponse.Ack;
+    }
+
+    public async Task RunAsync(GadgetFunctionContext context, CancellationToken cancellationToken)
+    {
+        OutEndpoint output = context.GetOutEndpoint(OutEndpointNumber);
+        InEndpoint input = context.GetInEndpoint(InEndpointNumber);
+        int maxPacket = output.Current?.PacketSize ?? 512;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            using OutTransfer transfer = await output.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (transfer.Status != EndpointStatus.Ok)
+            {
+                return;
+            }
+            if (transfer.Length > 0 && await input.WriteAsync(transfer.Data, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
+            {
+                return;
+            }
+            // A read that stopped short of its buffer ended a host transfer. If it ended on a packet boundary (or was
+            // empty), the host ended it with a zero-length packet, so end the echo the same way.
+            if (transfer.Length < output.TransferSize && transfer.Length % maxPacket == 0
+                && await input.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
+            {
+                return;
+            }
+        }
+    }
+}
