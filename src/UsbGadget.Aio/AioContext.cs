@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -15,6 +16,7 @@ namespace UsbGadget.Aio;
 /// in-flight block, so <see cref="Dispose"/> can cancel them and wait for the kernel to return them
 /// before anything they reference is released.
 /// </remarks>
+[SkipLocalsInit] // the stackalloc'd io_event/iocb* scratch is fully written before it is read
 public sealed unsafe class AioContext : IDisposable
 {
     private const int StackEventCount = 64;
@@ -419,11 +421,7 @@ public sealed unsafe class AioContext : IDisposable
                 }
             }
 
-            for (int i = 0; i < got; i++)
-            {
-                events[i] = Complete(native[i]);
-            }
-
+            CompleteBatch(native, events[..got]);
             return got;
         }
         finally
@@ -432,6 +430,33 @@ public sealed unsafe class AioContext : IDisposable
             {
                 System.Runtime.InteropServices.NativeMemory.Free(native);
             }
+        }
+    }
+
+    private void CompleteBatch(Interop.io_event* native, Span<AioEvent> events)
+    {
+        for (int i = 0; i < events.Length; i++)
+        {
+            ref Interop.io_event e = ref native[i];
+            AioBlock block = AioBlock.FromIocb(e.obj);
+            events[i] = new AioEvent(block, e.res, e.res2, e.data, block.CancelRequested);
+            block.ReleaseReferences();
+        }
+
+        // One lock round trip per batch, not per event: this is the reaping hot path.
+        lock (_lock)
+        {
+            for (int i = 0; i < events.Length; i++)
+            {
+                Unlink(events[i].Block);
+            }
+
+            _inFlight -= events.Length;
+        }
+
+        for (int i = 0; i < events.Length; i++)
+        {
+            events[i].Block.OnReturnedByKernel();
         }
     }
 

@@ -1,2 +1,134 @@
-Console.Error.WriteLine("usage: UsbGadget.Benchmarks aio-read --file PATH [--block-size N] [--queue-depth N] [--seconds N]");
-return 2;
+using System.Globalization;
+using UsbGadget.Benchmarks;
+
+// UsbGadget.Benchmarks: AIO throughput against fio's libaio engine.
+//   aio-read    --file PATH [--block-size 4096] [--queue-depth 32] [--seconds 10] [--api low-level|async]
+//   aio-compare --file PATH [same options] [--rounds 1]   runs fio, then ours, and prints the ratio
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    return Usage();
+}
+
+BenchmarkOptions options;
+try
+{
+    options = BenchmarkOptions.Parse(args[1..]);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return Usage();
+}
+
+switch (args[0])
+{
+    case "aio-read":
+    {
+        BenchmarkResult result = options.Api == BenchmarkApi.Async
+            ? AioReadBenchmark.RunAsync(options).GetAwaiter().GetResult()
+            : AioReadBenchmark.RunLowLevel(options);
+        result.Print(Console.Out);
+        return 0;
+    }
+
+    case "aio-compare":
+        return Compare.Run(options);
+
+    default:
+        Console.Error.WriteLine($"unknown command '{args[0]}'");
+        return Usage();
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine(
+        """
+        usage: UsbGadget.Benchmarks aio-read --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--api low-level|async] [--warmup N]
+               UsbGadget.Benchmarks aio-compare --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--rounds N] [--api low-level|async|both]
+
+          aio-read     reads PATH with Linux AIO: submit queue-depth blocks, then reap at least 1 and
+                       resubmit what completed (fio libaio with iodepth_batch_submit=queue-depth,
+                       iodepth_batch_complete_min=1). Prints 'iops: N' and 'allocated-bytes-per-op: N'.
+          aio-compare  runs fio --ioengine=libaio with the same parameters, then aio-read, alternating
+                       for --rounds, and prints both medians and 'ratio: ours/fio'.
+        """);
+    return 2;
+}
+
+namespace UsbGadget.Benchmarks
+{
+    internal enum BenchmarkApi
+    {
+        LowLevel,
+        Async,
+        Both,
+    }
+
+    internal sealed record BenchmarkOptions(string File, int BlockSize, int QueueDepth, double Seconds, double WarmupSeconds, int Rounds, BenchmarkApi Api, bool Direct)
+    {
+        public static BenchmarkOptions Parse(string[] args)
+        {
+            string? file = null;
+            int blockSize = 4096, queueDepth = 32, rounds = 1;
+            double seconds = 10, warmup = 1;
+            BenchmarkApi api = BenchmarkApi.LowLevel;
+            bool direct = false;
+            for (int i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                switch (args[i])
+                {
+                    case "--file": file = Next(); break;
+                    case "--block-size": blockSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--queue-depth": queueDepth = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--warmup": warmup = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--direct": direct = true; break;
+                    case "--api":
+                        api = Next() switch
+                        {
+                            "low-level" => BenchmarkApi.LowLevel,
+                            "async" => BenchmarkApi.Async,
+                            "both" => BenchmarkApi.Both,
+                            string other => throw new ArgumentException($"--api: unknown value '{other}'"),
+                        };
+                        break;
+                    default: throw new ArgumentException($"unknown option '{args[i]}'");
+                }
+            }
+
+            if (file is null)
+            {
+                throw new ArgumentException("--file is required");
+            }
+
+            if (blockSize <= 0 || queueDepth <= 0 || seconds <= 0 || rounds <= 0 || warmup < 0)
+            {
+                throw new ArgumentException("--block-size, --queue-depth, --seconds and --rounds must be positive");
+            }
+
+            return new BenchmarkOptions(file, blockSize, queueDepth, seconds, warmup, rounds, api, direct);
+        }
+    }
+
+    internal sealed record BenchmarkResult(string Name, long Operations, double Seconds, long AllocatedBytes, TimeSpan CpuTime)
+    {
+        public double Iops => Operations / Seconds;
+
+        public double AllocatedBytesPerOp => Operations == 0 ? 0 : (double)AllocatedBytes / Operations;
+
+        /// <summary>Operations per second of CPU used by this process: robust when other work shares the cores.</summary>
+        public double OpsPerCpuSecond => CpuTime.TotalSeconds <= 0 ? 0 : Operations / CpuTime.TotalSeconds;
+
+        public void Print(TextWriter output)
+        {
+            output.WriteLine(FormattableString.Invariant($"api: {Name}"));
+            output.WriteLine(FormattableString.Invariant($"operations: {Operations}"));
+            output.WriteLine(FormattableString.Invariant($"seconds: {Seconds:F2}"));
+            output.WriteLine(FormattableString.Invariant($"ops-per-cpu-second: {OpsPerCpuSecond:F0}"));
+            output.WriteLine(FormattableString.Invariant($"iops: {Iops:F0}"));
+            output.WriteLine(FormattableString.Invariant($"allocated-bytes-per-op: {AllocatedBytesPerOp:0.###}"));
+        }
+    }
+}
