@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using UsbGadget.ConfigFs;
+using UsbGadget.Descriptors;
+using UsbGadget.FunctionFs;
+using UsbGadget.FunctionFsDemo;
+
+// A bulk loopback gadget on FunctionFS, built only from UsbGadget's Descriptors, ConfigFs and FunctionFs layers.
+//   UsbGadget.FunctionFsDemo [--udc NAME] [--name GADGET] [--vid 0x1209] [--pid 0x0001] [--strategy auto|eventfd|blocking] [--verbose]
+// Vendor requests (device or interface recipient): IN 0x01 version string; OUT 0x02 store data (<= 256 bytes);
+// IN 0x03 return the stored data; anything else stalls. Bulk OUT ep 0x01 is looped back to bulk IN ep 0x81.
+// Prints "READY <udc>" on stdout once bound; SIGTERM or SIGINT unbinds and removes the gadget.
+string? udc = null;
+string name = "ffsdemo";
+ushort vendorId = 0x1209;
+ushort productId = 0x0001;
+Ep0WaitStrategy strategy = Ep0WaitStrategy.Auto;
+LogLevel level = LogLevel.Information;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--udc": udc = args[++i]; break;
+        case "--name": name = args[++i]; break;
+        case "--vid": vendorId = ParseHex(args[++i]); break;
+        case "--pid": productId = ParseHex(args[++i]); break;
+        case "--strategy":
+            strategy = args[++i] switch
+            {
+                "eventfd" => Ep0WaitStrategy.EventFd,
+                "blocking" => Ep0WaitStrategy.BlockingRead,
+                _ => Ep0WaitStrategy.Auto,
+            };
+            break;
+        case "--verbose": level = LogLevel.Debug; break;
+        default:
+            Console.Error.WriteLine($"Unknown argument {args[i]}.");
+            return 2;
+    }
+}
+
+var logger = new ConsoleLogger(level);
+using var stop = new CancellationTokenSource();
+using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+
+const string Instance = "loop";
+var function = new FunctionDescription
+{
+    Interfaces =
+    [
+        new InterfaceDescription
+        {
+            Number = 0,
+            Class = UsbClass.VendorSpecific,
+            NameIndex = 1,
+            Endpoints = [EndpointDescription.Bulk(EndpointDirection.Out, 1), EndpointDescription.Bulk(EndpointDirection.In, 1)],
+        },
+    ],
+    Strings = StringTable.Single(LanguageIds.EnglishUnitedStates, "UsbGadget FunctionFS loopback"),
+    AllControlRecipients = true,
+};
+FunctionFsDescriptors descriptors = FunctionFsDescriptors.Create(function);
+
+var definition = new GadgetDefinition(name, vendorId, productId)
+{
+    Strings = [new GadgetStrings(LanguageIds.EnglishUnitedStates, "UsbGadget", "FunctionFS demo", "0001")],
+    Functions = [FunctionDefinition.FunctionFs(Instance)],
+    Configurations = [new ConfigurationDefinition(1) { Functions = [FunctionDefinition.FunctionFs(Instance).DirectoryName] }],
+};
+
+var manager = new GadgetManager(new ConfigFsOptions { UdcName = udc });
+using ConfigFsGadget gadget = manager.Create(definition);
+FunctionFsFunction ffs = FunctionFsFunction.Create(
+    gadget.FunctionFsMountPoints[Instance],
+    descriptors,
+    new FunctionFsOptions { Name = Instance, Ep0WaitStrategy = strategy },
+    logger);
+long loopedBytes = 0;
+long loopedTransfers = 0;
+try
+{
+    ffs.StateChanged += (_, e) => logger.LogInformation("state {From} -> {To}", e.From, e.To);
+    ffs.Start(new DemoControlHandler());
+    gadget.Bind();
+    Console.Out.WriteLine($"READY {gadget.BoundUdc} strategy={ffs.WaitStrategy}");
+    Console.Out.Flush();
+
+    OutEndpoint bulkOut = ffs.GetOutEndpoint(1);
+    InEndpoint bulkIn = ffs.GetInEndpoint(1);
+    while (!stop.IsCancellationRequested)
+    {
+        await ffs.WhenEnabledAsync(stop.Token);
+        while (!stop.IsCancellationRequested)
+        {
+            using OutTransfer received = await bulkOut.ReadAsync(stop.Token);
+            if (received.Status != EndpointStatus.Ok)
+            {
+                logger.LogInformation("bulk OUT: {Status} {Error}", received.Status, received.Error);
+                if (received.Status == EndpointStatus.Failed)
+                {
+                    continue;
+                }
+
+                break;
+            }
+
+            EndpointStatus sent = await bulkIn.WriteAsync(received.Data, stop.Token);
+            if (sent != EndpointStatus.Ok)
+            {
+                logger.LogInformation("bulk IN: {Status}", sent);
+                break;
+            }
+
+            loopedBytes += received.Length;
+            loopedTransfers++;
+        }
+    }
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+}
+finally
+{
+    logger.LogInformation("stopping after looping {Bytes} bytes in {Transfers} transfers", loopedBytes, loopedTransfers);
+
+    // Reverse order: unbind (the host sees a disconnect), stop the function (every buffer back), then remove the gadget.
+    try
+    {
+        gadget.Unbind();
+    }
+    catch (ConfigFsException e)
+    {
+        logger.LogError(e, "unbind failed");
+    }
+
+    await ffs.DisposeAsync();
+}
+
+gadget.Remove();
+Console.Out.WriteLine($"STOPPED looped={loopedBytes.ToString(CultureInfo.InvariantCulture)}");
+return 0;
+
+static ushort ParseHex(string text)
+    => ushort.Parse(text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
