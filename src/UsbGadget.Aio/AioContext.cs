@@ -129,8 +129,7 @@ public sealed unsafe class AioContext : IDisposable
         }
         catch
         {
-            ReturnUnsubmitted(blocks, 0, acquired);
-            ReturnUnsubmitted(blocks[acquired..], 0, 0);
+            ReturnUnsubmitted(blocks, acquired);
             throw;
         }
 
@@ -172,7 +171,7 @@ public sealed unsafe class AioContext : IDisposable
         submitted = Math.Max(result, 0);
         if (submitted < count)
         {
-            ReturnUnsubmitted(blocks[submitted..], submitted: 0, acquired: count - submitted);
+            ReturnUnsubmitted(blocks[submitted..], acquired: count - submitted);
         }
 
         return errno;
@@ -253,7 +252,7 @@ public sealed unsafe class AioContext : IDisposable
             case Errno.EINVAL:
                 return AioCancelResult.NotInFlight;
             case Errno.None:
-                synchronousCompletion = Complete(result);
+                synchronousCompletion = Complete(block, result);
                 return AioCancelResult.CompletedSynchronously;
             default:
                 throw ThrowHelper.CreateLinuxIO("io_cancel()", errno);
@@ -460,9 +459,9 @@ public sealed unsafe class AioContext : IDisposable
         }
     }
 
-    private AioEvent Complete(in Interop.io_event e)
+    // Old kernels (before 4.19) could finish a block inside io_cancel; no ring event follows then.
+    private AioEvent Complete(AioBlock block, in Interop.io_event e)
     {
-        AioBlock block = AioBlock.FromIocb(e.obj);
         bool cancelRequested = block.CancelRequested;
         block.ReleaseReferences();
         lock (_lock)
@@ -472,7 +471,7 @@ public sealed unsafe class AioContext : IDisposable
         }
 
         block.OnReturnedByKernel();
-        return new AioEvent(block, e.res, e.res2, e.data, cancelRequested);
+        return new AioEvent(block, e.res, e.res2, block.UserData, cancelRequested);
     }
 
     private void Link(ReadOnlySpan<AioBlock> blocks)
@@ -516,9 +515,9 @@ public sealed unsafe class AioContext : IDisposable
         }
     }
 
-    private void ReturnUnsubmitted(ReadOnlySpan<AioBlock> blocks, int submitted, int acquired)
+    /// <summary>Takes back blocks the kernel never accepted: drops their references and unlinks them.</summary>
+    private void ReturnUnsubmitted(ReadOnlySpan<AioBlock> blocks, int acquired)
     {
-        _ = submitted;
         for (int i = 0; i < blocks.Length; i++)
         {
             if (i < acquired)

@@ -410,6 +410,30 @@ public sealed class AioContextTests : IDisposable
     }
 
     [Fact]
+    public void Submit_ABlockWhoseBufferWasDisposedAfterPrepare_IsRefused_AndNothingStaysInFlight()
+    {
+        using var file = UnixFileHandle.Open(_scratch.NewFile("f", new byte[8192]), OpenFlags.ReadOnly);
+        using var context = new AioContext(4);
+        using var kept = AioBuffer.Allocate(4096);
+        var gone = AioBuffer.Allocate(4096);
+        using var first = new AioBlock();
+        using var second = new AioBlock();
+        first.PrepareRead(file, kept, 4096, 0);
+        second.PrepareRead(file, gone, 4096, 4096);
+        gone.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => context.Submit([first, second]));
+        Assert.Equal(0, context.InFlight);
+        Assert.False(first.IsInFlight);
+        Assert.False(second.IsInFlight);
+        Assert.Equal(0, kept.KernelReferences);
+
+        // Both blocks are usable again.
+        first.PrepareRead(file, kept, 4096, 0);
+        Assert.Equal(4096, SubmitAndReap(context, first).Result);
+    }
+
+    [Fact]
     public void Prepare_ValidatesArgumentsNamingThem()
     {
         using var file = UnixFileHandle.Open(_scratch.NewFile("args"), OpenFlags.ReadWrite);
