@@ -73,13 +73,14 @@ internal static class ConfigFsErrors
         $"Binding gadget '{gadget}' to UDC '{udc}' failed with EBUSY although no gadget holds that UDC. Since Linux 5.19 the kernel reports every bind failure this way; "
         + $"dmesg shows the real cause as 'failed to start {gadget}: -19' (a FunctionFS instance has not written its descriptors yet"
         + (instances.Count == 0 ? "" : $"; instances: {string.Join(", ", instances)}")
-        + ") or '-524' (the UDC lacks endpoints for these functions).",
+        + ") or '-524' (the UDC lacks endpoints for these functions); 'driver registration failed: -16' means the kernel predates the fix that lets "
+        + "two configfs gadgets register at once, so unbind the other gadget first.",
         Errno.EBUSY, udcFile);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static ConfigFsException GadgetNameTaken(string name, string gadgetPath, string stateFile) => new(ConfigFsError.GadgetNameTaken,
         $"A gadget named '{name}' already exists at {gadgetPath} and was not created by UsbGadget (no state file {stateFile}). "
-        + "Attach to it (ConfigFsGadget.Attach), choose another name, or remove it (for example 'configfs-scripts/usb-gadget.sh teardown' with GADGET_NAME set).",
+        + "Attach to it (GadgetManager.Attach), choose another name, or remove it (for example 'configfs-scripts/usb-gadget.sh teardown' with GADGET_NAME set).",
         Errno.EEXIST, gadgetPath);
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -22,6 +22,7 @@ public sealed class ConfigFsGadget : IDisposable
     private readonly UdcDirectory _udcs;
     private readonly Dictionary<string, string> _mountPoints = new(StringComparer.Ordinal);
     private readonly List<string> _ownMounts = [];
+    private readonly Lock _lock = new();
     private string? _udcName;
     private bool _disposed;
 
@@ -78,6 +79,14 @@ public sealed class ConfigFsGadget : IDisposable
     /// </exception>
     public void Bind()
     {
+        lock (_lock)
+        {
+            BindLocked();
+        }
+    }
+
+    private void BindLocked()
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         string udc = UdcName;
         string? current = BoundUdc;
@@ -114,6 +123,14 @@ public sealed class ConfigFsGadget : IDisposable
     /// <exception cref="ConfigFsException">Writing the UDC file failed.</exception>
     public void Unbind()
     {
+        lock (_lock)
+        {
+            UnbindLocked();
+        }
+    }
+
+    private void UnbindLocked()
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (BoundUdc is null)
         {
@@ -140,6 +157,14 @@ public sealed class ConfigFsGadget : IDisposable
     /// </summary>
     /// <exception cref="GadgetTeardownException">Some steps failed; every step was tried and each failure is listed.</exception>
     public void Remove()
+    {
+        lock (_lock)
+        {
+            RemoveLocked();
+        }
+    }
+
+    private void RemoveLocked()
     {
         if (_disposed)
         {

@@ -48,7 +48,7 @@ public sealed record ConfigurationDefinition(byte Number)
 public sealed record OsDescriptorSettings(byte ConfigurationNumber)
 {
     /// <summary>The vendor request code Windows uses to fetch the descriptors (<c>b_vendor_code</c>).</summary>
-    /// <remarks>Defaults to 0xcd.</remarks>
+    /// <remarks>Defaults to 0xcd. The kernel stores it in a signed char, so reading the attribute back shows 0xffffffcd (seen on 6.1).</remarks>
     public byte VendorCode { get; init; } = 0xcd;
 
     /// <summary>The OS string signature (<c>qw_sign</c>), at most 7 characters.</summary>
@@ -221,7 +221,7 @@ public sealed record GadgetDefinition(string Name, ushort VendorId, ushort Produ
             }
             if (OsDescriptors is { } osd && osd.VendorCode == web.VendorCode)
             {
-                problems.Add($"WebUsb.VendorCode 0x{web.VendorCode:x2} equals OsDescriptors.VendorCode; the kernel would answer both requests with one code, so pick different codes.");
+                problems.Add($"WebUsb.VendorCode 0x{web.VendorCode:x2} equals OsDescriptors.VendorCode: the kernel's MS OS descriptor handler takes every vendor request with its code, so WebUSB GET_URL would stall. Pick different codes.");
             }
         }
         return problems;
