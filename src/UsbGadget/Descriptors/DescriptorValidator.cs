@@ -741,24 +741,9 @@ public static class DescriptorValidator
                 Add($"{path}.Name", $"\"{property.Name}\" must be printable ASCII: the gadget core widens it to UTF-16 by doubling its byte length.");
             }
 
-            foreach (string value in property.Strings)
+            if (property.Text is string text && !IsPrintableAscii(text))
             {
-                if (!IsPrintableAscii(value))
-                {
-                    Add($"{path}.Strings", $"\"{value}\" must be printable ASCII without NUL: the gadget core widens string data to UTF-16 by doubling its byte length.");
-                }
-            }
-
-            if (property.Type == MicrosoftOsPropertyType.MultiString)
-            {
-                if (property.Strings.Count == 0)
-                {
-                    Add($"{path}.Strings", "a REG_MULTI_SZ property needs at least one string.");
-                }
-                else if (property.Strings.Any(static s => s.Length == 0))
-                {
-                    Add($"{path}.Strings", "REG_MULTI_SZ entries must not be empty: an empty string ends the list.");
-                }
+                Add($"{path}.Text", $"\"{text}\" must be printable ASCII: the gadget core widens string data to UTF-16 by doubling its byte length.");
             }
 
             int size = FunctionFsConstants.ExtendedPropertyOverhead + property.Name.Length + 1 + property.Data.Length;

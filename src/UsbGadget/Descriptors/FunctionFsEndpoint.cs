@@ -33,6 +33,11 @@ public sealed class FunctionFsEndpoint
     public string FileName { get; }
 
     /// <summary>bEndpointAddress as written in the descriptors.</summary>
+    /// <remarks>
+    /// Without <see cref="FunctionDescription.VirtualAddresses"/> f_fs lets the UDC pick the endpoint at bind time, so
+    /// the host may see another number (on dummy_hcd 0x83 became 0x81 and 0x81 became 0x86). The
+    /// FUNCTIONFS_ENDPOINT_REVMAP ioctl on the endpoint file returns the one in use.
+    /// </remarks>
     public byte Address => Description.Address;
 
     /// <summary>Endpoint number, 1..15.</summary>

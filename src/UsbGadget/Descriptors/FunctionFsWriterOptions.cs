@@ -23,9 +23,10 @@ public sealed record FunctionFsWriterOptions
     /// <summary>bcdVersion written in every MS OS descriptor header (struct usb_os_desc_header).</summary>
     /// <remarks>
     /// Defaults to <see cref="MicrosoftOsBcdVersionLegacy"/> (0x0001). f_fs.c first accepted only 1 (a misreading of
-    /// "1.00"); kernels from 6.4 expect 0x0100 and accept 0x0001 with a warning in the kernel log. 0x0001 therefore
-    /// works everywhere; pass <see cref="MicrosoftOsBcdVersion1_0"/> on new kernels to avoid the warning. The value
-    /// never reaches the host: the gadget core builds the host-visible header itself.
+    /// "1.00"); kernels from 6.4 expect 0x0100 and accept 0x0001 with a warning in the kernel log. Older kernels reject
+    /// 0x0100 with EINVAL (seen on Debian's 6.1.0-56). 0x0001 therefore works everywhere; pass
+    /// <see cref="MicrosoftOsBcdVersion1_0"/> on 6.4 or later to avoid the warning. The value never reaches the host:
+    /// the gadget core builds the host-visible header itself.
     /// </remarks>
     public ushort MicrosoftOsBcdVersion { get; init; } = MicrosoftOsBcdVersionLegacy;
 }

@@ -7,8 +7,8 @@ namespace UsbGadget.Descriptors;
 /// </summary>
 /// <remarks>
 /// Interface numbers are local to the function: f_fs rewrites them to the numbers the configuration assigns.
-/// An endpoint address may appear in only one alternate setting, because FunctionFS creates one epN file per
-/// endpoint descriptor and rejects two descriptors for the same address at bind time.
+/// An endpoint address may appear in only one alternate setting: FunctionFS creates one epN file per endpoint
+/// descriptor and refuses two descriptors for the same address when the gadget is bound (writing UDC fails).
 /// </remarks>
 public sealed class InterfaceDescription
 {

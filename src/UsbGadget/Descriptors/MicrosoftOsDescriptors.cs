@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 
 namespace UsbGadget.Descriptors;
@@ -30,7 +29,7 @@ public sealed class MicrosoftOsInterfaceDescriptors
     public IReadOnlyList<MicrosoftOsExtendedProperty> Properties { get; init; } = [];
 
     /// <summary>
-    /// WinUSB for <paramref name="interfaceNumber"/> and a DeviceInterfaceGUIDs property, which is what a vendor
+    /// WinUSB for <paramref name="interfaceNumber"/> and a DeviceInterfaceGUID property, which is what a vendor
     /// bulk function needs to work on Windows without a driver package.
     /// </summary>
     /// <param name="interfaceNumber">Function-local interface number.</param>
@@ -41,11 +40,17 @@ public sealed class MicrosoftOsInterfaceDescriptors
         {
             Interface = interfaceNumber,
             CompatibleId = "WINUSB",
-            Properties = [MicrosoftOsExtendedProperty.DeviceInterfaceGuids(deviceInterfaceGuid)],
+            Properties = [MicrosoftOsExtendedProperty.DeviceInterfaceGuid(deviceInterfaceGuid)],
         };
 }
 
 /// <summary>Registry value type of an extended property (dwPropertyDataType).</summary>
+/// <remarks>
+/// The Linux gadget core answers the host's request only for <see cref="String"/>, <see cref="ExpandString"/>,
+/// <see cref="Link"/> and <see cref="Binary"/>: for the other types composite.c (fill_ext_prop) returns EINVAL and
+/// the request stalls, taking every property of the interface with it. f_fs accepts them in the blob all the same,
+/// so only those four can be created here.
+/// </remarks>
 public enum MicrosoftOsPropertyType
 {
     /// <summary>REG_SZ: a NUL-terminated Unicode string.</summary>
@@ -82,38 +87,42 @@ public sealed class MicrosoftOsExtendedProperty
 {
     private readonly byte[] _data;
 
-    private MicrosoftOsExtendedProperty(string name, MicrosoftOsPropertyType type, byte[] data, IReadOnlyList<string>? strings)
+    private MicrosoftOsExtendedProperty(string name, MicrosoftOsPropertyType type, byte[] data, string? text)
     {
         ArgumentNullException.ThrowIfNull(name);
         Name = name;
         Type = type;
         _data = data;
-        Strings = strings ?? [];
+        Text = text;
     }
 
-    /// <summary>Property name, e.g. "DeviceInterfaceGUIDs".</summary>
+    /// <summary>Property name, e.g. "DeviceInterfaceGUID".</summary>
     public string Name { get; }
 
     /// <summary>Registry value type.</summary>
     public MicrosoftOsPropertyType Type { get; }
 
-    /// <summary>For string types: the string values (one for REG_SZ, REG_EXPAND_SZ and REG_LINK).</summary>
-    public IReadOnlyList<string> Strings { get; }
+    /// <summary>For the string types: the value; null for <see cref="MicrosoftOsPropertyType.Binary"/>.</summary>
+    public string? Text { get; }
 
     /// <summary>
-    /// The bytes written to FunctionFS as the property data: for string types ASCII with NUL terminators
-    /// (REG_MULTI_SZ ends with an extra NUL); otherwise the raw value.
+    /// The bytes written to FunctionFS as the property data: for the string types ASCII with a NUL terminator
+    /// (the gadget core widens it to UTF-16 for the host); for REG_BINARY the raw value.
     /// </summary>
     public ReadOnlyMemory<byte> Data => _data;
 
-    /// <summary>A REG_MULTI_SZ "DeviceInterfaceGUIDs" property with the GUIDs in registry format ({xxxxxxxx-...}).</summary>
-    /// <param name="guids">One or more GUIDs.</param>
+    /// <summary>
+    /// A REG_SZ "DeviceInterfaceGUID" property with the GUID in registry format ({XXXXXXXX-...}): WinUSB registers
+    /// the device interface under it, so applications can find the device.
+    /// </summary>
+    /// <remarks>
+    /// Not the REG_MULTI_SZ "DeviceInterfaceGUIDs" of MS OS 2.0: the Linux gadget core cannot serve REG_MULTI_SZ
+    /// (see <see cref="MicrosoftOsPropertyType"/>). WinUSB reads the REG_SZ form from MS OS 1.0 descriptors.
+    /// </remarks>
+    /// <param name="guid">The device interface GUID.</param>
     /// <returns>The property.</returns>
-    public static MicrosoftOsExtendedProperty DeviceInterfaceGuids(params IReadOnlyList<Guid> guids)
-    {
-        ArgumentNullException.ThrowIfNull(guids);
-        return MultiString("DeviceInterfaceGUIDs", [.. guids.Select(static g => g.ToString("B").ToUpperInvariant())]);
-    }
+    public static MicrosoftOsExtendedProperty DeviceInterfaceGuid(Guid guid) =>
+        String("DeviceInterfaceGUID", guid.ToString("B").ToUpperInvariant());
 
     /// <summary>A REG_SZ (or REG_EXPAND_SZ / REG_LINK) property.</summary>
     /// <param name="name">Property name.</param>
@@ -125,20 +134,10 @@ public sealed class MicrosoftOsExtendedProperty
         ArgumentNullException.ThrowIfNull(value);
         if (type is not (MicrosoftOsPropertyType.String or MicrosoftOsPropertyType.ExpandString or MicrosoftOsPropertyType.Link))
         {
-            throw new ArgumentOutOfRangeException(nameof(type), type, "Use String, ExpandString or Link; MultiString, Binary and the DWORD types have their own factory methods.");
+            throw new ArgumentOutOfRangeException(nameof(type), type, "Use String, ExpandString or Link here, or Binary(). Linux cannot serve REG_MULTI_SZ or the DWORD types to the host.");
         }
 
-        return new(name, type, EncodeStrings([value], extraTerminator: false), [value]);
-    }
-
-    /// <summary>A REG_MULTI_SZ property.</summary>
-    /// <param name="name">Property name.</param>
-    /// <param name="values">The strings.</param>
-    /// <returns>The property.</returns>
-    public static MicrosoftOsExtendedProperty MultiString(string name, params IReadOnlyList<string> values)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        return new(name, MicrosoftOsPropertyType.MultiString, EncodeStrings(values, extraTerminator: true), [.. values]);
+        return new(name, type, EncodeString(value), value);
     }
 
     /// <summary>A REG_BINARY property.</summary>
@@ -148,34 +147,11 @@ public sealed class MicrosoftOsExtendedProperty
     public static MicrosoftOsExtendedProperty Binary(string name, ReadOnlySpan<byte> value) =>
         new(name, MicrosoftOsPropertyType.Binary, value.ToArray(), null);
 
-    /// <summary>A REG_DWORD_LITTLE_ENDIAN property.</summary>
-    /// <param name="name">Property name.</param>
-    /// <param name="value">The value.</param>
-    /// <returns>The property.</returns>
-    public static MicrosoftOsExtendedProperty Dword(string name, uint value)
+    private static byte[] EncodeString(string value)
     {
-        var data = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(data, value);
-        return new(name, MicrosoftOsPropertyType.DwordLittleEndian, data, null);
-    }
-
-    private static byte[] EncodeStrings(IReadOnlyList<string> values, bool extraTerminator)
-    {
-        var bytes = new List<byte>();
-        foreach (string value in values)
-        {
-            ArgumentNullException.ThrowIfNull(value, nameof(values));
-
-            // Latin1 keeps one byte per char; validation rejects anything outside ASCII before it is written.
-            bytes.AddRange(Encoding.Latin1.GetBytes(value));
-            bytes.Add(0);
-        }
-
-        if (extraTerminator)
-        {
-            bytes.Add(0);
-        }
-
-        return [.. bytes];
+        // Latin1 keeps one byte per char; validation rejects anything outside printable ASCII before it is written.
+        var bytes = new byte[value.Length + 1];
+        Encoding.Latin1.GetBytes(value, bytes);
+        return bytes;
     }
 }

@@ -26,18 +26,18 @@ public class MicrosoftOsDescriptorTests
         "0000000000000000" +   // SubCompatibleID
         "000000000000";        // Reserved2
 
-    private const string DeviceInterfaceGuids =
+    private const string DeviceInterfaceGuid =
         "00" +                 // interface
-        "56000000" +           // dwLength: 11 + 75
+        "54000000" +           // dwLength: 11 + 73
         "0100" +               // bcdVersion
         "0500" +               // wIndex: extended properties
         "0100" +               // wCount
-        "4b000000" +           // dwSize: 14 + 21 + 40
-        "07000000" +           // dwPropertyDataType: REG_MULTI_SZ
-        "1500" +               // wPropertyNameLength: 21, host sees 42 bytes of UTF-16
-        "446576696365496e746572666163654755494473" + "00" + // "DeviceInterfaceGUIDs\0"
-        "28000000" +           // dwPropertyDataLength: 40, host sees 80
-        "7b 3132333435363738 2d 39414243 2d 44454630 2d 31323334 2d 353637383941424344454630 7d" + "0000"; // "{12345678-9ABC-DEF0-1234-56789ABCDEF0}\0\0"
+        "49000000" +           // dwSize: 14 + 20 + 39
+        "01000000" +           // dwPropertyDataType: REG_SZ
+        "1400" +               // wPropertyNameLength: 20, the host sees 40 bytes of UTF-16
+        "446576696365496e74657266616365475549 44" + "00" + // "DeviceInterfaceGUID\0"
+        "27000000" +           // dwPropertyDataLength: 39, the host sees 78
+        "7b 3132333435363738 2d 39414243 2d 44454630 2d 31323334 2d 353637383941424344454630 7d" + "00"; // "{12345678-9ABC-DEF0-1234-56789ABCDEF0}\0"
 
     [Fact]
     public void ExtendedCompatId_WinUsb_MatchesUsbExtCompatDesc()
@@ -48,11 +48,11 @@ public class MicrosoftOsDescriptorTests
     }
 
     [Fact]
-    public void ExtendedProperty_DeviceInterfaceGuids_IsNulTerminatedTextForTheKernelToWiden()
+    public void ExtendedProperty_DeviceInterfaceGuid_IsNulTerminatedTextForTheKernelToWiden()
     {
         Assert.Equal(
-            Hex.Join(DeviceInterfaceGuids),
-            Encode(b => FunctionFsDescriptorWriter.WriteExtendedProperties(b, 0, [MicrosoftOsExtendedProperty.DeviceInterfaceGuids(s_guid)], FunctionFsWriterOptions.MicrosoftOsBcdVersionLegacy)));
+            Hex.Join(DeviceInterfaceGuid),
+            Encode(b => FunctionFsDescriptorWriter.WriteExtendedProperties(b, 0, [MicrosoftOsExtendedProperty.DeviceInterfaceGuid(s_guid)], FunctionFsWriterOptions.MicrosoftOsBcdVersionLegacy)));
     }
 
     [Fact]
@@ -67,13 +67,13 @@ public class MicrosoftOsDescriptorTests
 
         string expected = Hex.Join(
             "03000000",
-            "96000000", // 12 + fs_count 4 + os_count 4 + interface 9 + compat 35 + properties 86 = 150
+            "94000000", // 12 + fs_count 4 + os_count 4 + interface 9 + compat 35 + properties 84 = 148
             "09000000", // HAS_FS_DESC | HAS_MS_OS_DESC
             "01000000", // fs_count
             "02000000", // os_count: ext compat + ext prop
             "09 04 00 00 00 ff 00 00 00",
             WinUsbCompat,
-            DeviceInterfaceGuids);
+            DeviceInterfaceGuid);
 
         Assert.Equal(expected, Hex.Of(FunctionFsDescriptors.Create(description).DescriptorsBlob.Span));
     }
@@ -96,14 +96,16 @@ public class MicrosoftOsDescriptorTests
 
     [Theory]
     [InlineData("Sz", "01000000", "6869" + "00")]
-    [InlineData("Dword", "04000000", "78563412")]
+    [InlineData("ExpandSz", "02000000", "6869" + "00")]
+    [InlineData("Link", "06000000", "6869" + "00")]
     [InlineData("Binary", "03000000", "0102")]
-    public void ExtendedProperty_OtherTypes_WriteTheirRawData(string kind, string type, string data)
+    public void ExtendedProperty_OtherServableTypes_WriteTheirData(string kind, string type, string data)
     {
         MicrosoftOsExtendedProperty property = kind switch
         {
             "Sz" => MicrosoftOsExtendedProperty.String("N", "hi"),
-            "Dword" => MicrosoftOsExtendedProperty.Dword("N", 0x12345678),
+            "ExpandSz" => MicrosoftOsExtendedProperty.String("N", "hi", MicrosoftOsPropertyType.ExpandString),
+            "Link" => MicrosoftOsExtendedProperty.String("N", "hi", MicrosoftOsPropertyType.Link),
             _ => MicrosoftOsExtendedProperty.Binary("N", [1, 2]),
         };
         int dataLength = data.Length / 2;
@@ -117,5 +119,19 @@ public class MicrosoftOsDescriptorTests
         string encoded = Encode(b => FunctionFsDescriptorWriter.WriteExtendedProperties(b, 0, [property], 1));
 
         Assert.Equal(expectedProperty, encoded[22..]); // after the 11-byte header
+    }
+}
+
+public class MicrosoftOsPropertyTypeTests
+{
+    [Theory]
+    [InlineData(MicrosoftOsPropertyType.MultiString)]
+    [InlineData(MicrosoftOsPropertyType.DwordLittleEndian)]
+    [InlineData(MicrosoftOsPropertyType.Binary)]
+    public void StringFactory_RefusesTypesThatAreNotSingleStrings(MicrosoftOsPropertyType type)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => MicrosoftOsExtendedProperty.String("N", "v", type));
+
+        Assert.Equal("type", error.ParamName);
     }
 }
