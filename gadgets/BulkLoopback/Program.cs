@@ -7,5 +7,4 @@ using Microsoft.Extensions.Hosting;
 // Settings: appsettings.json, UsbGadget__* environment variables, or --UsbGadget:ProductId=0x0106 style arguments.
 HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddUsbGadget().AddFunction<LoopbackFunction>();
-await builder.Build().RunAsync();
-return Environment.ExitCode;
+return await builder.Build().RunGadgetAsync();

@@ -7,5 +7,4 @@ using Microsoft.Extensions.Hosting;
 HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddUsbGadget().AddFunction<KeyboardFunction>();
 builder.Services.AddHostedService<StandardInputTypist>();
-await builder.Build().RunAsync();
-return Environment.ExitCode;
+return await builder.Build().RunGadgetAsync();

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+using UsbGadget.Hosting;
+
+#pragma warning disable IDE0130 // Beside IHost, as Microsoft.Extensions.Hosting's own extensions are.
+namespace Microsoft.Extensions.Hosting;
+#pragma warning restore IDE0130
+
+/// <summary>Runs a gadget host the way a service should end: a message and an exit code, not a stack trace.</summary>
+public static class GadgetHostExtensions
+{
+    /// <summary>
+    /// Runs the host until it stops (SIGTERM, Ctrl+C). Invalid configuration is printed as one line per wrong setting and
+    /// gives exit code 2; a gadget that could not start has already logged why and gives exit code 1; a clean stop gives 0.
+    /// </summary>
+    /// <param name="host">The built host.</param>
+    /// <returns>The process exit code.</returns>
+    public static async Task<int> RunGadgetAsync(this IHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        try
+        {
+            await host.RunAsync().ConfigureAwait(false);
+        }
+        catch (OptionsValidationException e)
+        {
+            await Console.Error.WriteLineAsync("Invalid configuration; fix these settings (appsettings.json, UsbGadget__* environment variables or --UsbGadget:* arguments):").ConfigureAwait(false);
+            foreach (string failure in e.Failures)
+            {
+                await Console.Error.WriteLineAsync("  " + failure).ConfigureAwait(false);
+            }
+            return 2;
+        }
+        return Environment.ExitCode;
+    }
+}

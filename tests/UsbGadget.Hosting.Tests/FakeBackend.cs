@@ -1,0 +1,89 @@
+using UsbGadget.Descriptors;
+using UsbGadget.FunctionFs;
+using UsbGadget.Hosting;
+
+namespace UsbGadget.Hosting.Tests;
+
+/// <summary>Records the order of kernel-facing steps and lets a test raise ep0 state changes.</summary>
+internal sealed class FakeBackend : IGadgetBackend, IPreparedGadget
+{
+    private readonly List<string> _steps = [];
+
+    public IReadOnlyList<string> Steps
+    {
+        get
+        {
+            lock (_steps)
+            {
+                return [.. _steps];
+            }
+        }
+    }
+
+    public Dictionary<string, FakeFunction> Functions { get; } = [];
+
+    public Exception? BindFailure { get; set; }
+
+    public string UdcName => "dummy_udc.0";
+
+    private void Record(string step)
+    {
+        lock (_steps)
+        {
+            _steps.Add(step);
+        }
+    }
+
+    public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> functionNames)
+    {
+        Record($"prepare {options.Name} [{string.Join(',', functionNames)}]");
+        return this;
+    }
+
+    public IRunningFunction StartFunction(string mountPath, FunctionFsDescriptors descriptors, FunctionFsOptions options, IControlRequestHandler handler)
+    {
+        Record($"start {options.Name} at {mountPath}");
+        var function = new FakeFunction(options.Name, Record);
+        Functions[options.Name] = function;
+        return function;
+    }
+
+    public string GetMountPath(string functionName) => "/run/usbgadget/ffs/" + functionName;
+
+    public void Bind()
+    {
+        Record("bind");
+        if (BindFailure is not null)
+        {
+            throw BindFailure;
+        }
+    }
+
+    public void Unbind() => Record("unbind");
+
+    public void Remove() => Record("remove");
+
+    internal sealed class FakeFunction(string name, Action<string> record) : IRunningFunction
+    {
+        public FunctionFsState State { get; private set; } = FunctionFsState.DescriptorsWritten;
+
+        public event EventHandler<FunctionFsStateChangedEventArgs>? StateChanged;
+
+        public void MoveTo(FunctionFsState state)
+        {
+            FunctionFsState from = State;
+            State = state;
+            StateChanged?.Invoke(this, new FunctionFsStateChangedEventArgs(from, state));
+        }
+
+        public OutEndpoint GetOutEndpoint(byte number) => throw new NotSupportedException();
+
+        public InEndpoint GetInEndpoint(byte number) => throw new NotSupportedException();
+
+        public ValueTask DisposeAsync()
+        {
+            record($"close {name}");
+            return ValueTask.CompletedTask;
+        }
+    }
+}

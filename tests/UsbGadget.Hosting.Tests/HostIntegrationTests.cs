@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using UsbGadget.Hosting;
+
+namespace UsbGadget.Hosting.Tests;
+
+public sealed class HostIntegrationTests
+{
+    [Fact]
+    public void Options_AreBoundFromTheUsbGadgetSection_OverCodeDefaults()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["UsbGadget:ProductId"] = "0x0106",
+            ["UsbGadget:Languages:0x0407:Product"] = "Tastatur",
+        });
+        builder.Services.AddUsbGadget(o => { o.ProductId = "0x0105"; o.Manufacturer = "Code"; }).AddFunction(new RecordingFunction());
+        using IHost host = builder.Build();
+
+        UsbGadgetOptions options = host.Services.GetRequiredService<IOptions<UsbGadgetOptions>>().Value;
+
+        Assert.Equal("0x0106", options.ProductId);
+        Assert.Equal("Code", options.Manufacturer);
+        Assert.Equal("Tastatur", options.Languages["0x0407"].Product);
+    }
+
+    [Fact]
+    public async Task InvalidOptions_StopTheHostOnStart_NamingTheSetting()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["UsbGadget:VendorId"] = "acme" });
+        builder.Services.AddUsbGadget().AddFunction(new RecordingFunction());
+        using IHost host = builder.Build();
+
+        OptionsValidationException e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("UsbGadget:VendorId = 'acme' is not a 16-bit number", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddFunction_RegistersSeveralFunctions_ForACompositeDevice()
+    {
+        var services = new ServiceCollection();
+        services.AddUsbGadget().AddFunction(new RecordingFunction("a")).AddFunction<SecondFunction>();
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        Assert.Equal(["a", "second"], provider.GetServices<IGadgetFunction>().Select(f => f.Name));
+    }
+
+    private sealed class SecondFunction() : RecordingFunction("second");
+}

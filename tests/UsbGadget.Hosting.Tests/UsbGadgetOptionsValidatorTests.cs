@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Options;
+using UsbGadget.Hosting;
+
+namespace UsbGadget.Hosting.Tests;
+
+public sealed class UsbGadgetOptionsValidatorTests
+{
+    private static ValidateOptionsResult Validate(UsbGadgetOptions options) => new UsbGadgetOptionsValidator().Validate(null, options);
+
+    [Fact]
+    public void Defaults_AreValid() => Assert.True(Validate(new UsbGadgetOptions()).Succeeded);
+
+    [Theory]
+    [InlineData("0x1d6b", 0x1d6b)]
+    [InlineData("0X1D6B", 0x1d6b)]
+    [InlineData("7531", 7531)]
+    [InlineData(" 0x0001 ", 1)]
+    public void UsbNumbers_AcceptHexAndDecimal(string text, int expected)
+    {
+        Assert.True(UsbNumber.TryParseUInt16(text, out ushort value));
+        Assert.Equal(expected, value);
+    }
+
+    [Theory]
+    [InlineData("VendorId", "0x1d6bb", "UsbGadget:VendorId = '0x1d6bb' is not a 16-bit number: write it in hex, such as 0x1d6b.")]
+    [InlineData("ProductId", "keyboard", "UsbGadget:ProductId = 'keyboard' is not a 16-bit number")]
+    [InlineData("ProductId", "-1", "UsbGadget:ProductId = '-1' is not a 16-bit number")]
+    [InlineData("UsbVersion", "0x0250", "UsbGadget:UsbVersion = '0x0250' is not a USB release")]
+    [InlineData("Name", "a/b", "UsbGadget:Name = 'a/b' is not a usable configfs directory name")]
+    [InlineData("Udc", "dummy_udc.0 ", "UsbGadget:Udc = 'dummy_udc.0 ' is not a UDC name")]
+    [InlineData("FunctionFsMountRoot", "relative/dir", "UsbGadget:FunctionFsMountRoot = 'relative/dir' must be an absolute directory")]
+    [InlineData("Product", "", "UsbGadget:Product is empty")]
+    public void WrongStringSetting_IsNamedWithItsValue(string setting, string value, string expected)
+    {
+        var options = new UsbGadgetOptions();
+        typeof(UsbGadgetOptions).GetProperty(setting)!.SetValue(options, value);
+
+        ValidateOptionsResult result = Validate(options);
+
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(nameof(UsbGadgetOptions.OutTransferSize), 1000, "UsbGadget:OutTransferSize = 1000 must be a multiple of 1024")]
+    [InlineData(nameof(UsbGadgetOptions.InTransferSize), 0, "UsbGadget:InTransferSize = 0 must be a multiple of 1024")]
+    [InlineData(nameof(UsbGadgetOptions.OutQueueDepth), 0, "UsbGadget:OutQueueDepth = 0 is out of range: use 1–256.")]
+    [InlineData(nameof(UsbGadgetOptions.InQueueDepth), 1000, "UsbGadget:InQueueDepth = 1000 is out of range")]
+    [InlineData(nameof(UsbGadgetOptions.MaxPowerMilliamps), 901, "UsbGadget:MaxPowerMilliamps = 901 is out of range")]
+    public void WrongNumberSetting_IsNamedWithItsValue(string setting, int value, string expected)
+    {
+        var options = new UsbGadgetOptions();
+        typeof(UsbGadgetOptions).GetProperty(setting)!.SetValue(options, value);
+
+        ValidateOptionsResult result = Validate(options);
+
+        Assert.Contains(result.Failures!, f => f.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void UnknownLanguageId_IsNamed()
+    {
+        var options = new UsbGadgetOptions { Languages = { ["german"] = new GadgetStringsOptions { Product = "Tastatur" } } };
+
+        Assert.Contains(Validate(options).Failures!, f => f.StartsWith("UsbGadget:Languages:german is not a USB language id", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void EveryProblem_IsReportedAtOnce()
+    {
+        var options = new UsbGadgetOptions { VendorId = "x", ProductId = "y", OutQueueDepth = 0 };
+
+        Assert.Equal(3, Validate(options).Failures!.Count());
+    }
+}
