@@ -1,0 +1,320 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+
+namespace UsbGadget.Testing;
+
+/// <summary>A Debian kernel package unpacked in the cache, with <c>modules.dep</c> generated.</summary>
+internal sealed record KernelImage(string Package, string Root, string Release, string Vmlinuz, string ModulesDirectory, KernelModules Modules);
+
+/// <summary>The host tools the VM needs.</summary>
+internal sealed record HostTools(string Qemu, string Busybox);
+
+/// <summary>
+/// Prepares everything the VM needs on a Debian host: packages (installed with apt-get when root),
+/// Debian's own kernel package unpacked into the cache, and a static busybox for the initramfs.
+/// </summary>
+internal static partial class VmAssets
+{
+    private const string AptHint = "apt-get update && apt-get install -y";
+    private static readonly TimeSpan s_aptTimeout = TimeSpan.FromMinutes(15);
+
+    public static async Task<(HostTools Tools, KernelImage Kernel)> PrepareAsync(GadgetVmOptions options, string cacheDirectory, Action<string> log, CancellationToken cancellationToken)
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.OSArchitecture != Architecture.X64)
+        {
+            throw new GadgetVmException(
+                $"The gadget VM runs Debian's amd64 kernel under qemu-system-x86_64 and needs a Linux x64 host; this is {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}.");
+        }
+
+        Directory.CreateDirectory(cacheDirectory);
+        HostTools tools = await EnsureHostPackagesAsync(options, log, cancellationToken).ConfigureAwait(false);
+        using FileStream cacheLock = await LockAsync(Path.Combine(cacheDirectory, ".lock"), log, cancellationToken).ConfigureAwait(false);
+        KernelImage kernel = await EnsureKernelAsync(options, cacheDirectory, log, cancellationToken).ConfigureAwait(false);
+        return (tools, kernel);
+    }
+
+    private static async Task<HostTools> EnsureHostPackagesAsync(GadgetVmOptions options, Action<string> log, CancellationToken cancellationToken)
+    {
+        var missing = new List<string>();
+        if (HostEnvironment.FindExecutable(options.QemuPath) is null)
+        {
+            missing.Add("qemu-system-x86");
+        }
+
+        if (FindStaticBusybox() is null)
+        {
+            missing.Add("busybox-static");
+        }
+
+        if (HostEnvironment.FindExecutable("depmod") is null)
+        {
+            missing.Add("kmod");
+        }
+
+        foreach (string package in options.RequiredHostPackages)
+        {
+            if (!missing.Contains(package) && !await IsPackageInstalledAsync(package, cancellationToken).ConfigureAwait(false))
+            {
+                missing.Add(package);
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            string packages = string.Join(' ', missing);
+            if (!HostEnvironment.IsRoot || !options.InstallMissingPackages)
+            {
+                string why = HostEnvironment.IsRoot ? "installing packages is turned off (GadgetVmOptions.InstallMissingPackages)" : "this process is not root";
+                throw new GadgetVmException(
+                    $"The gadget VM needs these Debian packages on the host: {packages}. They are not installed and {why}. " +
+                    $"Install them with: sudo {AptHint} {packages}");
+            }
+
+            log($"installing host packages: {packages}");
+            string[] install = ["install", "-y", "--no-install-recommends", .. missing];
+            HostEnvironment.HostResult result = await AptGetAsync(install, cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode != 0)
+            {
+                // A fresh machine has no package lists yet.
+                log("apt-get install failed; running apt-get update and retrying");
+                await AptGetAsync(["update"], cancellationToken).ConfigureAwait(false);
+                result = await AptGetAsync(install, cancellationToken).ConfigureAwait(false);
+                if (result.ExitCode != 0)
+                {
+                    throw new GadgetVmException($"Installing {packages} failed: {result.Describe("apt-get install")}{Environment.NewLine}Fix apt (network, sources) and run: {AptHint} {packages}");
+                }
+            }
+        }
+
+        string qemu = HostEnvironment.FindExecutable(options.QemuPath)
+            ?? throw new GadgetVmException($"'{options.QemuPath}' is still not found after installing qemu-system-x86. Set GadgetVmOptions.QemuPath.");
+        string busybox = FindStaticBusybox()
+            ?? throw new GadgetVmException("No statically linked busybox at /bin/busybox or /usr/bin/busybox. Install it with: sudo apt-get install -y busybox-static");
+        return new HostTools(qemu, busybox);
+    }
+
+    private static Task<HostEnvironment.HostResult> AptGetAsync(string[] arguments, CancellationToken cancellationToken) =>
+        HostEnvironment.RunAsync(
+            "apt-get", arguments, null, s_aptTimeout, cancellationToken,
+            new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" });
+
+    private static async Task<bool> IsPackageInstalledAsync(string package, CancellationToken cancellationToken)
+    {
+        if (HostEnvironment.FindExecutable("dpkg-query") is null)
+        {
+            throw new GadgetVmException($"Cannot check for host package '{package}': dpkg-query is missing. The gadget VM expects a Debian-based host.");
+        }
+
+        HostEnvironment.HostResult result = await HostEnvironment.RunAsync(
+            "dpkg-query", ["-W", "-f=${Status}", package], null, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        return result.ExitCode == 0 && result.StandardOutput.Contains("install ok installed", StringComparison.Ordinal);
+    }
+
+    /// <summary>Busybox must be static: the initramfs has no C library.</summary>
+    internal static string? FindStaticBusybox()
+    {
+        foreach (string candidate in (string[])["/bin/busybox", "/usr/bin/busybox"])
+        {
+            if (File.Exists(candidate) && IsStaticElf(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>True for a 64-bit little-endian ELF without a PT_INTERP program header.</summary>
+    internal static bool IsStaticElf(string path)
+    {
+        using FileStream file = File.OpenRead(path);
+        Span<byte> header = stackalloc byte[64];
+        if (file.Read(header) < 64 || header[0] != 0x7F || header[1] != (byte)'E' || header[2] != (byte)'L' || header[3] != (byte)'F' || header[4] != 2 || header[5] != 1)
+        {
+            return false;
+        }
+
+        long programHeaders = BinaryPrimitives.ReadInt64LittleEndian(header[0x20..]);
+        int entrySize = BinaryPrimitives.ReadUInt16LittleEndian(header[0x36..]);
+        int count = BinaryPrimitives.ReadUInt16LittleEndian(header[0x38..]);
+        Span<byte> entry = stackalloc byte[4];
+        for (int i = 0; i < count; i++)
+        {
+            file.Position = programHeaders + ((long)i * entrySize);
+            if (file.Read(entry) < 4)
+            {
+                return false;
+            }
+
+            if (BinaryPrimitives.ReadUInt32LittleEndian(entry) == 3 /* PT_INTERP */)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static async Task<KernelImage> EnsureKernelAsync(GadgetVmOptions options, string cacheDirectory, Action<string> log, CancellationToken cancellationToken)
+    {
+        string kernels = Path.Combine(cacheDirectory, "kernels");
+        Directory.CreateDirectory(kernels);
+        string? package = options.KernelPackage ?? await ResolveKernelPackageAsync(log, cancellationToken).ConfigureAwait(false);
+        if (package is null)
+        {
+            // apt cannot tell (no package lists, not root): use the newest kernel already cached.
+            package = Directory.EnumerateDirectories(kernels)
+                .Where(d => File.Exists(Path.Combine(d, ".complete")))
+                .OrderByDescending(Directory.GetLastWriteTimeUtc)
+                .Select(Path.GetFileName)
+                .FirstOrDefault()
+                ?? throw new GadgetVmException(
+                    "Cannot tell which kernel to download: 'apt-cache depends linux-image-amd64' names no linux-image-* package. " +
+                    "Run 'sudo apt-get update' (as root the harness does it itself), or set GadgetVmOptions.KernelPackage.");
+        }
+
+        if (!KernelPackageName().IsMatch(package))
+        {
+            throw new GadgetVmException($"'{package}' is not a Debian kernel image package name such as linux-image-6.1.0-56-amd64.");
+        }
+
+        string root = Path.Combine(kernels, package);
+        if (!File.Exists(Path.Combine(root, ".complete")))
+        {
+            await DownloadKernelAsync(package, kernels, root, log, cancellationToken).ConfigureAwait(false);
+        }
+
+        return LoadKernel(package, root);
+    }
+
+    private static async Task<string?> ResolveKernelPackageAsync(Action<string> log, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            HostEnvironment.HostResult result = await HostEnvironment.RunAsync(
+                "apt-cache", ["depends", "linux-image-amd64"], null, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+            Match match = DependsLine().Match(result.StandardOutput);
+            if (match.Success)
+            {
+                return match.Groups[1].Value;
+            }
+
+            if (attempt > 0 || !HostEnvironment.IsRoot)
+            {
+                return null;
+            }
+
+            log("apt-cache knows no linux-image-amd64; running apt-get update");
+            await AptGetAsync(["update"], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task DownloadKernelAsync(string package, string kernels, string root, Action<string> log, CancellationToken cancellationToken)
+    {
+        string work = Path.Combine(kernels, $".download-{package}-{Environment.ProcessId}");
+        if (Directory.Exists(work))
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        Directory.CreateDirectory(work);
+        try
+        {
+            log($"downloading {package} with apt-get download");
+            HostEnvironment.HostResult download = await HostEnvironment.RunAsync(
+                "apt-get", ["download", package], work, s_aptTimeout, cancellationToken).ConfigureAwait(false);
+            string? deb = Directory.EnumerateFiles(work, "*.deb").FirstOrDefault();
+            if (download.ExitCode != 0 || deb is null)
+            {
+                throw new GadgetVmException(
+                    $"Downloading the kernel package failed: {download.Describe($"apt-get download {package}")}{Environment.NewLine}" +
+                    $"Check network access and run 'sudo apt-get update', or download it by hand: cd {work} && apt-get download {package}");
+            }
+
+            string tree = Path.Combine(work, "tree");
+            log($"unpacking {Path.GetFileName(deb)}");
+            HostEnvironment.HostResult extract = await HostEnvironment.RunAsync(
+                "dpkg-deb", ["-x", deb, tree], work, TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+            if (extract.ExitCode != 0)
+            {
+                throw new GadgetVmException($"Unpacking the kernel package failed: {extract.Describe($"dpkg-deb -x {deb}")}");
+            }
+
+            string release = FindRelease(tree, package);
+            string depmod = HostEnvironment.FindExecutable("depmod") ?? throw new GadgetVmException("depmod is missing. Install it with: sudo apt-get install -y kmod");
+            HostEnvironment.HostResult depmodResult = await HostEnvironment.RunAsync(
+                depmod, ["-b", tree, release], work, TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+            if (depmodResult.ExitCode != 0)
+            {
+                throw new GadgetVmException($"Generating modules.dep failed: {depmodResult.Describe($"depmod -b {tree} {release}")}");
+            }
+
+            File.Delete(deb);
+            File.WriteAllText(Path.Combine(tree, ".complete"), release + "\n");
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+
+            Directory.Move(tree, root);
+            log($"kernel {release} cached in {root}");
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+            {
+                Directory.Delete(work, recursive: true);
+            }
+        }
+    }
+
+    private static string FindRelease(string tree, string package)
+    {
+        string modules = Path.Combine(tree, "lib", "modules");
+        string? release = Directory.Exists(modules) ? Directory.EnumerateDirectories(modules).Select(Path.GetFileName).FirstOrDefault() : null;
+        return release ?? throw new GadgetVmException($"The package {package} has no lib/modules/<release> directory; it is not a kernel image package.");
+    }
+
+    private static KernelImage LoadKernel(string package, string root)
+    {
+        string release = FindRelease(root, package);
+        string vmlinuz = Path.Combine(root, "boot", $"vmlinuz-{release}");
+        string modulesDirectory = Path.Combine(root, "lib", "modules", release);
+        string modulesDep = Path.Combine(modulesDirectory, "modules.dep");
+        if (!File.Exists(vmlinuz) || !File.Exists(modulesDep))
+        {
+            throw new GadgetVmException($"The cached kernel in {root} is incomplete (no {vmlinuz} or {modulesDep}). Delete that directory and run again.");
+        }
+
+        return new KernelImage(package, root, release, vmlinuz, modulesDirectory, KernelModules.Parse(File.ReadAllText(modulesDep)));
+    }
+
+    private static async Task<FileStream> LockAsync(string path, Action<string> log, CancellationToken cancellationToken)
+    {
+        bool announced = false;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                if (!announced)
+                {
+                    log($"waiting for another process preparing the VM cache ({path})");
+                    announced = true;
+                }
+
+                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"Depends:\s*(linux-image-[0-9][A-Za-z0-9.+~-]*)")]
+    private static partial Regex DependsLine();
+
+    [GeneratedRegex(@"^linux-image-[A-Za-z0-9.+~-]+$")]
+    private static partial Regex KernelPackageName();
+}

@@ -1,0 +1,72 @@
+using UsbGadget.Testing;
+
+namespace UsbGadget.EndToEnd.Tests.Samples;
+
+/// <summary>
+/// The HidKeyboard sample against the host kernel's own HID stack: usbhid binds it as a keyboard, and what the gadget
+/// types arrives as key events on /dev/input, read by gadgets/HidKeyboard/host/read_keys.py.
+/// </summary>
+public sealed class HidKeyboardSampleTests(GadgetVmFixture fixture) : VmTestBase(fixture)
+{
+    private const ushort VendorId = 0x1d6b;
+    private const ushort ProductId = 0x0104;
+
+    [Fact]
+    public async Task TypedLines_ArriveThroughTheHostsHidDriver_AsTheRightKeys()
+    {
+        await Vm.SetSpeedAsync(GadgetVmSpeed.High);
+        const string Input = "/tmp/keyboard-input.txt";
+        await Vm.RunAsync($": > {Input}");
+        // tail -f keeps standard input open, as a terminal would, and feeds lines as the test appends them.
+        await using GuestProcess gadget = Sample.Start(Vm, "HidKeyboard", stdinCommand: $"tail -f {Input}");
+        GuestUsbDevice device = await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), gadget);
+
+        GuestCommandResult driver = await Vm.RunAsync($"cat /sys/bus/usb/devices/{device.SysfsPath.Split('/')[^1]}:1.0/bInterfaceProtocol; ls /sys/bus/usb/devices/{device.SysfsPath.Split('/')[^1]}:1.0/driver -l");
+        Assert.Contains("usbhid", driver.StandardOutput, StringComparison.Ordinal);
+
+        await using GuestProcess reader = Vm.StartProcess(GuestShell.Join(
+            "/usr/bin/python3", Sample.HostScript("HidKeyboard", "read_keys.py"), "--lines", "2", "--timeout", "60"));
+        await reader.WaitForOutputAsync("ready", TimeSpan.FromSeconds(30));
+
+        await Vm.RunAsync($"echo 'Hello, World! 1+1=2' >> {Input}; echo 'the quick brown fox: {{[(\"ok\")]}}' >> {Input}");
+        GuestCommandResult typed = await reader.WaitForExitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.True(typed.ExitCode == 0, $"{typed.Describe()}{gadget.DescribeOutput()}");
+        Assert.Equal(["ready: listening on", "Hello, World! 1+1=2", "the quick brown fox: {[(\"ok\")]}"],
+            typed.StandardOutput.Trim().Split('\n').Select((l, i) => i == 0 ? l[..l.IndexOf(" /", StringComparison.Ordinal)] : l));
+        GuestCommandResult stopped = await gadget.StopAsync(TimeSpan.FromSeconds(10));
+        Assert.True(stopped.ExitCode == 0, gadget.DescribeOutput());
+    }
+
+    [Fact]
+    public async Task HostLedReport_IsLogged_AndBootProtocolRequestsAreAnswered()
+    {
+        await Vm.SetSpeedAsync(GadgetVmSpeed.High);
+        await using GuestProcess gadget = Sample.Start(Vm, "HidKeyboard", stdinCommand: "sleep infinity");
+        await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), gadget);
+
+        // Ask as the HID class spec has a host ask; detach usbhid first so pyusb owns the interface.
+        GuestCommandResult result = await Vm.RunPythonAsync("""
+            import usb.core
+            d = usb.core.find(idVendor=0x1d6b, idProduct=0x0104)
+            if d.is_kernel_driver_active(0):
+                d.detach_kernel_driver(0)
+            report = bytes(d.ctrl_transfer(0x81, 0x06, 0x2200, 0, 256))
+            print("report descriptor", len(report), report[:4].hex())
+            d.ctrl_transfer(0x21, 0x0b, 0, 0)                  # SET_PROTOCOL boot
+            print("protocol", d.ctrl_transfer(0xA1, 0x03, 0, 0, 1)[0])
+            d.ctrl_transfer(0x21, 0x0a, 0x7d00, 0)             # SET_IDLE 500 ms
+            print("idle", d.ctrl_transfer(0xA1, 0x02, 0, 0, 1)[0])
+            d.ctrl_transfer(0x21, 0x09, 0x0200, 0, bytes([0x03]))  # SET_REPORT output: NumLock + CapsLock
+            print("leds sent")
+            """);
+
+        string output = result.EnsureSuccess().StandardOutput;
+        Assert.Contains("report descriptor 63 05010906", output, StringComparison.Ordinal);
+        Assert.Contains("protocol 0", output, StringComparison.Ordinal);
+        Assert.Contains("idle 125", output, StringComparison.Ordinal);
+        await gadget.WaitForOutputAsync("Host set LEDs 0x03: NumLock=True CapsLock=True ScrollLock=False", TimeSpan.FromSeconds(10));
+        GuestCommandResult stopped = await gadget.StopAsync(TimeSpan.FromSeconds(10));
+        Assert.True(stopped.ExitCode == 0, gadget.DescribeOutput());
+    }
+}
