@@ -233,7 +233,7 @@ public sealed class ConfigFsGadget : IDisposable
     private ConfigFsException TranslateBindFailure(string udc, Exception exception)
     {
         Errno errno = ConfigFsErrors.ErrnoOf(exception);
-        IReadOnlyList<string> instances = FunctionFsInstances();
+        IReadOnlyList<string> instances = GadgetTree.FunctionFsInstances(_io, Path);
         switch (errno)
         {
             case Errno.ENODEV:
@@ -248,20 +248,6 @@ public sealed class ConfigFsGadget : IDisposable
             default:
                 return ConfigFsErrors.IoFailed($"binding: writing '{udc}' to", UdcFile, exception);
         }
-    }
-
-    private List<string> FunctionFsInstances()
-    {
-        string functions = System.IO.Path.Combine(Path, "functions");
-        if (!_io.DirectoryExists(functions))
-        {
-            return [];
-        }
-        const string prefix = FunctionDefinition.FunctionFsType + ".";
-        return _io.List(functions)
-            .Where(e => e.Kind == ConfigFsEntryKind.Directory && e.Name.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(e => e.Name[prefix.Length..])
-            .ToList();
     }
 
     internal static string Hex16(ushort value) => "0x" + value.ToString("x4", CultureInfo.InvariantCulture);

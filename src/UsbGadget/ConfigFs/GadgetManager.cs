@@ -108,19 +108,12 @@ public sealed class GadgetManager
         {
             throw ConfigFsErrors.GadgetNotFound(name, gadget.Path);
         }
-        string functions = Path.Combine(gadget.Path, "functions");
-        const string prefix = FunctionDefinition.FunctionFsType + ".";
         IReadOnlyList<MountEntry> table = _mounter.ReadMountTable();
         try
         {
-            foreach (ConfigFsEntry function in _io.List(functions))
+            foreach (string instance in GadgetTree.FunctionFsInstances(_io, gadget.Path))
             {
-                if (function.Kind != ConfigFsEntryKind.Directory || !function.Name.StartsWith(prefix, StringComparison.Ordinal))
-                {
-                    continue;
-                }
-                string instance = function.Name[prefix.Length..];
-                MountEntry? existing = table.FirstOrDefault(m => m.FileSystemType == MountEntry.FunctionFsType && m.Source == instance);
+                MountEntry? existing = table.FirstOrDefault(m => m.IsFunctionFs && m.Source == instance);
                 if (existing is not null)
                 {
                     ConfigFsLog.FunctionFsMountFound(_logger, instance, existing.MountPoint);
@@ -312,7 +305,7 @@ public sealed class GadgetManager
     }
 
     private HashSet<string> FunctionFsMountPoints() =>
-        _mounter.ReadMountTable().Where(m => m.FileSystemType == MountEntry.FunctionFsType).Select(m => m.MountPoint).ToHashSet(StringComparer.Ordinal);
+        _mounter.ReadMountTable().Where(m => m.IsFunctionFs).Select(m => m.MountPoint).ToHashSet(StringComparer.Ordinal);
 }
 
 /// <summary>Writes a <see cref="GadgetDefinition"/> into configfs, in the order the kernel needs.</summary>

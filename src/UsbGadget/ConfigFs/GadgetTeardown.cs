@@ -145,13 +145,17 @@ internal sealed class GadgetTeardown
         }
         if (gadgetPath is not null)
         {
-            var instances = Children(Path.Combine(gadgetPath, "functions"), ConfigFsEntryKind.Directory)
-                .Where(f => f.Name.StartsWith(FunctionDefinition.FunctionFsType + ".", StringComparison.Ordinal))
-                .Select(f => f.Name[(FunctionDefinition.FunctionFsType.Length + 1)..])
-                .ToHashSet(StringComparer.Ordinal);
-            targets.AddRange(table.Where(m => m.FileSystemType == MountEntry.FunctionFsType && instances.Contains(m.Source)).Select(m => m.MountPoint));
+            try
+            {
+                var instances = GadgetTree.FunctionFsInstances(_io, gadgetPath).ToHashSet(StringComparer.Ordinal);
+                targets.AddRange(table.Where(m => m.IsFunctionFs && instances.Contains(m.Source)).Select(m => m.MountPoint));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Fail("list", Path.Combine(gadgetPath, "functions"), e);
+            }
         }
-        var mounted = table.Where(m => m.FileSystemType == MountEntry.FunctionFsType).Select(m => m.MountPoint).ToHashSet(StringComparer.Ordinal);
+        var mounted = table.Where(m => m.IsFunctionFs).Select(m => m.MountPoint).ToHashSet(StringComparer.Ordinal);
         foreach (string mountPoint in targets.Distinct(StringComparer.Ordinal))
         {
             if (!mounted.Contains(mountPoint))

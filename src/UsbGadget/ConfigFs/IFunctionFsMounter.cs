@@ -12,6 +12,9 @@ public sealed record MountEntry(string Source, string MountPoint, string FileSys
 
     /// <summary>The file system type of configfs.</summary>
     public const string ConfigFsType = "configfs";
+
+    /// <summary>Whether this is a FunctionFS mount; <see cref="Source"/> is then the instance name.</summary>
+    public bool IsFunctionFs => FileSystemType == FunctionFsType;
 }
 
 /// <summary>
