@@ -211,6 +211,99 @@ public sealed class AioEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task InlineContinuations_RunOnTheCompletionThread()
+    {
+        using var engine = new AioEngine(2, runContinuationsInline: true);
+        var (readEnd, writeEnd) = UnixFileHandle.CreatePipe();
+        using (readEnd)
+        using (writeEnd)
+        {
+            Task<string?> pending = PollAndReportThread(engine, readEnd);
+            Assert.False(pending.IsCompleted);
+            writeEnd.Write([1]);
+            Assert.Equal(engine.CompletionThreadName, await pending.WaitAsync(s_wait));
+        }
+
+        static async Task<string?> PollAndReportThread(AioEngine engine, UnixFileHandle file)
+        {
+            // Without ConfigureAwait(false) the test runner's SynchronizationContext would take the continuation.
+            AioResult r = await engine.PollAsync(file, PollEvents.POLLIN).ConfigureAwait(false);
+            Assert.True(r.Result > 0);
+            return Thread.CurrentThread.Name;
+        }
+    }
+
+    [Fact]
+    public async Task DisposingFromAnInlineContinuation_DoesNotDeadlock()
+    {
+        var engine = new AioEngine(2, runContinuationsInline: true);
+        var (readEnd, writeEnd) = UnixFileHandle.CreatePipe();
+        using (readEnd)
+        using (writeEnd)
+        {
+            async Task PollThenDispose()
+            {
+                await engine.PollAsync(readEnd, PollEvents.POLLIN).ConfigureAwait(false);
+                Assert.Equal(engine.CompletionThreadName, Thread.CurrentThread.Name);
+                engine.Dispose();
+            }
+
+            Task pending = PollThenDispose();
+            writeEnd.Write([1]);
+            await pending.WaitAsync(s_wait);
+            Assert.Throws<ObjectDisposedException>(() => engine.PollAsync(readEnd, PollEvents.POLLIN));
+        }
+    }
+
+    [Fact]
+    public void CompletionThread_IsANamedBackgroundThread_ThatDoesNotInheritTheCreatorsExecutionContext()
+    {
+        var probe = new ThreadProbeLogger();
+        s_ambient.Value = "creator";
+        try
+        {
+            using var engine = new AioEngine(1, probe);
+            Assert.True(probe.Started.Wait(s_wait));
+            Assert.Equal(engine.CompletionThreadName, probe.ThreadName);
+            Assert.True(probe.IsBackground);
+            Assert.Null(probe.AmbientValue);
+        }
+        finally
+        {
+            s_ambient.Value = null;
+        }
+    }
+
+    private static readonly AsyncLocal<string?> s_ambient = new();
+
+    private sealed class ThreadProbeLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public ManualResetEventSlim Started { get; } = new();
+
+        public string? ThreadName { get; private set; }
+
+        public bool IsBackground { get; private set; }
+
+        public string? AmbientValue { get; private set; } = "not logged";
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id == 10 && !Started.IsSet)
+            {
+                ThreadName = Thread.CurrentThread.Name;
+                IsBackground = Thread.CurrentThread.IsBackground;
+                AmbientValue = s_ambient.Value;
+                Started.Set();
+            }
+        }
+    }
+
+    [Fact]
     public void Constructor_RefusesANonPositiveSize()
         => Assert.Equal("maxEvents", Assert.Throws<ArgumentOutOfRangeException>(() => new AioEngine(0)).ParamName);
 }

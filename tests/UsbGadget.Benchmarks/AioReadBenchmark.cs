@@ -92,7 +92,8 @@ internal static class AioReadBenchmark
         int blockSize = options.BlockSize;
         using UnixFileHandle file = UnixFileHandle.Open(options.File, OpenFlags.ReadOnly | (options.Direct ? OpenFlags.Direct : 0));
         long span = ReadableSpan(options.File, blockSize);
-        await using var engine = new AioEngine(depth);
+        bool inline = options.Api == BenchmarkApi.AsyncInline;
+        await using var engine = new AioEngine(depth, runContinuationsInline: inline);
         using var pool = new AioBufferPool(blockSize, depth);
         long nextOffset = -blockSize;
         long operations = 0;
@@ -147,7 +148,7 @@ internal static class AioReadBenchmark
         Volatile.Write(ref stop, true);
         await Task.WhenAll(lanes).ConfigureAwait(false);
         ThrowOnFailures(Interlocked.Read(ref failures));
-        return new BenchmarkResult("async", ops, seconds, allocated, cpu);
+        return new BenchmarkResult(inline ? "async-inline" : "async", ops, seconds, allocated, cpu);
     }
 
     private static long Advance(long offset, int blockSize, long span)

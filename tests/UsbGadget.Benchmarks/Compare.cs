@@ -18,8 +18,10 @@ internal static class Compare
 
         var fioIops = new List<double>();
         var fioPerCpu = new List<double>();
-        var ours = new List<BenchmarkResult>();
-        var oursAsync = new List<BenchmarkResult>();
+        BenchmarkApi[] apis = options.Api == BenchmarkApi.Both
+            ? [BenchmarkApi.LowLevel, BenchmarkApi.Async, BenchmarkApi.AsyncInline]
+            : [options.Api];
+        var results = apis.ToDictionary(a => a, _ => new List<BenchmarkResult>());
         for (int round = 1; round <= options.Rounds; round++)
         {
             (double iops, double cpuFraction) = RunFio(fio, options);
@@ -27,18 +29,14 @@ internal static class Compare
             fioPerCpu.Add(cpuFraction > 0 ? iops / cpuFraction : 0);
             Console.WriteLine(FormattableString.Invariant($"round {round}: fio iops {iops:F0} (cpu {cpuFraction * 100:F0}%)"));
 
-            if (options.Api is BenchmarkApi.LowLevel or BenchmarkApi.Both)
+            foreach (BenchmarkApi api in apis)
             {
-                BenchmarkResult r = AioReadBenchmark.RunLowLevel(options);
-                ours.Add(r);
-                Console.WriteLine(FormattableString.Invariant($"round {round}: low-level iops {r.Iops:F0}, {r.AllocatedBytesPerOp:0.###} B/op, cpu {r.CpuTime.TotalSeconds / r.Seconds * 100:F0}%"));
-            }
-
-            if (options.Api is BenchmarkApi.Async or BenchmarkApi.Both)
-            {
-                BenchmarkResult r = AioReadBenchmark.RunAsync(options).GetAwaiter().GetResult();
-                oursAsync.Add(r);
-                Console.WriteLine(FormattableString.Invariant($"round {round}: async iops {r.Iops:F0}, {r.AllocatedBytesPerOp:0.###} B/op, cpu {r.CpuTime.TotalSeconds / r.Seconds * 100:F0}%"));
+                BenchmarkOptions run = options with { Api = api };
+                BenchmarkResult r = api == BenchmarkApi.LowLevel
+                    ? AioReadBenchmark.RunLowLevel(run)
+                    : AioReadBenchmark.RunAsync(run).GetAwaiter().GetResult();
+                results[api].Add(r);
+                Console.WriteLine(FormattableString.Invariant($"round {round}: {r.Name} iops {r.Iops:F0}, {r.AllocatedBytesPerOp:0.###} B/op, cpu {r.CpuTime.TotalSeconds / r.Seconds * 100:F0}%"));
             }
         }
 
@@ -46,22 +44,23 @@ internal static class Compare
         double fioPerCpuMedian = Median(fioPerCpu);
         Console.WriteLine(FormattableString.Invariant($"fio-iops: {fioMedian:F0}"));
         Console.WriteLine(FormattableString.Invariant($"fio-ops-per-cpu-second: {fioPerCpuMedian:F0}"));
-        if (oursAsync.Count > 0)
+        foreach (BenchmarkApi api in apis.Where(a => a != BenchmarkApi.LowLevel))
         {
-            BenchmarkResult a = MedianResult(oursAsync);
-            Console.WriteLine(FormattableString.Invariant($"async-iops: {a.Iops:F0}"));
-            Console.WriteLine(FormattableString.Invariant($"async-ratio: {a.Iops / fioMedian:F3}"));
-            Console.WriteLine(FormattableString.Invariant($"async-allocated-bytes-per-op: {a.AllocatedBytesPerOp:0.###}"));
+            BenchmarkResult a = MedianResult(results[api]);
+            Console.WriteLine(FormattableString.Invariant($"{a.Name}-iops: {a.Iops:F0}"));
+            Console.WriteLine(FormattableString.Invariant($"{a.Name}-ratio: {a.Iops / fioMedian:F3}"));
+            Console.WriteLine(FormattableString.Invariant($"{a.Name}-cpu-efficiency-ratio: {a.OpsPerCpuSecond / fioPerCpuMedian:F3}"));
+            Console.WriteLine(FormattableString.Invariant($"{a.Name}-allocated-bytes-per-op: {results[api].Max(r => r.AllocatedBytesPerOp):0.###}"));
         }
 
-        if (ours.Count > 0)
+        if (results.TryGetValue(BenchmarkApi.LowLevel, out List<BenchmarkResult>? lowLevel))
         {
-            BenchmarkResult m = MedianResult(ours);
+            BenchmarkResult m = MedianResult(lowLevel);
             Console.WriteLine(FormattableString.Invariant($"ops-per-cpu-second: {m.OpsPerCpuSecond:F0}"));
             Console.WriteLine(FormattableString.Invariant($"cpu-efficiency-ratio: {m.OpsPerCpuSecond / fioPerCpuMedian:F3}"));
             Console.WriteLine(FormattableString.Invariant($"iops: {m.Iops:F0}"));
             Console.WriteLine(FormattableString.Invariant($"ratio: {m.Iops / fioMedian:F3}"));
-            Console.WriteLine(FormattableString.Invariant($"allocated-bytes-per-op: {ours.Max(r => r.AllocatedBytesPerOp):0.###}"));
+            Console.WriteLine(FormattableString.Invariant($"allocated-bytes-per-op: {lowLevel.Max(r => r.AllocatedBytesPerOp):0.###}"));
         }
 
         return 0;

@@ -24,7 +24,7 @@ switch (args[0])
 {
     case "aio-read":
     {
-        BenchmarkResult result = options.Api == BenchmarkApi.Async
+        BenchmarkResult result = options.Api is BenchmarkApi.Async or BenchmarkApi.AsyncInline
             ? AioReadBenchmark.RunAsync(options).GetAwaiter().GetResult()
             : AioReadBenchmark.RunLowLevel(options);
         result.Print(Console.Out);
@@ -43,8 +43,8 @@ static int Usage()
 {
     Console.Error.WriteLine(
         """
-        usage: UsbGadget.Benchmarks aio-read --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--api low-level|async] [--warmup N]
-               UsbGadget.Benchmarks aio-compare --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--rounds N] [--api low-level|async|both]
+        usage: UsbGadget.Benchmarks aio-read --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--api low-level|async|async-inline] [--warmup N] [--direct]
+               UsbGadget.Benchmarks aio-compare --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--rounds N] [--api low-level|async|async-inline|both] [--direct]
 
           aio-read     reads PATH with Linux AIO: submit queue-depth blocks, then reap at least 1 and
                        resubmit what completed (fio libaio with iodepth_batch_submit=queue-depth,
@@ -61,6 +61,7 @@ namespace UsbGadget.Benchmarks
     {
         LowLevel,
         Async,
+        AsyncInline,
         Both,
     }
 
@@ -90,6 +91,7 @@ namespace UsbGadget.Benchmarks
                         {
                             "low-level" => BenchmarkApi.LowLevel,
                             "async" => BenchmarkApi.Async,
+                            "async-inline" => BenchmarkApi.AsyncInline,
                             "both" => BenchmarkApi.Both,
                             string other => throw new ArgumentException($"--api: unknown value '{other}'"),
                         };
