@@ -198,12 +198,33 @@ public static class DescriptorValidator
                 for (int e = 0; e < @interface.Endpoints.Count; e++)
                 {
                     CheckEndpoint($"{path}.Endpoints[{e}]", @interface.Endpoints[e]);
+                    CheckNoBandwidthInDefaultSetting($"{path}.Endpoints[{e}]", @interface, @interface.Endpoints[e]);
                 }
             }
 
             if (_endpointCount > FunctionFsConstants.MaxEndpoints)
             {
                 Add("Interfaces", $"the function has {_endpointCount} endpoints; FunctionFS allows at most {FunctionFsConstants.MaxEndpoints}.");
+            }
+        }
+
+        private void CheckNoBandwidthInDefaultSetting(string path, InterfaceDescription @interface, EndpointDescription? endpoint)
+        {
+            // USB 2.0 §5.6.3: a default setting must not reserve isochronous bandwidth, or configuring the device
+            // can fail on a busy bus before the function has asked for anything.
+            if (endpoint is null || endpoint.Type != EndpointTransferType.Isochronous || @interface.AlternateSetting != 0)
+            {
+                return;
+            }
+
+            foreach (UsbSpeed speed in s_speeds)
+            {
+                if (FunctionFsDescriptorWriter.Has(description.Speeds, speed)
+                    && (EndpointSpeedResolver.Resolve(endpoint, speed).MaxPacketSizeField & 0x07FF) != 0)
+                {
+                    Add(path, $"isochronous endpoints with a non-zero max packet size must not be in alternate setting 0 (USB 2.0 §5.6.3); add an alternate setting 1 for them and leave setting 0 without isochronous bandwidth.");
+                    return;
+                }
             }
         }
 

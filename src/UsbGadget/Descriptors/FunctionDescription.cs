@@ -6,6 +6,32 @@ namespace UsbGadget.Descriptors;
 /// ep0 with <see cref="FunctionFsDescriptors.Create(FunctionDescription, FunctionFsWriterOptions?)"/>, which
 /// validates it first.
 /// </summary>
+/// <example>
+/// A vendor bulk function with one IN and one OUT endpoint at every speed, named in two languages, that Windows
+/// binds to WinUSB:
+/// <code>
+/// var description = new FunctionDescription
+/// {
+///     Interfaces =
+///     [
+///         new InterfaceDescription
+///         {
+///             Number = 0,
+///             NameIndex = 1,
+///             Endpoints = [EndpointDescription.Bulk(EndpointDirection.In, 1), EndpointDescription.Bulk(EndpointDirection.Out, 1)],
+///         },
+///     ],
+///     Strings = new StringTable
+///     {
+///         [LanguageIds.EnglishUnitedStates] = ["Data pipe"],
+///         [LanguageIds.German] = ["Datenkanal"],
+///     },
+///     MicrosoftOsDescriptors = [MicrosoftOsInterfaceDescriptors.WinUsb(0, new Guid("..."))],
+/// };
+/// FunctionFsDescriptors blobs = FunctionFsDescriptors.Create(description);
+/// // write blobs.DescriptorsBlob, then blobs.StringsBlob, to ep0; then open blobs.Endpoints[i].FileName.
+/// </code>
+/// </example>
 public sealed class FunctionDescription
 {
     /// <summary>

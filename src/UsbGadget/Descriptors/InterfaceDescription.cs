@@ -42,6 +42,39 @@ public sealed class InterfaceDescription
     /// <summary>The endpoints of this alternate setting, in the order they get epN files.</summary>
     /// <remarks>Defaults to empty.</remarks>
     public IReadOnlyList<EndpointDescription> Endpoints { get; init; } = [];
+
+    /// <summary>
+    /// A HID interface (class 0x03) with its HID class descriptor and an interrupt IN endpoint, plus an optional
+    /// interrupt OUT endpoint for output reports. The function must answer GET_DESCRIPTOR(Report, 0x22) on ep0 with
+    /// <paramref name="reportDescriptor"/>: FunctionFS forwards that request instead of answering it.
+    /// </summary>
+    /// <param name="number">Function-local interface number.</param>
+    /// <param name="reportDescriptor">The report descriptor, e.g. <see cref="HidReportDescriptors.BootKeyboard"/>.</param>
+    /// <param name="inEndpoint">The interrupt IN endpoint for input reports.</param>
+    /// <param name="outEndpoint">An interrupt OUT endpoint for output reports, or null to receive them with SET_REPORT on ep0.</param>
+    /// <param name="bootProtocol">For boot devices: 1 keyboard, 2 mouse (subclass 1); 0 for none (subclass 0).</param>
+    /// <param name="nameIndex">iInterface string index, or 0.</param>
+    /// <returns>The interface.</returns>
+    public static InterfaceDescription Hid(
+        byte number,
+        ReadOnlySpan<byte> reportDescriptor,
+        EndpointDescription inEndpoint,
+        EndpointDescription? outEndpoint = null,
+        byte bootProtocol = 0,
+        byte nameIndex = 0)
+    {
+        ArgumentNullException.ThrowIfNull(inEndpoint);
+        return new InterfaceDescription
+        {
+            Number = number,
+            Class = UsbClass.Hid,
+            SubClass = bootProtocol == 0 ? (byte)0 : (byte)1,
+            Protocol = bootProtocol,
+            NameIndex = nameIndex,
+            ClassDescriptors = [HidClassDescriptor.For(reportDescriptor)],
+            Endpoints = outEndpoint is null ? [inEndpoint] : [inEndpoint, outEndpoint],
+        };
+    }
 }
 
 /// <summary>

@@ -12,6 +12,16 @@ public class DescriptorValidationTests
 
     private static FunctionDescription WithInterface(InterfaceDescription @interface) => new() { Interfaces = [@interface] };
 
+    /// <summary>Isochronous endpoints belong in a non-default alternate setting (USB 2.0 §5.6.3).</summary>
+    private static FunctionDescription InAlternateSetting1(EndpointDescription endpoint) => new()
+    {
+        Interfaces =
+        [
+            new InterfaceDescription { Number = 0 },
+            new InterfaceDescription { Number = 0, AlternateSetting = 1, Endpoints = [endpoint] },
+        ],
+    };
+
     private static DescriptorProblem SingleProblem(FunctionDescription description, FunctionFsWriterOptions? options = null)
     {
         IReadOnlyList<DescriptorProblem> problems = DescriptorValidator.Validate(description, options);
@@ -369,9 +379,9 @@ public class DescriptorValidationTests
             HighSpeed = new EndpointSpeedOverride { MaxPacketSize = field },
         };
 
-        DescriptorProblem problem = SingleProblem(WithEndpoints(endpoint));
+        DescriptorProblem problem = SingleProblem(InAlternateSetting1(endpoint));
 
-        Assert.Equal("Interfaces[0].Endpoints[0].MaxPacketSize (high speed)", problem.Path);
+        Assert.Equal("Interfaces[1].Endpoints[0].MaxPacketSize (high speed)", problem.Path);
         Assert.Equal(message, problem.Message);
     }
 
@@ -407,7 +417,7 @@ public class DescriptorValidationTests
             FullSpeed = new EndpointSpeedOverride { Interval = 20 },
         };
 
-        Assert.Contains("must be 1..16, was 20", SingleProblem(WithEndpoints(endpoint)).Message, StringComparison.Ordinal);
+        Assert.Contains("must be 1..16, was 20", SingleProblem(InAlternateSetting1(endpoint)).Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -610,5 +620,28 @@ public class DescriptorValidationTests
         };
 
         AssertProblem(description, "MicrosoftOsDescriptors[0].Properties[0].Text", "printable ASCII");
+    }
+
+    [Fact]
+    public void IsochronousBandwidth_InAlternateSettingZero_IsRejected()
+    {
+        var description = WithEndpoints(EndpointDescription.Isochronous(EndpointDirection.In, 1, 192, TimeSpan.FromMilliseconds(1)));
+
+        AssertProblem(description, "Interfaces[0].Endpoints[0]", "must not be in alternate setting 0");
+    }
+
+    [Fact]
+    public void IsochronousBandwidth_InAnAlternateSetting_IsAccepted()
+    {
+        var description = new FunctionDescription
+        {
+            Interfaces =
+            [
+                new InterfaceDescription { Number = 0 },
+                new InterfaceDescription { Number = 0, AlternateSetting = 1, Endpoints = [EndpointDescription.Isochronous(EndpointDirection.In, 1, 192, TimeSpan.FromMilliseconds(1))] },
+            ],
+        };
+
+        Assert.Empty(DescriptorValidator.Validate(description));
     }
 }

@@ -46,4 +46,38 @@ public class HidDescriptorTests
 
         Assert.Equal("bytes", error.ParamName);
     }
+
+    [Fact]
+    public void HidInterface_ForABootKeyboard_IsClass3Subclass1Protocol1WithTheHidDescriptorFirst()
+    {
+        var keyboard = InterfaceDescription.Hid(
+            0,
+            HidReportDescriptors.BootKeyboard,
+            EndpointDescription.Interrupt(EndpointDirection.In, 1, HidReportDescriptors.BootKeyboardInputReportLength, TimeSpan.FromMilliseconds(10)),
+            bootProtocol: 1);
+        var description = new FunctionDescription { Speeds = UsbSpeeds.High, Interfaces = [keyboard] };
+
+        string expected = Hex.Join(
+            "03000000", "29000000", "02000000", "03000000",
+            "09 04 00 00 01 03 01 01 00",
+            "09 21 1101 00 01 22 3f00",
+            "07 05 81 03 0800 07");
+
+        Assert.Equal(expected, Hex.Of(FunctionFsDescriptors.Create(description).DescriptorsBlob.Span));
+    }
+
+    [Fact]
+    public void HidInterface_WithAnOutEndpoint_ListsItAfterTheInEndpoint()
+    {
+        var hid = InterfaceDescription.Hid(
+            0,
+            [0x06, 0x00, 0xFF, 0x09, 0x01, 0xA1, 0x01, 0xC0],
+            EndpointDescription.Interrupt(EndpointDirection.In, 1, 64, TimeSpan.FromMilliseconds(1)),
+            EndpointDescription.Interrupt(EndpointDirection.Out, 1, 64, TimeSpan.FromMilliseconds(1)));
+
+        Assert.Equal(0, hid.SubClass);
+        Assert.Equal(0, hid.Protocol);
+        Assert.Equal([EndpointDirection.In, EndpointDirection.Out], hid.Endpoints.Select(e => e.Direction));
+        Assert.Equal(8, ((HidClassDescriptor)hid.ClassDescriptors[0]).ReportDescriptorLength);
+    }
 }
