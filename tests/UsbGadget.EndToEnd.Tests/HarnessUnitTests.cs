@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Text;
+using UsbGadget.Testing;
+
+namespace UsbGadget.EndToEnd.Tests;
+
+/// <summary>Harness pieces that need no VM: initramfs writer, module ordering, quoting, option checks.</summary>
+[Trait("Category", "Unit")]
+public sealed class HarnessUnitTests
+{
+    [Fact]
+    public void CpioWriter_WritesNewcHeaderNameAndDataEachPaddedToFourBytes()
+    {
+        using var stream = new MemoryStream();
+        using (var cpio = new CpioWriter(stream))
+        {
+            cpio.AddFile("init", "hi"u8, 0x1ED);
+        }
+
+        string expectedEntry =
+            "070701" + "00000001" + "000081ed" + "00000000" + "00000000" + "00000001" + "00000000" + "00000002" +
+            "00000000" + "00000000" + "00000000" + "00000000" + "00000005" + "00000000" + "init\0" + "\0" + "hi\0\0";
+        string expectedTrailer =
+            "070701" + "00000000" + "00000000" + "00000000" + "00000000" + "00000001" + "00000000" + "00000000" +
+            "00000000" + "00000000" + "00000000" + "00000000" + "0000000b" + "00000000" + "TRAILER!!!\0" + "\0\0\0";
+        Assert.Equal(expectedEntry + expectedTrailer, Encoding.Latin1.GetString(stream.ToArray()));
+    }
+
+    [Fact]
+    public async Task CpioWriter_ArchiveIsReadByGnuCpio()
+    {
+        string directory = Path.Combine(AppContext.BaseDirectory, $"cpio-test-{Environment.ProcessId}");
+        Directory.CreateDirectory(directory);
+        try
+        {
+            string archive = Path.Combine(directory, "test.cpio");
+            using (FileStream file = File.Create(archive))
+            using (var cpio = new CpioWriter(file))
+            {
+                cpio.AddDirectory("modules");
+                cpio.AddFile("modules/order", "a.ko\nb.ko x=1\n"u8);
+                cpio.AddFile("bin/odd-length", new byte[1001]);
+            }
+
+            var start = new ProcessStartInfo("cpio", "-idv --quiet") { WorkingDirectory = directory, RedirectStandardInput = true, RedirectStandardError = true };
+            using Process cpioProcess = Process.Start(start) ?? throw new InvalidOperationException("cpio did not start (apt-get install cpio)");
+            await cpioProcess.StandardInput.BaseStream.WriteAsync(await File.ReadAllBytesAsync(archive));
+            cpioProcess.StandardInput.Close();
+            string listing = await cpioProcess.StandardError.ReadToEndAsync();
+            await cpioProcess.WaitForExitAsync();
+
+            Assert.Equal(0, cpioProcess.ExitCode);
+            Assert.Equal(["modules", "modules/order", "bin/odd-length"], listing.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal("a.ko\nb.ko x=1\n", await File.ReadAllTextAsync(Path.Combine(directory, "modules", "order")));
+            Assert.Equal(1001, new FileInfo(Path.Combine(directory, "bin", "odd-length")).Length);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    // Lines as depmod writes them for Debian's 6.1 kernel.
+    private const string ModulesDep = """
+        kernel/fs/9p/9p.ko: kernel/net/9p/9pnet.ko kernel/fs/fscache/fscache.ko kernel/fs/netfs/netfs.ko
+        kernel/net/9p/9pnet.ko:
+        kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+        kernel/fs/netfs/netfs.ko:
+        kernel/fs/fscache/fscache.ko: kernel/fs/netfs/netfs.ko
+        kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko
+        kernel/drivers/virtio/virtio_ring.ko:
+        kernel/drivers/usb/gadget/udc/dummy_hcd.ko: kernel/drivers/usb/gadget/udc/udc-core.ko kernel/drivers/usb/core/usbcore.ko kernel/drivers/usb/common/usb-common.ko
+        kernel/drivers/usb/gadget/udc/udc-core.ko: kernel/drivers/usb/common/usb-common.ko
+        kernel/drivers/usb/core/usbcore.ko: kernel/drivers/usb/common/usb-common.ko
+        kernel/drivers/usb/common/usb-common.ko:
+        """;
+
+    [Fact]
+    public void KernelModules_LoadOrder_PutsEveryDependencyBeforeItsUser()
+    {
+        KernelModules modules = KernelModules.Parse(ModulesDep);
+
+        IReadOnlyList<string> order = modules.LoadOrder(["9pnet_virtio", "9p", "dummy_hcd"]);
+
+        Assert.Equal(
+            ["virtio_ring", "virtio", "9pnet", "9pnet_virtio", "netfs", "fscache", "9p", "usb_common", "usbcore", "udc_core", "dummy_hcd"],
+            order);
+    }
+
+    [Fact]
+    public void KernelModules_TreatsDashAndUnderscoreAlike_AndNamesAnUnknownModule()
+    {
+        KernelModules modules = KernelModules.Parse(ModulesDep);
+
+        Assert.Equal("kernel/drivers/usb/gadget/udc/udc-core.ko", modules.PathOf("udc_core"));
+        Assert.Equal(["usb_common", "udc_core"], modules.LoadOrder(["udc-core"]));
+        var exception = Assert.Throws<GadgetVmException>(() => modules.LoadOrder(["usb_f_nope"]));
+        Assert.Contains("usb_f_nope", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("plain", "'plain'")]
+    [InlineData("it's", "'it'\\''s'")]
+    [InlineData("$HOME `x` \"q\"", "'$HOME `x` \"q\"'")]
+    [InlineData("", "''")]
+    public void GuestShell_Quote_MakesOneLiteralShellWord(string value, string expected) =>
+        Assert.Equal(expected, GuestShell.Quote(value));
+
+    [Fact]
+    public void VmAssets_IsStaticElf_RejectsDynamicExecutablesAndNonElfFiles()
+    {
+        Assert.False(VmAssets.IsStaticElf("/bin/sh"));
+        Assert.False(VmAssets.IsStaticElf("/etc/hostname"));
+    }
+
+    [Fact]
+    public async Task StartAsync_WithCacheUnderTmp_FailsSayingWhyAndWhatToSet()
+    {
+        var options = new GadgetVmOptions { CacheDirectory = "/tmp/usbgadget-vm" };
+
+        var exception = await Assert.ThrowsAsync<GadgetVmException>(() => GadgetVm.StartAsync(options));
+
+        Assert.Contains("under /tmp", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("USBGADGET_VM_CACHE", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_WithoutQemuAndNoInstalling_FailsNamingTheAptGetCommand()
+    {
+        var options = new GadgetVmOptions
+        {
+            QemuPath = "/nonexistent/qemu-system-x86_64",
+            InstallMissingPackages = false,
+            CacheDirectory = Path.Combine(AppContext.BaseDirectory, "unused-vm-cache"),
+        };
+
+        var exception = await Assert.ThrowsAsync<GadgetVmException>(() => GadgetVm.StartAsync(options));
+
+        Assert.Contains("qemu-system-x86", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("apt-get install -y qemu-system-x86", exception.Message, StringComparison.Ordinal);
+    }
+}
