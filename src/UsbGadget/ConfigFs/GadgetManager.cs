@@ -233,7 +233,9 @@ public sealed class GadgetManager
         }
         if (_processes.IsAlive(state))
         {
-            if (exists)
+            // Another live process may be between writing its state file and its mkdir: leave the name to it.
+            // Only this process's own state file without a gadget (a teardown that could not delete it) is reused.
+            if (exists || state.ProcessId != ProcessTable.CurrentProcessId)
             {
                 throw ConfigFsErrors.GadgetOwnedByRunningProcess(name, gadgetPath, state.ProcessId);
             }

@@ -51,6 +51,30 @@ public sealed class StaleGadgetTests : IDisposable
     }
 
     [Fact]
+    public void Create_WhileAnotherLiveProcessHoldsTheStateFileButHasNoGadgetYet_Refuses()
+    {
+        _bed.AddStateFile("g1", LivePid, 1234);
+        _bed.AddRunningProcess(LivePid, startTime: 1234);
+
+        var e = Assert.Throws<ConfigFsException>(() => _bed.Manager.Create(GadgetTestBed.SimpleGadget()));
+
+        Assert.Equal(ConfigFsError.GadgetOwnedByRunningProcess, e.Error);
+        Assert.False(_bed.Fs.Exists("config/usb_gadget/g1"));
+        Assert.Contains($"pid={LivePid}", _bed.Fs.Read("run/g1.pid"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_WithThisProcessesOwnLeftoverStateFileAndNoGadget_GoesAhead()
+    {
+        _bed.AddStateFile("g1", Environment.ProcessId, 1);
+        _bed.AddRunningProcess(Environment.ProcessId, startTime: 1);
+
+        using ConfigFsGadget gadget = _bed.Manager.Create(GadgetTestBed.SimpleGadget());
+
+        Assert.True(_bed.Fs.Exists("config/usb_gadget/g1"));
+    }
+
+    [Fact]
     public void Create_WhenThePidWasReusedByAnotherProcess_TreatsTheGadgetAsStale()
     {
         LeaveGadgetFromCrashedRun(LivePid, startTime: 1234);
