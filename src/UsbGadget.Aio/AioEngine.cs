@@ -52,7 +52,8 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     /// <param name="runContinuationsInline">
     /// Run the code after each <c>await</c> directly on the completion thread instead of queueing it to the
     /// thread pool. It saves a thread hop per operation, but that code must never block: while it runs,
-    /// no other completion is delivered. Defaults to false.
+    /// no other completion is delivered. An <c>await</c> that captured a SynchronizationContext or TaskScheduler
+    /// still resumes there (use ConfigureAwait(false) to run inline). Defaults to false.
     /// </param>
     /// <param name="logger">Logs the completion thread's life and closing.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxEvents"/> is not positive.</exception>

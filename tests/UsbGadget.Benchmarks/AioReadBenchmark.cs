@@ -158,7 +158,7 @@ internal static class AioReadBenchmark
     }
 
     /// <summary>Regular files: their size; devices such as /dev/zero: 1 GiB, wrapping like fio's size=1g.</summary>
-    private static long ReadableSpan(string path, int blockSize)
+    internal static long ReadableSpan(string path, int blockSize)
     {
         var info = new FileInfo(path);
         long length = (info.Attributes & FileAttributes.Device) == 0 && info.Exists ? info.Length : 0;

@@ -79,7 +79,7 @@ internal static class Compare
         {
             "--name=ref", "--ioengine=libaio", "--rw=read",
             $"--bs={options.BlockSize}", $"--iodepth={depth}", $"--iodepth_batch_submit={depth}", "--iodepth_batch_complete_min=1",
-            $"--filename={options.File}", "--size=1g", "--time_based",
+            $"--filename={options.File}", $"--size={AioReadBenchmark.ReadableSpan(options.File, options.BlockSize)}", "--time_based",
             FormattableString.Invariant($"--runtime={options.Seconds}"), FormattableString.Invariant($"--ramp_time={options.WarmupSeconds}"),
             $"--direct={(options.Direct ? 1 : 0)}", "--output-format=json",
         })
