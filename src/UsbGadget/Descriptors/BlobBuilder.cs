@@ -76,7 +76,8 @@ internal sealed class BlobBuilder
 
     public byte[] ToArray() => _buffer.AsSpan(0, _count).ToArray();
 
-    private Span<byte> Allocate(int size)
+    /// <summary>Appends <paramref name="size"/> bytes and returns them for the caller to fill.</summary>
+    public Span<byte> Allocate(int size)
     {
         if (_buffer.Length - _count < size)
         {

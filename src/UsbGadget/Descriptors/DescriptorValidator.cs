@@ -6,8 +6,6 @@ namespace UsbGadget.Descriptors;
 /// </summary>
 public static class DescriptorValidator
 {
-    private static readonly UsbSpeed[] s_speeds = [UsbSpeed.Full, UsbSpeed.High, UsbSpeed.Super];
-
     /// <summary>Returns every problem in the description (empty when it is valid).</summary>
     /// <param name="description">The function.</param>
     /// <param name="options">Run-time writer inputs, checked against the description.</param>
@@ -217,9 +215,9 @@ public static class DescriptorValidator
                 return;
             }
 
-            foreach (UsbSpeed speed in s_speeds)
+            foreach (UsbSpeed speed in UsbSpeedSet.InBlobOrder)
             {
-                if (FunctionFsDescriptorWriter.Has(description.Speeds, speed)
+                if (description.Speeds.Includes(speed)
                     && (EndpointSpeedResolver.Resolve(endpoint, speed).MaxPacketSizeField & 0x07FF) != 0)
                 {
                     Add(path, $"isochronous endpoints with a non-zero max packet size must not be in alternate setting 0 (USB 2.0 §5.6.3); add an alternate setting 1 for them and leave setting 0 without isochronous bandwidth.");
@@ -363,9 +361,9 @@ public static class DescriptorValidator
             CheckEndpointAttributes(path, endpoint);
             CheckCompanion(path, endpoint);
 
-            foreach (UsbSpeed speed in s_speeds)
+            foreach (UsbSpeed speed in UsbSpeedSet.InBlobOrder)
             {
-                if (FunctionFsDescriptorWriter.Has(description.Speeds, speed))
+                if (description.Speeds.Includes(speed))
                 {
                     CheckEndpointAtSpeed(path, endpoint, speed);
                 }

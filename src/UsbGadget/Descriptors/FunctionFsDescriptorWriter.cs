@@ -8,8 +8,6 @@ namespace UsbGadget.Descriptors;
 /// </summary>
 internal static class FunctionFsDescriptorWriter
 {
-    private static readonly UsbSpeed[] s_speeds = [UsbSpeed.Full, UsbSpeed.High, UsbSpeed.Super];
-
     public static byte[] WriteDescriptors(FunctionDescription description, FunctionFsWriterOptions options)
     {
         var blob = new BlobBuilder();
@@ -26,9 +24,9 @@ internal static class FunctionFsDescriptorWriter
 
         // One count per speed present, in fs, hs, ss order, then os_count: the order f_fs.c reads them in.
         var countOffsets = new Dictionary<UsbSpeed, int>();
-        foreach (UsbSpeed speed in s_speeds)
+        foreach (UsbSpeed speed in UsbSpeedSet.InBlobOrder)
         {
-            if (Has(description.Speeds, speed))
+            if (description.Speeds.Includes(speed))
             {
                 countOffsets[speed] = blob.ReserveUInt32();
             }
@@ -39,7 +37,7 @@ internal static class FunctionFsDescriptorWriter
             blob.WriteUInt32((uint)osCount);
         }
 
-        foreach (UsbSpeed speed in s_speeds)
+        foreach (UsbSpeed speed in UsbSpeedSet.InBlobOrder)
         {
             if (countOffsets.TryGetValue(speed, out int offset))
             {
@@ -151,12 +149,8 @@ internal static class FunctionFsDescriptorWriter
         blob.EndDescriptor(token);
     }
 
-    internal static void WriteClassSpecific(BlobBuilder blob, ClassSpecificDescriptor descriptor)
-    {
-        var bytes = new byte[descriptor.Length];
-        descriptor.WriteTo(bytes);
-        blob.WriteBytes(bytes);
-    }
+    internal static void WriteClassSpecific(BlobBuilder blob, ClassSpecificDescriptor descriptor) =>
+        descriptor.WriteTo(blob.Allocate(descriptor.Length));
 
     /// <summary>Writes struct usb_os_desc_header + one usb_ext_compat_desc.</summary>
     internal static void WriteExtendedCompat(BlobBuilder blob, byte interfaceNumber, string compatibleId, string subCompatibleId, ushort bcdVersion)
@@ -173,8 +167,8 @@ internal static class FunctionFsDescriptorWriter
 
         // Reserved1: old kernels reject anything but 0; newer ones force the 1 the Microsoft spec wants. 0 works on both.
         blob.WriteByte(0);
-        WriteFixedAscii(blob, compatibleId, 8);
-        WriteFixedAscii(blob, subCompatibleId, 8);
+        WriteIdField(blob, compatibleId);
+        WriteIdField(blob, subCompatibleId);
         blob.WriteBytes(stackalloc byte[6]); // Reserved2
         blob.PatchLength32(length);
     }
@@ -280,9 +274,9 @@ internal static class FunctionFsDescriptorWriter
     private static uint GetFlags(FunctionDescription description, FunctionFsWriterOptions options, int osCount)
     {
         uint flags = 0;
-        flags |= Has(description.Speeds, UsbSpeed.Full) ? FunctionFsConstants.HasFullSpeedDescriptors : 0;
-        flags |= Has(description.Speeds, UsbSpeed.High) ? FunctionFsConstants.HasHighSpeedDescriptors : 0;
-        flags |= Has(description.Speeds, UsbSpeed.Super) ? FunctionFsConstants.HasSuperSpeedDescriptors : 0;
+        flags |= description.Speeds.Includes(UsbSpeed.Full) ? FunctionFsConstants.HasFullSpeedDescriptors : 0;
+        flags |= description.Speeds.Includes(UsbSpeed.High) ? FunctionFsConstants.HasHighSpeedDescriptors : 0;
+        flags |= description.Speeds.Includes(UsbSpeed.Super) ? FunctionFsConstants.HasSuperSpeedDescriptors : 0;
         flags |= osCount > 0 ? FunctionFsConstants.HasMsOsDescriptors : 0;
         flags |= description.VirtualAddresses ? FunctionFsConstants.VirtualAddresses : 0;
         flags |= options.EventFd is not null ? FunctionFsConstants.EventFd : 0;
@@ -293,7 +287,7 @@ internal static class FunctionFsDescriptorWriter
 
     private static EndpointSpeedParameters? Parameters(FunctionDescription description, EndpointDescription endpoint, UsbSpeed speed)
     {
-        if (!Has(description.Speeds, speed))
+        if (!description.Speeds.Includes(speed))
         {
             return null;
         }
@@ -304,18 +298,11 @@ internal static class FunctionFsDescriptorWriter
             : new EndpointSpeedParameters(resolved.MaxPacketSizeField, resolved.Interval, 0, 0);
     }
 
-    internal static bool Has(UsbSpeeds speeds, UsbSpeed speed) => speed switch
+    /// <summary>An 8-byte CompatibleID / SubCompatibleID field, NUL-padded (validation limits it to 8 ASCII characters).</summary>
+    private static void WriteIdField(BlobBuilder blob, string value)
     {
-        UsbSpeed.Full => (speeds & UsbSpeeds.Full) != 0,
-        UsbSpeed.High => (speeds & UsbSpeeds.High) != 0,
-        _ => (speeds & UsbSpeeds.Super) != 0,
-    };
-
-    private static void WriteFixedAscii(BlobBuilder blob, string value, int size)
-    {
-        Span<byte> field = stackalloc byte[8];
+        Span<byte> field = blob.Allocate(8);
         field.Clear();
-        Encoding.ASCII.GetBytes(value.AsSpan(0, Math.Min(value.Length, size)), field);
-        blob.WriteBytes(field[..size]);
+        Encoding.ASCII.GetBytes(value, field);
     }
 }

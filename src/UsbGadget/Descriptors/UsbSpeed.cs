@@ -32,3 +32,16 @@ public enum UsbSpeeds
     /// <summary>Full, high and SuperSpeed descriptors.</summary>
     All = Full | High | Super,
 }
+
+/// <summary>Iterating and testing <see cref="UsbSpeeds"/> in the order FunctionFS lays descriptors out (fs, hs, ss).</summary>
+internal static class UsbSpeedSet
+{
+    public static readonly UsbSpeed[] InBlobOrder = [UsbSpeed.Full, UsbSpeed.High, UsbSpeed.Super];
+
+    public static bool Includes(this UsbSpeeds speeds, UsbSpeed speed) => speed switch
+    {
+        UsbSpeed.Full => (speeds & UsbSpeeds.Full) != 0,
+        UsbSpeed.High => (speeds & UsbSpeeds.High) != 0,
+        _ => (speeds & UsbSpeeds.Super) != 0,
+    };
+}
