@@ -340,7 +340,11 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
         }
 
         FunctionFsLog.StateChanged(_logger, _name, from, FunctionFsState.Disposed);
-        _stopping.Dispose();
+        if (ep0Stopped)
+        {
+            // An ep0 thread still blocked in read(2) may yet dispatch a request with this token.
+            _stopping.Dispose();
+        }
     }
 
     /// <summary>Same as <see cref="DisposeAsync"/>, blocking.</summary>
@@ -456,6 +460,10 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
                 }
             }
         }
+        catch (ObjectDisposedException) when (_stopRequested)
+        {
+            // Disposal gave up waiting for a blocking read and closed ep0; that read has now returned.
+        }
         catch (Exception ex)
         {
             FunctionFsLog.Ep0LoopFailed(_logger, _name, ex);
@@ -472,6 +480,13 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
         switch (@event.Type)
         {
             case FunctionFsEventType.Setup:
+                if (_stopRequested)
+                {
+                    // Stopping: stall rather than run user code on a function being torn down.
+                    _dispatcher.DispatchAsync(@event.Setup, handler: null, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                    break;
+                }
+
                 ValueTask<ControlOutcome> dispatch = _dispatcher.DispatchAsync(@event.Setup, _handler, _stopping.Token);
                 if (dispatch.IsCompleted)
                 {
