@@ -16,6 +16,9 @@ namespace UsbGadget.Aio;
 /// Results are the kernel's and are never thrown: a negative <see cref="AioResult.Result"/> is -errno.
 /// A cancellation token maps to io_cancel; the operation still completes with whatever the kernel
 /// reports (see <see cref="AioResult.CancelRequested"/>).
+/// io_submit runs on the calling thread: where the kernel blocks inside it (FunctionFS endpoints
+/// before ENABLE, pipes and sockets without data), the Read/Write call blocks too. io_submit
+/// refusing a block is reported as a result with <see cref="AioResult.SubmitFailed"/> set.
 /// </remarks>
 public sealed class AioEngine : IAsyncDisposable, IDisposable
 {
