@@ -33,8 +33,11 @@ public sealed record ConfigFsAttribute(string Name, ReadOnlyMemory<byte> Value)
     /// <param name="value">The bytes.</param>
     public static ConfigFsAttribute Binary(string name, ReadOnlyMemory<byte> value) => new(name, value);
 
+    /// <summary>The value as text for logs and messages; hex when it is not printable ASCII.</summary>
+    internal string DisplayValue => Display(Value.Span);
+
     /// <inheritdoc/>
-    public override string ToString() => $"{Name}={Display(Value.Span)}";
+    public override string ToString() => $"{Name}={DisplayValue}";
 
     private static string Display(ReadOnlySpan<byte> value)
     {

@@ -361,7 +361,7 @@ internal sealed class GadgetWriter
             }
             foreach (ConfigFsAttribute attribute in function.Attributes)
             {
-                Write(dir, attribute.Name, attribute.Value.Span, attribute.ToString()[(attribute.Name.Length + 1)..]);
+                Write(dir, attribute.Name, attribute.Value.Span, attribute.DisplayValue);
             }
         }
 

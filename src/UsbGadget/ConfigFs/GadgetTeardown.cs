@@ -36,7 +36,7 @@ internal sealed class GadgetTeardown
     }
 
     /// <summary>Removes the gadget at <paramref name="gadgetPath"/>, unmounting <paramref name="mountPoints"/> and every
-    /// FunctionFS mount of its instances, then deletes <paramref name="stateFile"/> if given.</summary>
+    /// FunctionFS mount of its instances, then deletes <paramref name="stateFile"/> if given and every step succeeded.</summary>
     /// <exception cref="GadgetTeardownException">Some steps failed; all were tried.</exception>
     public void Run(string gadgetName, string gadgetPath, IEnumerable<string> mountPoints, string? stateFile)
     {
@@ -84,7 +84,9 @@ internal sealed class GadgetTeardown
             Step(StepRemoveGadget, gadgetPath, () => _io.RemoveDirectory(gadgetPath));
         }
 
-        if (stateFile is not null)
+        // After a partial failure the state file stays: once this process is gone, the next run sees the remains as stale
+        // (ours, removable) instead of as a gadget someone else made.
+        if (stateFile is not null && _failures.Count == 0)
         {
             Step(StepRemoveStateFile, stateFile, () => _io.DeleteFile(stateFile));
         }

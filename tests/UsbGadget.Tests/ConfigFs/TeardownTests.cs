@@ -73,6 +73,8 @@ public sealed class TeardownTests : IDisposable
         Assert.Contains("rmdir config/usb_gadget/g1/strings/0x409", _bed.Fs.Operations);
         Assert.Contains("rmdir config/usb_gadget/g1", _bed.Fs.Operations);
         Assert.False(_bed.Fs.Exists("config/usb_gadget/g1/functions/ffs.app"));
+        // Kept, so that after this process exits the remains count as stale rather than as someone else's gadget.
+        Assert.True(_bed.Fs.Exists("run/g1.pid"));
         Assert.Contains(_bed.Logger.Entries, l => l.EventId == 3013);
     }
 
