@@ -84,9 +84,9 @@ public sealed class OutEndpoint : EndpointFile
         {
             while (reader.TryRead(out TransferSlot? slot))
             {
-                if (slot is not null)
+                if (slot is not null && TryDeliver(slot, out OutTransfer transfer))
                 {
-                    return Deliver(slot);
+                    return transfer;
                 }
             }
 
@@ -218,11 +218,18 @@ public sealed class OutEndpoint : EndpointFile
         }
     }
 
-    private OutTransfer Deliver(TransferSlot slot)
+    private bool TryDeliver(TransferSlot slot, out OutTransfer transfer)
     {
         int version;
         lock (_gate)
         {
+            if (slot.State != SlotState.Completed)
+            {
+                // Released by a stop after it was queued for the reader.
+                transfer = default;
+                return false;
+            }
+
             slot.State = SlotState.Leased;
             version = ++slot.Version;
         }
@@ -230,12 +237,14 @@ public sealed class OutEndpoint : EndpointFile
         Errno error = slot.Error;
         if (error == Errno.None)
         {
-            return new OutTransfer(this, slot, version, (int)slot.Result);
+            transfer = new OutTransfer(this, slot, version, (int)slot.Result);
+            return true;
         }
 
         // A failed read carries no data: requeue the buffer at once and report the errno.
         Return(slot, version);
-        return new OutTransfer(EndpointStatus.Failed, error);
+        transfer = new OutTransfer(EndpointStatus.Failed, error);
+        return true;
     }
 
     /// <summary>

@@ -213,6 +213,19 @@ public sealed class OutEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Data_still_queued_for_the_reader_at_stop_is_not_handed_out_after_its_buffer_went_back()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[0].CompleteRead([1]);
+        await Eventually.True(() => _endpoint.InFlight == 3);
+
+        await _endpoint.StopAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(0, _pool.Outstanding);
+        Assert.Equal(EndpointStatus.Stopped, (await _endpoint.ReadAsync()).Status);
+    }
+
+    [Fact]
     public async Task A_buffer_leased_at_stop_goes_back_to_the_pool_when_disposed()
     {
         _endpoint.Enable(1, 512);
