@@ -9,7 +9,7 @@ using UsbGadget.FunctionFsDemo;
 // A bulk loopback gadget on FunctionFS, built only from UsbGadget's Descriptors, ConfigFs and FunctionFs layers.
 //   UsbGadget.FunctionFsDemo [--udc NAME] [--name GADGET] [--vid 0x1209] [--pid 0x0001] [--strategy auto|eventfd|blocking] [--verbose]
 // Vendor requests (device or interface recipient): IN 0x01 version string; OUT 0x02 store data (<= 256 bytes);
-// IN 0x03 return the stored data; anything else stalls. Bulk OUT ep 0x01 is looped back to bulk IN ep 0x81.
+// IN 0x03 return the stored data; OUT 0x10 halts bulk IN; IN 0x11 reports ioctl answers; anything else stalls. Bulk OUT ep 0x01 is looped back to bulk IN ep 0x81.
 // Prints "READY <udc>" on stdout once bound; SIGTERM or SIGINT unbinds and removes the gadget.
 string? udc = null;
 string name = "ffsdemo";
@@ -82,7 +82,7 @@ long loopedTransfers = 0;
 try
 {
     ffs.StateChanged += (_, e) => logger.LogInformation("state {From} -> {To}", e.From, e.To);
-    ffs.Start(new DemoControlHandler());
+    ffs.Start(new DemoControlHandler(() => ffs));
     gadget.Bind();
     Console.Out.WriteLine($"READY {gadget.BoundUdc} strategy={ffs.WaitStrategy}");
     Console.Out.Flush();

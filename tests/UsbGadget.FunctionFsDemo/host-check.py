@@ -70,6 +70,10 @@ for size in [1, 64, 511, 512, 1000, 16384, 16385, 100000, 1 << 20, 4 << 20]:
     ok = ok and same
     check("loopback %d bytes" % size, same, "(%.2f MB/s each way)" % (size / dt / 1e6) if size >= 1 << 20 else "")
 
+import struct
+info = bytes(dev.ctrl_transfer(0xC0, 0x11, 0, 0, 64, timeout=5000))
+print("ioctls (fifo_status, endpoint_revmap) per endpoint:", struct.unpack("<%di" % (len(info) // 4), info))
+check("ioctls answered for both endpoints", len(info) == 16, info.hex())
 try:
     dev.read(EP_IN, 16384, timeout=300)  # the zero-length packet echoed after the last multiple-of-512 transfer
 except usb.core.USBError:
@@ -80,6 +84,12 @@ for n in [1, 10, 100]:
         dev.write(EP_OUT, b"x" * 100, timeout=5000)
         dev.read(EP_IN, 100, timeout=5000)
     print("round trip 100 B x%d: %.2f ms each" % (n, (time.time() - t0) / n * 1000))
+dev.ctrl_transfer(0x40, 0x10, 0, 0, None, timeout=5000)
+check("bulk IN halted on purpose stalls the host's read", stalls(lambda: dev.read(EP_IN, 100, timeout=2000)))
+dev.clear_halt(EP_IN)
+dev.write(EP_OUT, b"after halt", timeout=5000)
+v = bytes(dev.read(EP_IN, 100, timeout=5000))
+check("loopback works again after CLEAR_FEATURE(HALT)", v == b"after halt", v)
 total = 0
 chunk = os.urandom(16000)
 start = time.time()
