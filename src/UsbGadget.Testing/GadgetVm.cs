@@ -203,6 +203,11 @@ public sealed class GadgetVm : IAsyncDisposable
         int id = Interlocked.Increment(ref _nextId);
         string basePath = Path.Combine(_runDirectory, id.ToString(CultureInfo.InvariantCulture));
         var script = new StringBuilder();
+
+        // When the group gets a signal, this shell waits for its foreground command (which got the signal too) and exits
+        // with that command's status, so a program started from a command line reports its own exit code. A command
+        // line that sets its own trap replaces this one.
+        script.Append("trap 'exit $?' TERM INT HUP\n");
         script.Append("cd ").Append(GuestShell.Quote(options.WorkingDirectory)).Append(" || exit 127\n");
         foreach (KeyValuePair<string, string> pair in options.Environment)
         {

@@ -132,8 +132,8 @@ public sealed class GuestProcess : IAsyncDisposable
     /// </summary>
     /// <param name="gracePeriod">Time between SIGTERM and SIGKILL; 10 s when <see langword="null"/>.</param>
     /// <returns>
-    /// The result, with everything the command wrote. The exit code is that of the group leader: the <c>/bin/sh</c> running the command
-    /// line (143 if SIGTERM ended it), or the program itself when started with <see cref="GadgetVm.StartProgram"/>.
+    /// The result, with everything the command wrote. The exit code is the command line's: the shell waits for the command
+    /// the signal interrupted and exits with its status (143 if SIGTERM killed it; the program's own code if it handled SIGTERM).
     /// </returns>
     /// <exception cref="GadgetVmException">The VM died.</exception>
     public async Task<GuestCommandResult> StopAsync(TimeSpan? gracePeriod = null)

@@ -86,6 +86,35 @@ public sealed class HarnessTests(GadgetVmFixture fixture) : VmTestBase(fixture)
     }
 
     [Fact]
+    public async Task StopAsync_ReportsTheExitCodeOfAProgramStartedFromACommandLine_NotTheWrappingShells()
+    {
+        // The program is a child of the command line's shell (last in a pipeline); it handles SIGTERM itself and exits with 5.
+        GuestProcess process = Vm.StartProcess("""
+            echo input | /bin/sh -c 'read line; sleep 100 & s=$!; trap "echo bye; kill \$s; exit 5" TERM; echo up; wait $s'
+            """);
+        await process.WaitForOutputAsync("up", TimeSpan.FromSeconds(30));
+
+        GuestCommandResult result = await process.StopAsync();
+
+        Assert.Equal(5, result.ExitCode);
+        Assert.Equal("up\nbye\n", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task SignalAsync_Int_ReachesCommandsWithTheDefaultDisposition()
+    {
+        GuestProcess process = Vm.StartProcess("sleep 100");
+
+        // Signal only once sleep has been exec'd: a signal that lands between a shell's fork and exec is lost with the handler.
+        (await Vm.RunAsync($"until pgrep -g {await ProcessIdAsync(process)} -x sleep; do sleep 0.1; done", TimeSpan.FromSeconds(30))).EnsureSuccess();
+
+        await process.SignalAsync("INT");
+        GuestCommandResult result = await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(128 + 2, result.ExitCode);
+    }
+
+    [Fact]
     public async Task WaitForOutputAsync_FailsWithTheOutputWhenTheProcessExitsWithoutIt()
     {
         await using GuestProcess process = Vm.StartProcess("echo 'configfs: no such thing' >&2; exit 4");
@@ -107,5 +136,15 @@ public sealed class HarnessTests(GadgetVmFixture fixture) : VmTestBase(fixture)
 
         Assert.StartsWith("/usr/bin/python3", result.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("1d6b:0002", result.StandardOutput, StringComparison.Ordinal); // dummy_hcd's root hub
+    }
+
+    private static async Task<int> ProcessIdAsync(GuestProcess process)
+    {
+        for (int i = 0; i < 300 && process.ProcessId is null; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        return process.ProcessId ?? throw new TimeoutException("The guest agent did not report the process id.");
     }
 }

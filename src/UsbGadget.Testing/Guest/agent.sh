@@ -13,11 +13,16 @@ export HOME=/tmp USBGADGET_VM_SHARE=$Q USBGADGET_VM_BUSYBOX=$BB
 cd /tmp || exit 1
 exec 3<>"$1" || exit 1
 
+# Background jobs of a non-interactive shell start with SIGINT and SIGQUIT ignored, and an ignored
+# signal cannot be trapped again; coreutils env gives commands the default dispositions back.
+RESET=
+/usr/bin/env --default-signal=INT,QUIT true 2>/dev/null && RESET="/usr/bin/env --default-signal=INT,QUIT"
+
 start() {
     d=$Q/run/$1
     (
         # setsid makes the command a process-group leader so it can be signalled as a whole.
-        $BB setsid /bin/sh "$d.sh" </dev/null >"$d.out" 2>"$d.err" &
+        $BB setsid $RESET /bin/sh "$d.sh" </dev/null >"$d.out" 2>"$d.err" &
         echo "pid $1 $!" >&3
         wait $!
         echo "exit $1 $?" >&3
