@@ -36,7 +36,7 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
             "import usb.core, usb.util; d = usb.core.find(idVendor=0x1d6b, idProduct=0x0105); print(usb.util.get_string(d, d.iProduct, 0x0407))");
         Assert.Equal("UsbGadget Bulk-Schleife", german.EnsureSuccess().StandardOutput.Trim());
 
-        await AssertStopsCleanlyAsync(gadget);
+        await Sample.AssertStopsCleanlyAsync(Vm, gadget);
     }
 
     [Theory]
@@ -58,7 +58,7 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
         Match verified = Regex.Match(result.StandardOutput, @"loopback: \d+ transfers, (\d+) bytes verified");
         Assert.True(verified.Success && long.Parse(verified.Groups[1].Value) >= mebibytes * 1048576L, result.StandardOutput);
         Fixture.Log($"BulkLoopback {speed}: {result.StandardOutput.Trim().Split('\n')[^1]}");
-        await AssertStopsCleanlyAsync(gadget);
+        await Sample.AssertStopsCleanlyAsync(Vm, gadget);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
         Assert.Contains("stalled 0x2", output, StringComparison.Ordinal);
         Assert.Contains("stalled big", output, StringComparison.Ordinal);
         Assert.EndsWith("UsbGadget BulkLoopback 1.0", output.Trim(), StringComparison.Ordinal);
-        await AssertStopsCleanlyAsync(gadget);
+        await Sample.AssertStopsCleanlyAsync(Vm, gadget);
     }
 
     [Fact]
@@ -124,16 +124,7 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
             GuestShell.Join("/usr/bin/python3", Sample.HostScript("BulkLoopback", "loopback.py"), "--mib", "4", "--seed", "3"), TimeSpan.FromMinutes(2));
         Assert.True(after.ExitCode == 0, $"the gadget did not recover.{Environment.NewLine}{after.Describe()}{gadget.DescribeOutput()}");
         Assert.Contains("enabled by the host (time 3)", gadget.StandardOutput, StringComparison.Ordinal);
-        await AssertStopsCleanlyAsync(gadget);
-    }
-
-    /// <summary>SIGTERM: the process exits 0 within 5 s and leaves no configfs gadget and no FunctionFS mount.</summary>
-    private async Task AssertStopsCleanlyAsync(GuestProcess gadget)
-    {
-        GuestCommandResult stopped = await gadget.StopAsync(TimeSpan.FromSeconds(10));
-        Assert.True(stopped.ExitCode == 0, $"the gadget did not exit cleanly on SIGTERM.{Environment.NewLine}{gadget.DescribeOutput()}");
-        GuestCommandResult leftovers = await Vm.RunAsync("ls /sys/kernel/config/usb_gadget/; grep functionfs /proc/mounts || true");
-        Assert.True(leftovers.StandardOutput.Trim().Length == 0, $"left behind after SIGTERM:{Environment.NewLine}{leftovers.StandardOutput}");
+        await Sample.AssertStopsCleanlyAsync(Vm, gadget);
     }
 
     [GeneratedRegex(@"wMaxPacketSize\s+0x([0-9a-f]{4})")]

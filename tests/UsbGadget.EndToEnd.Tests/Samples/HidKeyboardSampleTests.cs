@@ -34,8 +34,7 @@ public sealed class HidKeyboardSampleTests(GadgetVmFixture fixture) : VmTestBase
         Assert.True(typed.ExitCode == 0, $"{typed.Describe()}{gadget.DescribeOutput()}");
         Assert.Equal(["ready: listening on", "Hello, World! 1+1=2", "the quick brown fox: {[(\"ok\")]}"],
             typed.StandardOutput.Trim().Split('\n').Select((l, i) => i == 0 ? l[..l.IndexOf(" /", StringComparison.Ordinal)] : l));
-        GuestCommandResult stopped = await gadget.StopAsync(TimeSpan.FromSeconds(10));
-        Assert.True(stopped.ExitCode == 0, gadget.DescribeOutput());
+        await Sample.AssertStopsCleanlyAsync(Vm, gadget);
     }
 
     [Fact]
@@ -66,7 +65,6 @@ public sealed class HidKeyboardSampleTests(GadgetVmFixture fixture) : VmTestBase
         Assert.Contains("protocol 0", output, StringComparison.Ordinal);
         Assert.Contains("idle 125", output, StringComparison.Ordinal);
         await gadget.WaitForOutputAsync("Host set LEDs 0x03: NumLock=True CapsLock=True ScrollLock=False", TimeSpan.FromSeconds(10));
-        GuestCommandResult stopped = await gadget.StopAsync(TimeSpan.FromSeconds(10));
-        Assert.True(stopped.ExitCode == 0, gadget.DescribeOutput());
+        await Sample.AssertStopsCleanlyAsync(Vm, gadget);
     }
 }

@@ -33,7 +33,18 @@ internal static class Sample
         var options = new GuestCommandOptions { WorkingDirectory = Path.GetDirectoryName(Dll(name))! };
         options.Environment["DOTNET_NOLOGO"] = "1";
         options.Environment["Logging__Console__FormatterName"] = "simple";
+        options.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
         return vm.StartProcess(command, options);
+    }
+
+    /// <summary>Stops the gadget with SIGTERM and checks it exited 0 and left no configfs gadget and no FunctionFS mount behind.</summary>
+    public static async Task AssertStopsCleanlyAsync(GadgetVm vm, GuestProcess gadget)
+    {
+        GuestCommandResult stopped = await gadget.StopAsync(TimeSpan.FromSeconds(10));
+        Assert.True(stopped.ExitCode == 0,
+            $"the gadget exited with {stopped.ExitCode} on SIGTERM (after {stopped.Duration.TotalSeconds:0.0} s in all), not 0.{Environment.NewLine}{gadget.DescribeOutput()}");
+        GuestCommandResult leftovers = await vm.RunAsync("ls /sys/kernel/config/usb_gadget/; grep functionfs /proc/mounts || true");
+        Assert.True(leftovers.StandardOutput.Trim().Length == 0, $"left behind after SIGTERM:{Environment.NewLine}{leftovers.StandardOutput}");
     }
 
     private static string FindRepositoryRoot()
