@@ -57,6 +57,7 @@ public abstract class EndpointFile
 
     /// <summary>
     /// FUNCTIONFS_FIFO_STATUS: bytes sitting unclaimed in the endpoint FIFO (for precise fault handling).
+    /// Many UDCs (dummy_hcd among them) do not implement it and fail with EOPNOTSUPP.
     /// </summary>
     /// <exception cref="LinuxIOException">The UDC does not support it (EOPNOTSUPP), the endpoint is not enabled (EAGAIN) or disabled (ESHUTDOWN).</exception>
     public int GetFifoStatus() => Ioctl(Interop.FunctionFsIoctl.FUNCTIONFS_FIFO_STATUS, 0, "FUNCTIONFS_FIFO_STATUS");
@@ -69,7 +70,11 @@ public abstract class EndpointFile
     /// <exception cref="LinuxIOException">The UDC refused, the endpoint is not enabled (EAGAIN) or was disabled (ESHUTDOWN).</exception>
     public void ClearHalt() => Ioctl(Interop.FunctionFsIoctl.FUNCTIONFS_CLEAR_HALT, 0, "FUNCTIONFS_CLEAR_HALT");
 
-    /// <summary>FUNCTIONFS_ENDPOINT_REVMAP: the endpoint number the kernel associates with this file.</summary>
+    /// <summary>FUNCTIONFS_ENDPOINT_REVMAP: the kernel's <c>ffs_ep.num</c> for this file, as the kernel returns it.</summary>
+    /// <remarks>
+    /// On Linux 6.1 with dummy_hcd this returned 255: f_fs initialises the field to -1 and never sets it there. Use
+    /// <see cref="GetDescriptor"/> for the address the UDC really assigned.
+    /// </remarks>
     /// <exception cref="LinuxIOException">The endpoint is not enabled (EAGAIN) or was disabled (ESHUTDOWN).</exception>
     public int GetKernelEndpointNumber() => Ioctl(Interop.FunctionFsIoctl.FUNCTIONFS_ENDPOINT_REVMAP, 0, "FUNCTIONFS_ENDPOINT_REVMAP");
 
