@@ -27,7 +27,7 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
         Assert.True(lsusb.ExitCode == 0 && lsusb.StandardError.Length == 0, lsusb.Describe());
         string text = lsusb.StandardOutput;
         Assert.Contains("iProduct                2 UsbGadget Bulk Loopback", text, StringComparison.Ordinal);
-        Assert.True(Regex.IsMatch(text, @"bInterfaceClass\s+255 Vendor Specific"), text);
+        Assert.True(Regex.IsMatch(text, @"bInterfaceClass\s+255\b"), text);
         Assert.Matches(@"iInterface\s+\d+ Bulk loopback", text);
         Assert.Equal(2, MaxPacketLine().Matches(text).Count(m => int.Parse(m.Groups[1].Value, System.Globalization.NumberStyles.HexNumber) == expectedMaxPacket));
         Assert.Equal(2, Regex.Count(text, "Transfer Type\\s+Bulk"));
@@ -41,7 +41,7 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
 
     [Theory]
     [InlineData(GadgetVmSpeed.High, 64)]
-    [InlineData(GadgetVmSpeed.Super, 16)]
+    [InlineData(GadgetVmSpeed.Super, 8)]
     public async Task EchoesRandomTransfersByteForByte_AndAnswersVendorControlRequests(GadgetVmSpeed speed, int mebibytes)
     {
         await Vm.SetSpeedAsync(speed);
@@ -114,11 +114,11 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
         Assert.NotEqual(0, interrupted.ExitCode); // the host saw the disconnect as a failed transfer, not silent loss
 
         await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(60), gadget);
-        // Soft-disconnect as well: the UDC's own pull-up, as when a cable is pulled.
-        GuestCommandResult soft = await Vm.RunAsync(
-            "echo disconnect > /sys/class/udc/dummy_udc.0/soft_connect; sleep 1; echo connect > /sys/class/udc/dummy_udc.0/soft_connect");
-        Assert.True(soft.ExitCode == 0, soft.Describe());
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // A host-side port reset (USBDEVFS_RESET) as well. (Soft-disconnect through the UDC's soft_connect file cannot be
+        // tested here: on Debian's 6.1 dummy_hcd not even the kernel's own Loopback function re-enumerates after it.)
+        GuestCommandResult reset = await Vm.RunPythonAsync(
+            "import usb.core; usb.core.find(idVendor=0x1d6b, idProduct=0x0105).reset(); print('reset')");
+        Assert.True(reset.ExitCode == 0, reset.Describe());
         await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(60), gadget);
 
         GuestCommandResult after = await Vm.RunAsync(

@@ -23,9 +23,9 @@ internal static class Sample
     public static string HostScript(string sample, string script) => Path.Combine(RepositoryRoot, "gadgets", sample, "host", script);
 
     /// <summary>Starts the sample as the gadget would run on a board: root, no arguments, with extra shell redirections if given.</summary>
-    public static GuestProcess Start(GadgetVm vm, string name, string? stdinCommand = null, params string[] arguments)
+    public static GuestProcess Start(GadgetVm vm, string name, string? stdinCommand = null, params (string Name, string Value)[] environment)
     {
-        string command = GuestShell.Join(["dotnet", Dll(name), .. arguments]);
+        string command = GuestShell.Join(["dotnet", Dll(name)]);
         if (stdinCommand is not null)
         {
             command = $"{stdinCommand} | {command}";
@@ -34,6 +34,10 @@ internal static class Sample
         options.Environment["DOTNET_NOLOGO"] = "1";
         options.Environment["Logging__Console__FormatterName"] = "simple";
         options.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        foreach ((string variable, string value) in environment)
+        {
+            options.Environment[variable] = value;
+        }
         return vm.StartProcess(command, options);
     }
 
