@@ -306,8 +306,13 @@ public sealed class InEndpoint : EndpointFile
 
         // EAGAIN means io_submit found the endpoint not enabled (the kernel disabled it before we saw DISABLE). It is
         // not retried: a later resubmission would reorder the stream. ESHUTDOWN/ECONNRESET: disabled or cancelled.
-        if (error != Errno.None && error is not (Errno.ESHUTDOWN or Errno.ECONNRESET or Errno.EAGAIN))
+        if (error == Errno.None)
         {
+            FunctionFsMetrics.Completed(Path, slot.Result);
+        }
+        else if (error is not (Errno.ESHUTDOWN or Errno.ECONNRESET or Errno.EAGAIN))
+        {
+            FunctionFsMetrics.Failed(Path);
             Interlocked.Increment(ref _failures);
             FunctionFsLog.EndpointTransferFailed(Logger, Name, error.Describe());
         }

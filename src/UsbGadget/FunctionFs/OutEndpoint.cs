@@ -333,8 +333,13 @@ public sealed class OutEndpoint : EndpointFile
             }
         }
 
-        if (error != Errno.None && !IsShutdownLike(error))
+        if (error == Errno.None)
         {
+            FunctionFsMetrics.Completed(Path, slot.Result);
+        }
+        else if (!IsShutdownLike(error))
+        {
+            FunctionFsMetrics.Failed(Path);
             FunctionFsLog.EndpointTransferFailed(Logger, Name, error.Describe());
         }
 
