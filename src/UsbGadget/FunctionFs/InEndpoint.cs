@@ -262,29 +262,7 @@ public sealed class InEndpoint : EndpointFile
         slot.Length = length;
         _inFlight++;
 
-        ValueTask<AioResult> pending;
-        try
-        {
-            pending = _io.WriteAsync(File, slot.Buffer, slot.Length, _lifetime.Token);
-        }
-        catch (LinuxIOException ex)
-        {
-            slot.Fail(ex.Errno);
-            return;
-        }
-        catch (ObjectDisposedException)
-        {
-            slot.Fail(Errno.ESHUTDOWN);
-            return;
-        }
-        catch (InvalidOperationException)
-        {
-            // The engine has no free operation; it is sized for every queue, so this is a bug, reported as EIO.
-            slot.Fail(Errno.EIO);
-            return;
-        }
-
-        slot.Start(pending);
+        slot.Submit(_io, File, write: true, _lifetime.Token);
     }
 
     private void OnCompleted(TransferSlot slot)

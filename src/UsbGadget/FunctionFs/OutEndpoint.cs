@@ -259,29 +259,7 @@ public sealed class OutEndpoint : EndpointFile
         slot.Sequence = _nextSequence++;
         _inFlight++;
 
-        ValueTask<AioResult> pending;
-        try
-        {
-            pending = _io.ReadAsync(File, slot.Buffer, slot.Length, _lifetime.Token);
-        }
-        catch (LinuxIOException ex)
-        {
-            slot.Fail(ex.Errno);
-            return;
-        }
-        catch (ObjectDisposedException)
-        {
-            slot.Fail(Errno.ESHUTDOWN);
-            return;
-        }
-        catch (InvalidOperationException)
-        {
-            // The engine has no free operation; it is sized for every queue, so this is a bug, reported as EIO.
-            slot.Fail(Errno.EIO);
-            return;
-        }
-
-        slot.Start(pending);
+        slot.Submit(_io, File, write: false, _lifetime.Token);
     }
 
     private void OnCompleted(TransferSlot slot)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using UsbGadget.Aio;
 
 namespace UsbGadget.FunctionFs;
@@ -60,6 +61,39 @@ internal sealed class TransferSlot
     public int Retries { get; set; }
 
     public Errno Error => Result < 0 ? (Errno)(-Result) : Errno.None;
+
+    /// <summary>
+    /// Submits the slot's buffer as a read (OUT) or write (IN) of <see cref="Length"/> bytes. A submission the engine
+    /// refuses completes the slot at once with the errno, as the kernel would have.
+    /// </summary>
+    public void Submit(IEndpointIo io, SafeHandle file, bool write, CancellationToken cancellationToken)
+    {
+        ValueTask<AioResult> pending;
+        try
+        {
+            pending = write
+                ? io.WriteAsync(file, Buffer, Length, cancellationToken)
+                : io.ReadAsync(file, Buffer, Length, cancellationToken);
+        }
+        catch (LinuxIOException ex)
+        {
+            Fail(ex.Errno);
+            return;
+        }
+        catch (ObjectDisposedException)
+        {
+            Fail(Errno.ESHUTDOWN);
+            return;
+        }
+        catch (InvalidOperationException)
+        {
+            // The engine has no free operation; it is sized for every queue, so this is a bug, reported as EIO.
+            Fail(Errno.EIO);
+            return;
+        }
+
+        Start(pending);
+    }
 
     public void Start(ValueTask<AioResult> pending)
     {
