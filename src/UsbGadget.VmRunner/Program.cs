@@ -4,8 +4,30 @@ using UsbGadget.Testing;
 // Runs a sample gadget with no hardware: builds it, boots Debian's kernel in QEMU with dummy_hcd, starts the gadget
 // there as root, and drives it from the same VM's USB host side with the sample's own host companion.
 //   dotnet run -c Release --project src/UsbGadget.VmRunner -- [HidKeyboard|BulkLoopback] [--super-speed] [--text "..."]
-string sample = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "HidKeyboard";
+//   dotnet run -c Release --project src/UsbGadget.VmRunner -- exec [--super-speed] 'shell command'
+// "exec" boots the same VM and runs one shell command there as root (dummy_hcd loaded, host root shared read-only),
+// printing its output and returning its exit code: for trying things against the real kernel by hand.
 bool superSpeed = args.Contains("--super-speed");
+if (args.Length > 0 && args[0] == "exec")
+{
+    string[] rest = args.Skip(1).Where(a => a != "--super-speed").ToArray();
+    if (rest.Length != 1)
+    {
+        Console.Error.WriteLine("Usage: usbgadget-vm exec [--super-speed] 'shell command'");
+        return 2;
+    }
+
+    var execOptions = new GadgetVmOptions { Speed = superSpeed ? GadgetVmSpeed.Super : GadgetVmSpeed.High, Log = line => Console.Error.WriteLine($"   {line}") };
+    execOptions.RequiredHostPackages.Add("python3-usb");
+    execOptions.RequiredHostPackages.Add("usbutils");
+    await using GadgetVm execVm = await GadgetVm.StartAsync(execOptions);
+    GuestCommandResult result = await execVm.RunAsync(rest[0], TimeSpan.FromHours(2));
+    Console.Write(result.StandardOutput);
+    Console.Error.Write(result.StandardError);
+    return result.ExitCode;
+}
+
+string sample = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "HidKeyboard";
 int textIndex = Array.IndexOf(args, "--text");
 string text = textIndex >= 0 && textIndex + 1 < args.Length ? args[textIndex + 1] : "Hello from UsbGadget!";
 if (sample is not ("HidKeyboard" or "BulkLoopback"))
