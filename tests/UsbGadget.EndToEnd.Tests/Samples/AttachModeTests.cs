@@ -11,14 +11,16 @@ public sealed class AttachModeTests(GadgetVmFixture fixture) : VmTestBase(fixtur
     private static readonly string Script = Path.Combine(Sample.RepositoryRoot, "configfs-scripts", "usb-gadget.sh");
     private const string Settings = "GADGET_NAME=scripted GADGET_FUNCTIONS=loopback GADGET_PID=0x0105 GADGET_PRODUCT='Scripted loopback'";
 
-    [Fact]
-    public async Task ScriptSetup_AppServesInAttachMode_ScriptTeardownLeavesNothing()
+    [Theory]
+    [InlineData(SampleBuild.Jit)]
+    [InlineData(SampleBuild.NativeAot)]
+    public async Task ScriptSetup_AppServesInAttachMode_ScriptTeardownLeavesNothing(SampleBuild build)
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.High);
         GuestCommandResult setup = await Vm.RunAsync($"{Settings} sh {GuestShell.Quote(Script)} setup");
         Assert.True(setup.ExitCode == 0, setup.Describe());
 
-        await using GuestProcess gadget = Sample.Start(Vm, "BulkLoopback", stdinCommand: null,
+        await using GuestProcess gadget = Sample.Start(Vm, "BulkLoopback", build, stdinCommand: null,
             ("UsbGadget__Mode", "Attach"), ("UsbGadget__Name", "scripted"));
         await Vm.WaitForDeviceAsync(0x1d6b, 0x0105, TimeSpan.FromSeconds(90), gadget);
         GuestCommandResult product = await Vm.RunPythonAsync(

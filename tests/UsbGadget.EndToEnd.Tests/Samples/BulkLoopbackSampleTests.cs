@@ -7,8 +7,16 @@ namespace UsbGadget.EndToEnd.Tests.Samples;
 /// The BulkLoopback sample against the real kernel's FunctionFS and USB host stack, talked to by lsusb and by its own
 /// pyusb host companion (gadgets/BulkLoopback/host/loopback.py), exactly as a user would on a PC.
 /// </summary>
-public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : VmTestBase(fixture)
+public abstract partial class BulkLoopbackSampleTests(GadgetVmFixture fixture, SampleBuild build) : VmTestBase(fixture)
 {
+    /// <summary>The sample as <c>dotnet BulkLoopback.dll</c>.</summary>
+    public sealed class UnderJit(GadgetVmFixture fixture) : BulkLoopbackSampleTests(fixture, SampleBuild.Jit);
+
+    /// <summary>The sample published with NativeAOT for linux-x64.</summary>
+    public sealed class AsNativeAot(GadgetVmFixture fixture) : BulkLoopbackSampleTests(fixture, SampleBuild.NativeAot);
+
+    private GuestProcess StartSample(string? stdinCommand = null) => Sample.Start(Vm, "BulkLoopback", build, stdinCommand);
+
     private const ushort VendorId = 0x1d6b;
     private const ushort ProductId = 0x0105;
 
@@ -18,7 +26,7 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
     public async Task Enumerates_WithDescriptorsLsusbParses_AndStringsInTwoLanguages(GadgetVmSpeed speed, int expectedMbps, int expectedMaxPacket)
     {
         await Vm.SetSpeedAsync(speed);
-        await using GuestProcess gadget = Sample.Start(Vm, "BulkLoopback");
+        await using GuestProcess gadget = StartSample();
 
         GuestUsbDevice device = await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), gadget);
         GuestCommandResult lsusb = await Vm.RunAsync($"lsusb -v -d {device.LsusbId}");
@@ -45,7 +53,7 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
     public async Task EchoesRandomTransfersByteForByte_AndAnswersVendorControlRequests(GadgetVmSpeed speed, int mebibytes)
     {
         await Vm.SetSpeedAsync(speed);
-        await using GuestProcess gadget = Sample.Start(Vm, "BulkLoopback");
+        await using GuestProcess gadget = StartSample();
         await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), gadget);
 
         GuestCommandResult result = await Vm.RunAsync(
@@ -57,7 +65,7 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
         Assert.Contains("store/read-back: ok", result.StandardOutput, StringComparison.Ordinal);
         Match verified = Regex.Match(result.StandardOutput, @"loopback: \d+ transfers, (\d+) bytes verified");
         Assert.True(verified.Success && long.Parse(verified.Groups[1].Value) >= mebibytes * 1048576L, result.StandardOutput);
-        Fixture.Log($"BulkLoopback {speed}: {result.StandardOutput.Trim().Split('\n')[^1]}");
+        Fixture.Log($"BulkLoopback {build} {speed}: {result.StandardOutput.Trim().Split('\n')[^1]}");
         await Sample.AssertStopsCleanlyAsync(Vm, gadget);
     }
 
@@ -65,7 +73,7 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
     public async Task RejectedControlRequest_Stalls_AndTheDeviceKeepsWorking()
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.High);
-        await using GuestProcess gadget = Sample.Start(Vm, "BulkLoopback");
+        await using GuestProcess gadget = StartSample();
         await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), gadget);
 
         GuestCommandResult result = await Vm.RunPythonAsync("""
@@ -99,7 +107,7 @@ public sealed partial class BulkLoopbackSampleTests(GadgetVmFixture fixture) : V
     public async Task UnbindAndRebindMidTransfer_GadgetRecoversByItself_AndTheNextTransferSucceeds()
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.High);
-        await using GuestProcess gadget = Sample.Start(Vm, "BulkLoopback");
+        await using GuestProcess gadget = StartSample();
         await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), gadget);
 
         // Traffic in the background, then pull the plug (unbind) and put it back while it runs.

@@ -6,8 +6,16 @@ namespace UsbGadget.EndToEnd.Tests.Samples;
 /// The HidKeyboard sample against the host kernel's own HID stack: usbhid binds it as a keyboard, and what the gadget
 /// types arrives as key events on /dev/input, read by gadgets/HidKeyboard/host/read_keys.py.
 /// </summary>
-public sealed class HidKeyboardSampleTests(GadgetVmFixture fixture) : VmTestBase(fixture)
+public abstract class HidKeyboardSampleTests(GadgetVmFixture fixture, SampleBuild build) : VmTestBase(fixture)
 {
+    /// <summary>The sample as <c>dotnet HidKeyboard.dll</c>.</summary>
+    public sealed class UnderJit(GadgetVmFixture fixture) : HidKeyboardSampleTests(fixture, SampleBuild.Jit);
+
+    /// <summary>The sample published with NativeAOT for linux-x64.</summary>
+    public sealed class AsNativeAot(GadgetVmFixture fixture) : HidKeyboardSampleTests(fixture, SampleBuild.NativeAot);
+
+    private GuestProcess StartSample(string? stdinCommand = null) => Sample.Start(Vm, "HidKeyboard", build, stdinCommand);
+
     private const ushort VendorId = 0x1d6b;
     private const ushort ProductId = 0x0104;
 
@@ -18,7 +26,7 @@ public sealed class HidKeyboardSampleTests(GadgetVmFixture fixture) : VmTestBase
         const string Input = "/tmp/keyboard-input.txt";
         await Vm.RunAsync($": > {Input}");
         // tail -f keeps standard input open, as a terminal would, and feeds lines as the test appends them.
-        await using GuestProcess gadget = Sample.Start(Vm, "HidKeyboard", stdinCommand: $"tail -f {Input}");
+        await using GuestProcess gadget = StartSample($"tail -f {Input}");
         GuestUsbDevice device = await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), gadget);
 
         GuestCommandResult driver = await Vm.RunAsync($"cat /sys/bus/usb/devices/{device.SysfsPath.Split('/')[^1]}:1.0/bInterfaceProtocol; ls /sys/bus/usb/devices/{device.SysfsPath.Split('/')[^1]}:1.0/driver -l");
@@ -41,7 +49,7 @@ public sealed class HidKeyboardSampleTests(GadgetVmFixture fixture) : VmTestBase
     public async Task HostLedReport_IsLogged_AndBootProtocolRequestsAreAnswered()
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.High);
-        await using GuestProcess gadget = Sample.Start(Vm, "HidKeyboard", stdinCommand: "sleep infinity");
+        await using GuestProcess gadget = StartSample("sleep infinity");
         await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), gadget);
 
         // Ask as the HID class spec has a host ask; detach usbhid first so pyusb owns the interface.

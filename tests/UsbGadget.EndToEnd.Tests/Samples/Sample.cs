@@ -1,6 +1,18 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using UsbGadget.Testing;
 
 namespace UsbGadget.EndToEnd.Tests.Samples;
+
+/// <summary>How a sample is built for a test: the ordinary JIT build, or a NativeAOT publish for linux-x64.</summary>
+public enum SampleBuild
+{
+    /// <summary><c>dotnet Sample.dll</c> from the solution's build output.</summary>
+    Jit,
+
+    /// <summary>The single native executable from <c>dotnet publish -r linux-x64 -p:PublishAot=true</c>.</summary>
+    NativeAot,
+}
 
 /// <summary>Locates a sample gadget's build output (the guest sees the host's files at the same paths) and starts it in the VM.</summary>
 internal static class Sample
@@ -22,15 +34,16 @@ internal static class Sample
     /// <summary>A host-side companion script of a sample (gadgets/NAME/host/...).</summary>
     public static string HostScript(string sample, string script) => Path.Combine(RepositoryRoot, "gadgets", sample, "host", script);
 
-    /// <summary>Starts the sample as the gadget would run on a board: root, no arguments, with extra shell redirections if given.</summary>
-    public static GuestProcess Start(GadgetVm vm, string name, string? stdinCommand = null, params (string Name, string Value)[] environment)
+    /// <summary>Starts the sample, built as <paramref name="build"/> says, as the gadget would run on a board: root, no arguments.</summary>
+    public static GuestProcess Start(GadgetVm vm, string name, SampleBuild build, string? stdinCommand = null, params (string Name, string Value)[] environment)
     {
-        string command = GuestShell.Join(["dotnet", Dll(name)]);
+        string program = build == SampleBuild.Jit ? Dll(name) : NativeExecutable(name);
+        string command = build == SampleBuild.Jit ? GuestShell.Join(["dotnet", program]) : GuestShell.Quote(program);
         if (stdinCommand is not null)
         {
             command = $"{stdinCommand} | {command}";
         }
-        var options = new GuestCommandOptions { WorkingDirectory = Path.GetDirectoryName(Dll(name))! };
+        var options = new GuestCommandOptions { WorkingDirectory = Path.GetDirectoryName(program)! };
         options.Environment["DOTNET_NOLOGO"] = "1";
         options.Environment["Logging__Console__FormatterName"] = "simple";
         options.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
@@ -39,6 +52,44 @@ internal static class Sample
             options.Environment[variable] = value;
         }
         return vm.StartProcess(command, options);
+    }
+
+    /// <summary>Publishes the sample with NativeAOT (once per test run) and returns its executable.</summary>
+    /// <remarks>
+    /// The output goes to artifacts/nativeaot/NAME under the repository, which the guest sees through the shared root
+    /// (the host's /tmp would be hidden by the guest's tmpfs). A second run republishes incrementally.
+    /// </remarks>
+    public static string NativeExecutable(string name) =>
+        s_nativePublishes.GetOrAdd(name, static n => new Lazy<string>(() => PublishNativeAot(n))).Value;
+
+    private static readonly ConcurrentDictionary<string, Lazy<string>> s_nativePublishes = new();
+
+    private static string PublishNativeAot(string name)
+    {
+        string project = Path.Combine(RepositoryRoot, "gadgets", name, name + ".csproj");
+        string output = Path.Combine(RepositoryRoot, "artifacts", "nativeaot", name);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { "publish", project, "-c", Configuration, "-r", "linux-x64", "-p:PublishAot=true", "-o", output, "--nologo" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'dotnet publish {project} -r linux-x64 -p:PublishAot=true' took over 10 minutes.");
+        }
+        string executable = Path.Combine(output, name);
+        if (process.ExitCode != 0 || !File.Exists(executable))
+        {
+            throw new InvalidOperationException(
+                $"NativeAOT publish of {name} failed (exit {process.ExitCode}); NativeAOT needs a C toolchain and zlib on the build machine "
+                + $"(apt-get install gcc zlib1g-dev).{Environment.NewLine}{stdout.Result}{stderr.Result}");
+        }
+        return executable;
     }
 
     /// <summary>Stops the gadget with SIGTERM and checks it exited 0 and left no configfs gadget and no FunctionFS mount behind.</summary>

@@ -35,15 +35,17 @@ public sealed class SystemdReadinessTests(GadgetVmFixture fixture) : VmTestBase(
                 break
         """;
 
-    [Fact]
-    public async Task ReadyIsSentOnlyOnceTheHostHasConfiguredTheDevice_AndStoppingOnSigterm()
+    [Theory]
+    [InlineData(SampleBuild.Jit)]
+    [InlineData(SampleBuild.NativeAot)]
+    public async Task ReadyIsSentOnlyOnceTheHostHasConfiguredTheDevice_AndStoppingOnSigterm(SampleBuild build)
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.High);
         string script = Vm.WriteSharedFile("notify_listener.py", NotifyListener);
         await using GuestProcess systemd = Vm.StartProcess(GuestShell.Join("/usr/bin/python3", "-u", script, "/tmp/notify.sock"));
         await systemd.WaitForOutputAsync("listening", TimeSpan.FromSeconds(30));
 
-        await using GuestProcess gadget = Sample.Start(Vm, "BulkLoopback", stdinCommand: null, environment: ("NOTIFY_SOCKET", "/tmp/notify.sock"));
+        await using GuestProcess gadget = Sample.Start(Vm, "BulkLoopback", build, stdinCommand: null, environment: ("NOTIFY_SOCKET", "/tmp/notify.sock"));
         await systemd.WaitForOutputAsync("READY=1", TimeSpan.FromSeconds(120));
 
         Assert.Contains("READY=1 configured=1", systemd.StandardOutput, StringComparison.Ordinal);
