@@ -512,7 +512,9 @@ static void handle_ep0(void)
 	struct usb_functionfs_event events[4];
 	ssize_t r = read(g.ep0, events, sizeof(events));
 	if (r < 0) {
-		if (errno == EINTR || errno == EAGAIN)
+		/* EIDRM: a setup was superseded before we answered it (the host moved on, or a back-to-back request
+		 * raced f_fs's own bookkeeping); the read clears that state and the next one returns the events. */
+		if (errno == EINTR || errno == EAGAIN || errno == EIDRM)
 			return;
 		fail("read(ep0)");
 	}
