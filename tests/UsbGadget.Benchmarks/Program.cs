@@ -4,9 +4,23 @@ using UsbGadget.Benchmarks;
 // UsbGadget.Benchmarks: AIO throughput against fio's libaio engine.
 //   aio-read    --file PATH [--block-size 4096] [--queue-depth 32] [--seconds 10] [--api low-level|async]
 //   aio-compare --file PATH [same options] [--rounds 1]   runs fio, then ours, and prints the ratio
+//   footprint   [--rounds 3] [--idle-seconds 10] [--traffic-seconds 10]   samples (JIT, NativeAOT) vs the C reference, in the VM
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     return Usage();
+}
+
+if (args[0] == "footprint")
+{
+    try
+    {
+        return await UsbGadget.Benchmarks.Vm.FootprintBenchmark.RunAsync(args[1..]);
+    }
+    catch (Exception e) when (e is ArgumentException or InvalidOperationException or UsbGadget.Testing.GadgetVmException)
+    {
+        Console.Error.WriteLine(e.Message);
+        return 1;
+    }
 }
 
 BenchmarkOptions options;
@@ -45,12 +59,16 @@ static int Usage()
         """
         usage: UsbGadget.Benchmarks aio-read --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--api low-level|async|async-inline] [--warmup N] [--direct]
                UsbGadget.Benchmarks aio-compare --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--rounds N] [--api low-level|async|async-inline|both] [--direct]
+               UsbGadget.Benchmarks footprint [--rounds N] [--idle-seconds N] [--traffic-seconds N]
 
           aio-read     reads PATH with Linux AIO: submit queue-depth blocks, then reap at least 1 and
                        resubmit what completed (fio libaio with iodepth_batch_submit=queue-depth,
                        iodepth_batch_complete_min=1). Prints 'iops: N' and 'allocated-bytes-per-op: N'.
           aio-compare  runs fio --ioengine=libaio with the same parameters, then aio-read, alternating
                        for --rounds, and prints both medians and 'ratio: ours/fio'.
+          footprint    boots the test VM (root; QEMU etc. are installed on first use) and measures each sample
+                       as JIT and as NativeAOT beside the C reference gadget: start to enumeration, idle RSS,
+                       RSS under loopback traffic, SIGTERM to exit. Prints a markdown table.
         """);
     return 2;
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using UsbGadget.Testing;
 
 namespace UsbGadget.EndToEnd.Tests.Samples;
@@ -64,33 +63,11 @@ internal static class Sample
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> s_nativePublishes = new();
 
-    private static string PublishNativeAot(string name)
-    {
-        string project = Path.Combine(RepositoryRoot, "gadgets", name, name + ".csproj");
-        string output = Path.Combine(RepositoryRoot, "artifacts", "nativeaot", name);
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { "publish", project, "-c", Configuration, "-r", "linux-x64", "-p:PublishAot=true", "-o", output, "--nologo" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'dotnet publish {project} -r linux-x64 -p:PublishAot=true' took over 10 minutes.");
-        }
-        string executable = Path.Combine(output, name);
-        if (process.ExitCode != 0 || !File.Exists(executable))
-        {
-            throw new InvalidOperationException(
-                $"NativeAOT publish of {name} failed (exit {process.ExitCode}); NativeAOT needs a C toolchain and zlib on the build machine "
-                + $"(apt-get install gcc zlib1g-dev).{Environment.NewLine}{stdout.Result}{stderr.Result}");
-        }
-        return executable;
-    }
+    private static string PublishNativeAot(string name) =>
+        GadgetBuild.PublishNativeAotAsync(
+            Path.Combine(RepositoryRoot, "gadgets", name, name + ".csproj"),
+            Path.Combine(RepositoryRoot, "artifacts", "nativeaot", name),
+            Configuration).GetAwaiter().GetResult();
 
     /// <summary>Stops the gadget with SIGTERM and checks it exited 0 and left no configfs gadget and no FunctionFS mount behind.</summary>
     public static async Task AssertStopsCleanlyAsync(GadgetVm vm, GuestProcess gadget)

@@ -1,0 +1,57 @@
+namespace UsbGadget.Testing;
+
+/// <summary>
+/// Builds a gadget app on the host for a run in the VM. The guest sees the host's files at the same paths, so the
+/// output must not live under the host's <c>/tmp</c> (the guest mounts its own tmpfs there).
+/// </summary>
+public static class GadgetBuild
+{
+    /// <summary>
+    /// Publishes a gadget project with NativeAOT for linux-x64 and returns the path of its single native executable.
+    /// </summary>
+    /// <param name="projectPath">The app's .csproj.</param>
+    /// <param name="outputDirectory">Where to publish; a second publish into it is incremental.</param>
+    /// <param name="configuration">The build configuration.</param>
+    /// <param name="cancellationToken">Cancels the publish (the process is killed).</param>
+    /// <returns>The executable, named after the project.</returns>
+    /// <exception cref="GadgetVmException">The publish failed or took over 10 minutes; the message carries its output.</exception>
+    public static async Task<string> PublishNativeAotAsync(
+        string projectPath, string outputDirectory, string configuration = "Release", CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(projectPath);
+        ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        HostEnvironment.HostResult result = await HostEnvironment.RunAsync(
+            "dotnet",
+            ["publish", projectPath, "-c", configuration, "-r", "linux-x64", "-p:PublishAot=true", "-o", outputDirectory, "--nologo"],
+            workingDirectory: null,
+            TimeSpan.FromMinutes(10),
+            cancellationToken).ConfigureAwait(false);
+        string executable = Path.Combine(outputDirectory, Path.GetFileNameWithoutExtension(projectPath));
+        if (result.ExitCode != 0 || !File.Exists(executable))
+        {
+            throw new GadgetVmException(
+                $"NativeAOT publish of {projectPath} failed. NativeAOT needs a C toolchain and zlib on the build machine "
+                + $"(apt-get install gcc zlib1g-dev). {result.Describe("dotnet publish")}");
+        }
+
+        return executable;
+    }
+
+    /// <summary>Builds a project (or solution) with <c>dotnet build</c>.</summary>
+    /// <param name="projectPath">The .csproj or .sln.</param>
+    /// <param name="configuration">The build configuration.</param>
+    /// <param name="cancellationToken">Cancels the build (the process is killed).</param>
+    /// <returns>A task that completes when the build succeeded.</returns>
+    /// <exception cref="GadgetVmException">The build failed; the message carries its output.</exception>
+    public static async Task BuildAsync(string projectPath, string configuration = "Release", CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(projectPath);
+        HostEnvironment.HostResult result = await HostEnvironment.RunAsync(
+            "dotnet", ["build", projectPath, "-c", configuration, "--nologo", "-v", "q"], workingDirectory: null, TimeSpan.FromMinutes(10), cancellationToken)
+            .ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new GadgetVmException($"Building {projectPath} failed. {result.Describe("dotnet build")}");
+        }
+    }
+}

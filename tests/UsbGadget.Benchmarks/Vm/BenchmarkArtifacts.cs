@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using UsbGadget.Testing;
+
+namespace UsbGadget.Benchmarks.Vm;
+
+/// <summary>
+/// Builds what the VM benchmarks run: the samples (JIT build and NativeAOT publish) and the native C baselines.
+/// Everything lands under the repository (the guest sees the host's files at the same paths, but not the host's /tmp).
+/// </summary>
+internal sealed class BenchmarkArtifacts
+{
+    private BenchmarkArtifacts(string root) => RepositoryRoot = root;
+
+    public string RepositoryRoot { get; }
+
+    public string NativeDirectory => Path.Combine(RepositoryRoot, "artifacts", "native");
+
+    /// <summary>The C reference gadget (tests/UsbGadget.Benchmarks/native/ffs-reference.c).</summary>
+    public string FfsReference => Path.Combine(NativeDirectory, "ffs-reference");
+
+    /// <summary>The asynchronous libusb host-side client (tests/UsbGadget.Benchmarks/native/usb-bench-host.c).</summary>
+    public string UsbBenchHost => Path.Combine(NativeDirectory, "usb-bench-host");
+
+    public string UsbGadgetScript => Path.Combine(RepositoryRoot, "configfs-scripts", "usb-gadget.sh");
+
+    public string GuestScript(string name) => Path.Combine(RepositoryRoot, "tests", "UsbGadget.Benchmarks", "vm", name);
+
+    public string JitDll(string sample) => Path.Combine(RepositoryRoot, "gadgets", sample, "bin", "Release", "net10.0", sample + ".dll");
+
+    public string NativeAotExecutable(string sample) => Path.Combine(RepositoryRoot, "artifacts", "nativeaot", sample, sample);
+
+    public static BenchmarkArtifacts Locate()
+    {
+        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(Path.Combine(dir, "UsbGadget.sln")))
+            {
+                return new BenchmarkArtifacts(dir);
+            }
+        }
+        throw new InvalidOperationException($"Run this from a UsbGadget checkout: UsbGadget.sln not found above {AppContext.BaseDirectory}.");
+    }
+
+    /// <summary>Builds the native tools and each sample as JIT and NativeAOT (incremental after the first time).</summary>
+    public async Task BuildAsync(IEnumerable<string> samples, bool nativeAot, TextWriter log)
+    {
+        log.WriteLine("== building the C baselines (make -C tests/UsbGadget.Benchmarks/native)");
+        RunMake();
+        foreach (string sample in samples)
+        {
+            string project = Path.Combine(RepositoryRoot, "gadgets", sample, sample + ".csproj");
+            log.WriteLine($"== building {sample} (JIT)");
+            await GadgetBuild.BuildAsync(project);
+            if (nativeAot)
+            {
+                log.WriteLine($"== publishing {sample} with NativeAOT (about a minute the first time)");
+                await GadgetBuild.PublishNativeAotAsync(project, Path.GetDirectoryName(NativeAotExecutable(sample))!);
+            }
+        }
+    }
+
+    private void RunMake()
+    {
+        var start = new ProcessStartInfo("make")
+        {
+            ArgumentList = { "-s", "-C", Path.Combine(RepositoryRoot, "tests", "UsbGadget.Benchmarks", "native"), $"OUT={NativeDirectory}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using Process make = Process.Start(start) ?? throw new InvalidOperationException("could not start make");
+        string output = make.StandardOutput.ReadToEnd() + make.StandardError.ReadToEnd();
+        make.WaitForExit();
+        if (make.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"Building the C baselines failed; they need gcc, make, pkg-config and libusb-1.0-0-dev (apt-get install gcc make pkg-config libusb-1.0-0-dev).{Environment.NewLine}{output}");
+        }
+    }
+}
