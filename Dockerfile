@@ -40,25 +40,22 @@ RUN set -eu; \
     if [ -n "${RID}" ] && [ "${RID}" != "$rid" ]; then \
         echo "--build-arg RID=${RID} does not match --platform ${TARGETARCH}/${TARGETVARIANT} ($rid): choose the board with --platform" >&2; exit 1; \
     fi; \
-    mode="${MODE}"; \
-    if [ "$mode" = auto ]; then \
-        case "$rid" in linux-arm) mode=portable ;; *) mode=aot ;; esac; \
-    fi; \
-    case "$rid:$mode" in \
-        linux-arm:portable | linux-x64:aot | linux-x64:r2r | linux-x64:self-contained | linux-x64:single-file) ;; \
-        linux-arm64:aot | linux-arm64:r2r | linux-arm64:self-contained | linux-arm64:single-file) ;; \
+    # publish.sh turns auto into aot (linux-x64, linux-arm64) or portable (linux-arm); the final stage below assumes so.
+    case "$rid:${MODE}" in \
+        linux-arm:auto | linux-arm:portable) ;; \
+        linux-x64:auto | linux-x64:aot | linux-x64:r2r | linux-x64:self-contained | linux-x64:single-file) ;; \
+        linux-arm64:auto | linux-arm64:aot | linux-arm64:r2r | linux-arm64:self-contained | linux-arm64:single-file) ;; \
         *) echo "MODE=${MODE} is not offered for $rid in this image" >&2; exit 1 ;; \
     esac; \
     echo "$rid" > /rid; \
-    echo "$mode" > /mode; \
-    packages="$(configfs-scripts/publish/publish.sh --apt-packages "$rid" "$mode")"; \
+    packages="$(configfs-scripts/publish/publish.sh --apt-packages "$rid" "${MODE}")"; \
     if [ -n "$packages" ]; then \
         apt-get update; \
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $packages; \
         rm -rf /var/lib/apt/lists/*; \
     fi
 COPY . .
-RUN SAMPLE="${SAMPLE}" OUT=/app configfs-scripts/publish/publish.sh "$(cat /rid)" "$(cat /mode)" \
+RUN SAMPLE="${SAMPLE}" OUT=/app configfs-scripts/publish/publish.sh "$(cat /rid)" "${MODE}" \
     && rm -f /app/*.pdb /app/*.dbg
 
 # NativeAOT and self-contained builds need only the C library and friends.
