@@ -5,16 +5,19 @@ using UsbGadget.Benchmarks;
 //   aio-read    --file PATH [--block-size 4096] [--queue-depth 32] [--seconds 10] [--api low-level|async]
 //   aio-compare --file PATH [same options] [--rounds 1]   runs fio, then ours, and prints the ratio
 //   footprint   [--rounds 3] [--idle-seconds 10] [--traffic-seconds 10]   samples (JIT, NativeAOT) vs the C reference, in the VM
+//   usb         [--profile quick|full] [--seconds 4] [--rounds 1] [--update-chart]   issue #7: kernel vs C vs ours at SuperSpeed, in the VM
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     return Usage();
 }
 
-if (args[0] == "footprint")
+if (args[0] is "footprint" or "usb")
 {
     try
     {
-        return await UsbGadget.Benchmarks.Vm.FootprintBenchmark.RunAsync(args[1..]);
+        return args[0] == "usb"
+            ? await UsbGadget.Benchmarks.Vm.UsbBenchmark.RunAsync(args[1..])
+            : await UsbGadget.Benchmarks.Vm.FootprintBenchmark.RunAsync(args[1..]);
     }
     catch (Exception e) when (e is ArgumentException or InvalidOperationException or UsbGadget.Testing.GadgetVmException)
     {
@@ -60,6 +63,7 @@ static int Usage()
         usage: UsbGadget.Benchmarks aio-read --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--api low-level|async|async-inline] [--warmup N] [--direct]
                UsbGadget.Benchmarks aio-compare --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--rounds N] [--api low-level|async|async-inline|both] [--direct]
                UsbGadget.Benchmarks footprint [--rounds N] [--idle-seconds N] [--traffic-seconds N]
+               UsbGadget.Benchmarks usb [--profile quick|full] [--seconds N] [--warmup N] [--rounds N] [--no-chart] [--update-chart]
 
           aio-read     reads PATH with Linux AIO: submit queue-depth blocks, then reap at least 1 and
                        resubmit what completed (fio libaio with iodepth_batch_submit=queue-depth,
@@ -69,6 +73,13 @@ static int Usage()
           footprint    boots the test VM (root; QEMU etc. are installed on first use) and measures each sample
                        as JIT and as NativeAOT beside the C reference gadget: start to enumeration, idle RSS,
                        RSS under loopback traffic, SIGTERM to exit. Prints a markdown table.
+          usb          boots the VM at SuperSpeed and measures, with usb-bench-host as the host for all: the kernel's
+                       SourceSink/Loopback, the C reference ffs-reference, UsbGadget.Benchmarks.Gadget and the BulkLoopback
+                       sample (both NativeAOT). IN/OUT/loopback throughput over request size x queue depth (quick: sizes at
+                       depth 8 and depths at 16 KiB, about 20 min; full: every pair), ep0 round trips, ping-pong latency,
+                       gadget CPU per MB, allocations per transfer. Prints tables and the issue's target ratios; writes
+                       artifacts/benchmarks/usb-benchmark.{json,md,png}. --update-chart also copies the PNG to
+                       tests/UsbGadget.Benchmarks/usb-benchmark.png (shown in the README).
         """);
     return 2;
 }

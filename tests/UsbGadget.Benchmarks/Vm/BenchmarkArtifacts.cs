@@ -29,6 +29,13 @@ internal sealed class BenchmarkArtifacts
 
     public string NativeAotExecutable(string sample) => Path.Combine(RepositoryRoot, "artifacts", "nativeaot", sample, sample);
 
+    /// <summary>The framework's benchmark gadget (tests/UsbGadget.Benchmarks.Gadget), published with NativeAOT.</summary>
+    public string BenchmarkGadget => NativeAotExecutable(BenchmarkGadgetName);
+
+    public const string BenchmarkGadgetName = "UsbGadget.Benchmarks.Gadget";
+
+    public string OutputDirectory => Path.Combine(RepositoryRoot, "artifacts", "benchmarks");
+
     public static BenchmarkArtifacts Locate()
     {
         for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
@@ -57,6 +64,14 @@ internal sealed class BenchmarkArtifacts
                 await GadgetBuild.PublishNativeAotAsync(project, Path.GetDirectoryName(NativeAotExecutable(sample))!);
             }
         }
+    }
+
+    /// <summary>Publishes tests/UsbGadget.Benchmarks.Gadget with NativeAOT (incremental after the first time).</summary>
+    public async Task PublishBenchmarkGadgetAsync(TextWriter log)
+    {
+        log.WriteLine($"== publishing {BenchmarkGadgetName} with NativeAOT");
+        string project = Path.Combine(RepositoryRoot, "tests", BenchmarkGadgetName, BenchmarkGadgetName + ".csproj");
+        await GadgetBuild.PublishNativeAotAsync(project, Path.GetDirectoryName(BenchmarkGadget)!);
     }
 
     private void RunMake()
