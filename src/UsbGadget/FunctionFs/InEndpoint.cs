@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
 using UsbGadget.Descriptors;
@@ -23,8 +22,8 @@ public sealed class InEndpoint : EndpointFile
     private readonly IEndpointIo _io;
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
-    private readonly TransferSlot[] _scratch;
-    private readonly Channel<TransferSlot> _free;
+    private readonly Stack<TransferSlot> _free;
+    private readonly AsyncSignal _freed = new();
     private readonly CancellationTokenSource _lifetime = new();
     private readonly int _transferSize;
     private bool _enabled;
@@ -42,13 +41,12 @@ public sealed class InEndpoint : EndpointFile
         _pool = pool;
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
-        _scratch = new TransferSlot[depth];
-        _free = Channel.CreateUnbounded<TransferSlot>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+        _free = new Stack<TransferSlot>(depth);
         Action<TransferSlot> onCompleted = OnCompleted;
         for (int i = 0; i < depth; i++)
         {
             _slots[i] = new TransferSlot(pool.Rent(), onCompleted);
-            _free.Writer.TryWrite(_slots[i]);
+            _free.Push(_slots[i]);
         }
     }
 
@@ -81,37 +79,30 @@ public sealed class InEndpoint : EndpointFile
         int offset = 0;
         do
         {
-            if (Volatile.Read(ref _stopped))
+            TransferSlot? slot;
+            while (true)
             {
-                return EndpointStatus.Stopped;
-            }
-
-            if (!Volatile.Read(ref _enabled))
-            {
-                return EndpointStatus.Disabled;
-            }
-
-            if (!_free.Reader.TryRead(out TransferSlot? slot))
-            {
-                try
+                lock (_gate)
                 {
-                    slot = await _free.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (ChannelClosedException)
-                {
-                    return EndpointStatus.Stopped;
-                }
-            }
+                    if (_stopped)
+                    {
+                        return EndpointStatus.Stopped;
+                    }
 
-            lock (_gate)
-            {
-                if (_stopped)
-                {
-                    Release(slot);
-                    return EndpointStatus.Stopped;
+                    if (!_enabled)
+                    {
+                        return EndpointStatus.Disabled;
+                    }
+
+                    if (_free.TryPop(out slot))
+                    {
+                        slot.State = SlotState.Filling;
+                        break;
+                    }
                 }
 
-                slot.State = SlotState.Filling;
+                // Every buffer is in flight: back-pressure until a completion frees one.
+                await _freed.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
             int length = Math.Min(data.Length - offset, _transferSize);
@@ -139,7 +130,7 @@ public sealed class InEndpoint : EndpointFile
             {
                 if (refused == EndpointStatus.Disabled)
                 {
-                    _free.Writer.TryWrite(slot);
+                    Free(slot);
                 }
 
                 return refused;
@@ -155,26 +146,17 @@ public sealed class InEndpoint : EndpointFile
     /// <summary>Waits until every queued write has completed (sent, or dropped by a disable).</summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
-        int taken = 0;
-        try
+        while (true)
         {
-            // Owning every buffer means nothing is in flight.
-            while (taken < _slots.Length)
+            lock (_gate)
             {
-                _scratch[taken] = await _free.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                taken++;
+                if (_inFlight == 0 || _stopped)
+                {
+                    return;
+                }
             }
-        }
-        catch (ChannelClosedException)
-        {
-        }
-        finally
-        {
-            for (int i = 0; i < taken; i++)
-            {
-                _free.Writer.TryWrite(_scratch[i]);
-                _scratch[i] = null!;
-            }
+
+            await _freed.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -205,6 +187,7 @@ public sealed class InEndpoint : EndpointFile
         }
 
         FunctionFsLog.EndpointDisabled(Logger, Name, reason);
+        _freed.Set();
     }
 
     internal Task WhenIdleAsync()
@@ -231,7 +214,7 @@ public sealed class InEndpoint : EndpointFile
 
         await _lifetime.CancelAsync().ConfigureAwait(false);
         bool drained = await OutEndpoint.WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
-        _free.Writer.TryComplete();
+        _freed.Set();
         if (drained)
         {
             FunctionFsLog.EndpointDrained(Logger, Name, _slots.Length);
@@ -297,10 +280,20 @@ public sealed class InEndpoint : EndpointFile
 
         if (!stopped)
         {
-            _free.Writer.TryWrite(slot);
+            Free(slot);
         }
 
         idle?.TrySetResult();
+    }
+
+    private void Free(TransferSlot slot)
+    {
+        lock (_gate)
+        {
+            _free.Push(slot);
+        }
+
+        _freed.Set();
     }
 
     private void Release(TransferSlot slot)

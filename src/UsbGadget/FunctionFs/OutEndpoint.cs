@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
 using UsbGadget.Descriptors;
@@ -24,7 +23,8 @@ public sealed class OutEndpoint : EndpointFile
     private readonly IEndpointIo _io;
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
-    private readonly Channel<TransferSlot?> _completed;
+    private readonly Queue<TransferSlot> _completed;
+    private readonly AsyncSignal _deliverable = new();
     private readonly CancellationTokenSource _lifetime = new();
     private readonly int _configuredTransferSize;
     private int _transferSize;
@@ -56,7 +56,7 @@ public sealed class OutEndpoint : EndpointFile
             _slots[i] = new TransferSlot(pool.Rent(), onCompleted);
         }
 
-        _completed = Channel.CreateUnbounded<TransferSlot?>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        _completed = new Queue<TransferSlot>(depth);
     }
 
     /// <inheritdoc/>
@@ -79,15 +79,11 @@ public sealed class OutEndpoint : EndpointFile
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<OutTransfer> ReadAsync(CancellationToken cancellationToken = default)
     {
-        ChannelReader<TransferSlot?> reader = _completed.Reader;
         while (true)
         {
-            while (reader.TryRead(out TransferSlot? slot))
+            if (TryDeliverNext(out OutTransfer transfer))
             {
-                if (slot is not null && TryDeliver(slot, out OutTransfer transfer))
-                {
-                    return transfer;
-                }
+                return transfer;
             }
 
             if (Volatile.Read(ref _stopped))
@@ -100,10 +96,7 @@ public sealed class OutEndpoint : EndpointFile
                 return new OutTransfer(EndpointStatus.Disabled, Errno.ESHUTDOWN);
             }
 
-            if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return new OutTransfer(EndpointStatus.Stopped, Errno.None);
-            }
+            await _deliverable.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -144,7 +137,7 @@ public sealed class OutEndpoint : EndpointFile
         }
 
         FunctionFsLog.EndpointDisabled(Logger, Name, reason);
-        _completed.Writer.TryWrite(null);
+        _deliverable.Set();
     }
 
     /// <summary>Waits until the kernel has returned every buffer (no read in flight).</summary>
@@ -171,7 +164,7 @@ public sealed class OutEndpoint : EndpointFile
             _enabled = false;
         }
 
-        _completed.Writer.TryComplete();
+        _deliverable.Set();
         await _lifetime.CancelAsync().ConfigureAwait(false);
         bool drained = await WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
         if (drained)
@@ -218,17 +211,22 @@ public sealed class OutEndpoint : EndpointFile
         }
     }
 
-    private bool TryDeliver(TransferSlot slot, out OutTransfer transfer)
+    private bool TryDeliverNext(out OutTransfer transfer)
     {
+        TransferSlot? slot;
         int version;
         lock (_gate)
         {
-            if (slot.State != SlotState.Completed)
+            // A slot a stop released after it was queued for the reader is skipped.
+            do
             {
-                // Released by a stop after it was queued for the reader.
-                transfer = default;
-                return false;
+                if (!_completed.TryDequeue(out slot))
+                {
+                    transfer = default;
+                    return false;
+                }
             }
+            while (slot.State != SlotState.Completed);
 
             slot.State = SlotState.Leased;
             version = ++slot.Version;
@@ -266,6 +264,7 @@ public sealed class OutEndpoint : EndpointFile
     {
         Errno error = slot.Error;
         TaskCompletionSource? idle = null;
+        bool delivered;
         lock (_gate)
         {
             _inFlight--;
@@ -299,10 +298,10 @@ public sealed class OutEndpoint : EndpointFile
                 slot.State = SlotState.Idle;
             }
 
-            // Completions reach us from thread-pool continuations, possibly out of order: hand data to the reader
-            // strictly in submission order, which is the order the host sent it.
+            // The kernel completes an endpoint's reads in order, but a failed submission completes at once: hand data
+            // to the reader strictly in submission order, which is the order the host sent it.
             AddReady(sequence, deliverable);
-            FlushReady();
+            delivered = FlushReady();
 
             if (_inFlight == 0 && _idle is not null)
             {
@@ -321,6 +320,11 @@ public sealed class OutEndpoint : EndpointFile
             FunctionFsLog.EndpointTransferFailed(Logger, Name, error.Describe());
         }
 
+        if (delivered)
+        {
+            _deliverable.Set();
+        }
+
         idle?.TrySetResult();
     }
 
@@ -337,8 +341,9 @@ public sealed class OutEndpoint : EndpointFile
         _readyCount++;
     }
 
-    private void FlushReady()
+    private bool FlushReady()
     {
+        bool delivered = false;
         for (int i = 0; i < _readyCount; i++)
         {
             if (_readySequences[i] != _nextDelivery)
@@ -352,13 +357,16 @@ public sealed class OutEndpoint : EndpointFile
             _readySlots[i] = _readySlots[_readyCount];
             _readySlots[_readyCount] = null;
             _nextDelivery++;
-            if (deliverable is not null && !_completed.Writer.TryWrite(deliverable))
+            if (deliverable is not null)
             {
-                deliverable.State = SlotState.Idle;
+                _completed.Enqueue(deliverable);
+                delivered = true;
             }
 
             i = -1; // the next sequence may be anywhere: scan again
         }
+
+        return delivered;
     }
 
     private void Release(TransferSlot slot)

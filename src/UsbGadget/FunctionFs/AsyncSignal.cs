@@ -1,0 +1,103 @@
+using System.Threading.Tasks.Sources;
+
+namespace UsbGadget.FunctionFs;
+
+/// <summary>
+/// An auto-reset signal with at most one waiter, reused for every wait so that waiting allocates nothing: the
+/// endpoint's reader (OUT) or writer (IN) parks here until a completion arrives.
+/// </summary>
+/// <remarks>
+/// A System.Threading.Channels channel did this job before, but its cancellable waits allocate an operation object each time.
+/// Cancellation here registers on the token, which reuses its registration nodes. The waiter always resumes on the
+/// thread pool, never on the AIO completion thread that calls <see cref="Set"/>.
+/// </remarks>
+internal sealed class AsyncSignal : IValueTaskSource
+{
+    private readonly Lock _lock = new();
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private CancellationTokenRegistration _registration;
+    private bool _signaled;
+    private bool _waiting;
+
+    /// <summary>Completes at once if the signal is set (and resets it); otherwise when <see cref="Set"/> is called.</summary>
+    /// <exception cref="InvalidOperationException">Another wait is pending: the endpoint allows one reader or writer at a time.</exception>
+    public ValueTask WaitAsync(CancellationToken cancellationToken)
+    {
+        short version;
+        lock (_lock)
+        {
+            if (_signaled)
+            {
+                _signaled = false;
+                return ValueTask.CompletedTask;
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled(cancellationToken);
+            }
+
+            if (_waiting)
+            {
+                throw new InvalidOperationException(
+                    "Another read or write is already waiting on this endpoint. An endpoint serves one reader (OUT) or one writer (IN) at a time; await each call before the next.");
+            }
+
+            _waiting = true;
+            _core.Reset();
+            version = _core.Version;
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            _registration = cancellationToken.UnsafeRegister(static (state, token) => ((AsyncSignal)state!).Cancel(token), this);
+        }
+
+        return new ValueTask(this, version);
+    }
+
+    /// <summary>Wakes the waiter, or lets the next wait complete at once.</summary>
+    public void Set()
+    {
+        lock (_lock)
+        {
+            if (!_waiting)
+            {
+                _signaled = true;
+                return;
+            }
+
+            _waiting = false;
+        }
+
+        _core.SetResult(true);
+    }
+
+    private void Cancel(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (!_waiting)
+            {
+                return;
+            }
+
+            _waiting = false;
+        }
+
+        _core.SetException(new OperationCanceledException(cancellationToken));
+    }
+
+    void IValueTaskSource.GetResult(short token)
+    {
+        // Unregister (not Dispose): a cancel callback running right now finishes by itself and must not be waited for.
+        _registration.Unregister();
+        _registration = default;
+        _core.GetResult(token);
+    }
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}

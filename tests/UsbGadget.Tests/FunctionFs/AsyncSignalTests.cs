@@ -1,0 +1,124 @@
+using UsbGadget.FunctionFs;
+
+namespace UsbGadget.Tests.FunctionFs;
+
+public sealed class AsyncSignalTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task A_set_before_the_wait_completes_the_next_wait_at_once_and_only_that_one()
+    {
+        var signal = new AsyncSignal();
+        signal.Set();
+        signal.Set(); // auto-reset: two sets before a wait are one
+
+        Assert.True(signal.WaitAsync(CancellationToken.None).IsCompletedSuccessfully);
+        ValueTask second = signal.WaitAsync(CancellationToken.None);
+        Assert.False(second.IsCompleted);
+
+        signal.Set();
+        await second.AsTask().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task A_waiter_resumes_on_the_thread_pool_not_on_the_thread_that_sets()
+    {
+        var signal = new AsyncSignal();
+        int setter = 0;
+        Task<int> waiter = Task.Run(async () =>
+        {
+            await signal.WaitAsync(CancellationToken.None);
+            return Environment.CurrentManagedThreadId;
+        });
+        await Task.Delay(50);
+
+        var thread = new Thread(() =>
+        {
+            setter = Environment.CurrentManagedThreadId;
+            signal.Set();
+            Thread.Sleep(200); // were the continuation inline, it would have to run here
+        });
+        thread.Start();
+
+        Assert.NotEqual(setter, await waiter.WaitAsync(Timeout));
+        thread.Join();
+    }
+
+    [Fact]
+    public async Task Cancelling_the_token_ends_the_wait_with_OperationCanceledException_and_the_signal_stays_usable()
+    {
+        var signal = new AsyncSignal();
+        using var cancellation = new CancellationTokenSource();
+        ValueTask wait = signal.WaitAsync(cancellation.Token);
+
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.AsTask().WaitAsync(Timeout));
+        signal.Set();
+        Assert.True(signal.WaitAsync(CancellationToken.None).IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void An_already_cancelled_token_fails_at_once_unless_the_signal_is_set()
+    {
+        var signal = new AsyncSignal();
+        var cancelled = new CancellationToken(canceled: true);
+
+        Assert.True(signal.WaitAsync(cancelled).IsCanceled);
+        signal.Set();
+        Assert.True(signal.WaitAsync(cancelled).IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task A_second_concurrent_waiter_is_refused_with_a_message_that_says_one_at_a_time()
+    {
+        var signal = new AsyncSignal();
+        ValueTask first = signal.WaitAsync(CancellationToken.None);
+
+        var refused = Assert.Throws<InvalidOperationException>(() => signal.WaitAsync(CancellationToken.None));
+
+        Assert.Contains("one reader (OUT) or one writer (IN) at a time", refused.Message, StringComparison.Ordinal);
+        signal.Set();
+        await first.AsTask().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task Waiting_and_setting_in_steady_state_allocates_nothing()
+    {
+        var ping = new AsyncSignal();
+        var pong = new AsyncSignal();
+        using var lifetime = new CancellationTokenSource();
+        const int Rounds = 20_000;
+
+        async Task Echo(int rounds)
+        {
+            for (int i = 0; i < rounds; i++)
+            {
+                await ping.WaitAsync(lifetime.Token).ConfigureAwait(false);
+                pong.Set();
+            }
+        }
+
+        async Task Drive(int rounds)
+        {
+            for (int i = 0; i < rounds; i++)
+            {
+                ping.Set();
+                await pong.WaitAsync(lifetime.Token).ConfigureAwait(false);
+            }
+        }
+
+        // Warm up: tiering, the token's registration nodes, the thread pool.
+        await Task.WhenAll(Task.Run(() => Echo(2_000)), Task.Run(() => Drive(2_000))).WaitAsync(Timeout);
+
+        Task echo = Task.Run(() => Echo(Rounds));
+        Task drive = Task.Run(() => Drive(Rounds));
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        await Task.WhenAll(echo, drive).WaitAsync(TimeSpan.FromSeconds(60));
+        long perRound = (GC.GetTotalAllocatedBytes(precise: true) - before) / Rounds;
+
+        // Whole-process figure: anything else the runtime allocates meanwhile counts too, so allow a few bytes.
+        Assert.True(perRound < 8, $"{perRound} bytes allocated per wait/set round trip");
+    }
+}
