@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using UsbGadget.Hosting;
 
@@ -19,10 +20,14 @@ public static class GadgetHostExtensions
         ArgumentNullException.ThrowIfNull(host);
         try
         {
+            // Validate before starting: a host whose start fails logs the exception, stack trace and all, before
+            // this method could turn it into the one-line-per-setting message below.
+            _ = host.Services.GetService<IOptions<UsbGadgetOptions>>()?.Value;
             await host.RunAsync().ConfigureAwait(false);
         }
         catch (OptionsValidationException e)
         {
+            host.Dispose();
             await Console.Error.WriteLineAsync("Invalid configuration; fix these settings (appsettings.json, UsbGadget__* environment variables or --UsbGadget:* arguments):").ConfigureAwait(false);
             foreach (string failure in e.Failures)
             {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using UsbGadget.Hosting;
 
@@ -38,6 +39,33 @@ public sealed class HostIntegrationTests
         OptionsValidationException e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Contains("UsbGadget:VendorId = 'acme' is not a 16-bit number", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunGadgetAsync_WithInvalidOptions_ReturnsExitCode2_PrintsTheSetting_AndLogsNoStackTrace()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["UsbGadget:VendorId"] = "acme" });
+        var logs = new CapturingLoggerProvider();
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddUsbGadget().AddFunction(new RecordingFunction());
+        IHost host = builder.Build();
+        var stderr = new StringWriter();
+        TextWriter original = Console.Error;
+        Console.SetError(stderr);
+        int exitCode;
+        try
+        {
+            exitCode = await host.RunGadgetAsync();
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("UsbGadget:VendorId = 'acme' is not a 16-bit number", stderr.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
     }
 
     [Fact]
