@@ -92,12 +92,8 @@ internal static class FootprintBenchmark
 
     private static void PrintTable(List<Gadget> gadgets, Dictionary<string, List<Dictionary<string, string>>> results, int rounds, int idleSeconds)
     {
-        double Median(string label, string key, double scale = 1)
-        {
-            double[] values = results[label].Where(r => r.ContainsKey(key))
-                .Select(r => double.Parse(r[key], CultureInfo.InvariantCulture) * scale).Order().ToArray();
-            return values.Length == 0 ? double.NaN : values[values.Length / 2];
-        }
+        double Median(string label, string key, double scale = 1) =>
+            MedianOf(results[label].Where(r => r.ContainsKey(key)).Select(r => double.Parse(r[key], CultureInfo.InvariantCulture) * scale));
         static string Format(double value, string format) => double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
 
         Console.WriteLine();
@@ -108,8 +104,10 @@ internal static class FootprintBenchmark
         foreach (Gadget gadget in gadgets)
         {
             string label = gadget.Label;
-            double mbps = results[label].Select(r => r.TryGetValue("traffic_result", out string? t) ? ParseKeyValues(t.Replace(' ', '\n')).GetValueOrDefault("mbps") : null)
-                .Where(v => v is not null).Select(v => double.Parse(v!, CultureInfo.InvariantCulture)).Order().DefaultIfEmpty(double.NaN).ElementAt(rounds / 2 < results[label].Count ? rounds / 2 : 0);
+            double mbps = MedianOf(results[label]
+                .Select(r => r.TryGetValue("traffic_result", out string? t) ? ParseKeyValues(t.Replace(' ', '\n')).GetValueOrDefault("mbps") : null)
+                .OfType<string>()
+                .Select(v => double.Parse(v, CultureInfo.InvariantCulture)));
             Console.WriteLine($"| {label} | {Format(Median(label, "enumerated_ms", 0.001), "0.00")} | {Format(Median(label, "idle_rss_kb", 1 / 1024.0), "0.0")} "
                 + $"| {Format(Median(label, "traffic_rss_kb", 1 / 1024.0), "0.0")} | {Format(mbps, "0.0")} | {Format(Median(label, "stop_ms"), "0")} |");
         }
@@ -120,6 +118,12 @@ internal static class FootprintBenchmark
         Console.WriteLine();
         Console.WriteLine(FormattableString.Invariant($"NativeAOT BulkLoopback start → enumerated: {ratio:0.00} × the C reference (target ≤ 2.00): {(ratio <= 2 ? "met" : "NOT met")}"));
         Console.WriteLine(FormattableString.Invariant($"NativeAOT BulkLoopback idle RSS: {idleMb:0.0} MB (target < 30 MB): {(idleMb < 30 ? "met" : "NOT met")}"));
+    }
+
+    private static double MedianOf(IEnumerable<double> values)
+    {
+        double[] sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
     }
 
     private static Dictionary<string, string> ParseKeyValues(string text)
