@@ -54,7 +54,7 @@ internal static class FootprintBenchmark
                     await vm.RunAsync(gadget.Cleanup);
                 }
                 await vm.CleanUpAsync();
-                Dictionary<string, string> values = ParseKeyValues(run.StandardOutput);
+                Dictionary<string, string> values = KeyValueOutput.Parse(run.StandardOutput.Split('\n'));
                 if (run.ExitCode != 0 || values.ContainsKey("error"))
                 {
                     Console.Error.WriteLine($"{gadget.Label}: failed in round {round}.{Environment.NewLine}{run.Describe()}");
@@ -105,7 +105,7 @@ internal static class FootprintBenchmark
         {
             string label = gadget.Label;
             double mbps = MedianOf(results[label]
-                .Select(r => r.TryGetValue("traffic_result", out string? t) ? ParseKeyValues(t.Replace(' ', '\n')).GetValueOrDefault("mbps") : null)
+                .Select(r => r.TryGetValue("traffic_result", out string? t) ? KeyValueOutput.Parse(t.Split(' ')).GetValueOrDefault("mbps") : null)
                 .OfType<string>()
                 .Select(v => double.Parse(v, CultureInfo.InvariantCulture)));
             Console.WriteLine($"| {label} | {Format(Median(label, "enumerated_ms", 0.001), "0.00")} | {Format(Median(label, "idle_rss_kb", 1 / 1024.0), "0.0")} "
@@ -124,19 +124,5 @@ internal static class FootprintBenchmark
     {
         double[] sorted = values.Order().ToArray();
         return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
-    }
-
-    private static Dictionary<string, string> ParseKeyValues(string text)
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            int equals = line.IndexOf('=', StringComparison.Ordinal);
-            if (equals > 0 && !line.StartsWith("log:", StringComparison.Ordinal))
-            {
-                values[line[..equals]] = line[(equals + 1)..];
-            }
-        }
-        return values;
     }
 }

@@ -309,13 +309,13 @@ internal static class UsbBenchmark
 
         private static void Parse(Measurement m, GuestCommandResult run)
         {
-            Dictionary<string, string> values = KeyValues(run.StandardOutput.Split('\n'));
+            Dictionary<string, string> values = KeyValueOutput.Parse(run.StandardOutput.Split('\n'));
             if (values.TryGetValue("error", out string? error) || run.ExitCode != 0)
             {
                 m.Error = error ?? $"usb-run.sh exited {run.ExitCode}: {run.StandardError.Trim()}";
                 return;
             }
-            Dictionary<string, string> result = KeyValues((values.GetValueOrDefault("result") ?? "").Split(' '));
+            Dictionary<string, string> result = KeyValueOutput.Parse((values.GetValueOrDefault("result") ?? "").Split(' '));
             double Number(Dictionary<string, string> from, string key) =>
                 from.TryGetValue(key, out string? v) && double.TryParse(v, CultureInfo.InvariantCulture, out double d) ? d : double.NaN;
             m.Mbps = Number(result, "mbps");
@@ -349,21 +349,6 @@ internal static class UsbBenchmark
                     m.AllocationTransfers = long.Parse(transfers, CultureInfo.InvariantCulture);
                 }
             }
-        }
-
-        private static Dictionary<string, string> KeyValues(IEnumerable<string> items)
-        {
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (string item in items)
-            {
-                string line = item.Trim();
-                int equals = line.IndexOf('=', StringComparison.Ordinal);
-                if (equals > 0 && !line.StartsWith("log:", StringComparison.Ordinal) && !line.StartsWith("bench_stderr:", StringComparison.Ordinal))
-                {
-                    values[line[..equals]] = line[(equals + 1)..];
-                }
-            }
-            return values;
         }
     }
 
