@@ -2,6 +2,14 @@ using UsbGadget.FunctionFs;
 
 namespace UsbGadget.Tests.FunctionFs;
 
+// The allocation test reads the process-wide allocation counter, so no other test may run beside it.
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AllocationMeasurementCollection
+{
+    public const string Name = "Allocation measurements (run alone)";
+}
+
+[Collection(AllocationMeasurementCollection.Name)]
 public sealed class AsyncSignalTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
