@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace UsbGadget.Descriptors;
 
 /// <summary>
@@ -6,6 +8,9 @@ namespace UsbGadget.Descriptors;
 /// </summary>
 public static class DescriptorValidator
 {
+    /// <summary>USB_MAX_STRING_LEN: the gadget core serves at most this many UTF-8 bytes of a string.</summary>
+    private const int MaxStringUtf8Bytes = 126;
+
     /// <summary>Returns every problem in the description (empty when it is valid).</summary>
     /// <param name="description">The function.</param>
     /// <param name="options">Run-time writer inputs, checked against the description.</param>
@@ -142,9 +147,18 @@ public static class DescriptorValidator
                         Add(itemPath, $"string index {i + 1} contains a NUL character; FunctionFS strings are NUL-terminated, so it would be cut there.");
                     }
 
-                    if (value.Length > 126)
+                    if (HasUnpairedSurrogate(value))
                     {
-                        Add(itemPath, $"string index {i + 1} is {value.Length} UTF-16 code units; a string descriptor holds at most 126 (bLength ≤ 255), so the gadget core would truncate it.");
+                        Add(itemPath, $"string index {i + 1} contains an unpaired UTF-16 surrogate; it cannot be encoded as UTF-8 for FunctionFS and would reach the host as U+FFFD.");
+                        continue;
+                    }
+
+                    // usb_gadget_get_string (drivers/usb/gadget/usbstring.c) cuts the UTF-8 text at 126 bytes before
+                    // converting it to UTF-16, so the limit is in UTF-8 bytes: 126 ASCII characters, but only 63 'é'.
+                    int utf8Length = Encoding.UTF8.GetByteCount(value);
+                    if (utf8Length > MaxStringUtf8Bytes)
+                    {
+                        Add(itemPath, $"string index {i + 1} is {utf8Length} bytes in UTF-8 ({value.Length} UTF-16 code units); the gadget core serves at most {MaxStringUtf8Bytes} UTF-8 bytes of a string (usb_gadget_get_string), so the host would see it truncated.");
                     }
                 }
             }
@@ -770,6 +784,23 @@ public static class DescriptorValidator
             {
                 Add(path, $"is {size} bytes (14 + name + NUL + data); f_fs keeps an extended property's size in a u8, so it must be at most 255.");
             }
+        }
+
+        private static bool HasUnpairedSurrogate(string value)
+        {
+            for (int i = 0; i < value.Length; i++)
+            {
+                if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+                {
+                    i++;
+                }
+                else if (char.IsSurrogate(value[i]))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private static bool IsPrintableAscii(string value)

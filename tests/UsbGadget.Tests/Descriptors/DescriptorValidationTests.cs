@@ -220,6 +220,55 @@ public class DescriptorValidationTests
         Assert.Contains("at most 126", SingleProblem(description).Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData('é', 64)]  // 64 UTF-16 code units, 128 UTF-8 bytes: the kernel served the first 63 characters
+    [InlineData('中', 43)] // 129 UTF-8 bytes
+    public void Strings_MeasuredInUtf8Bytes_MayNotExceed126_BecauseTheGadgetCoreCutsThereBeforeConvertingToUtf16(char character, int count)
+    {
+        var description = new FunctionDescription
+        {
+            Interfaces = [new InterfaceDescription { Number = 0 }],
+            Strings = StringTable.Single(LanguageIds.German, new string(character, count)),
+        };
+
+        DescriptorProblem problem = SingleProblem(description);
+        Assert.Equal("Strings[0x0407][0]", problem.Path);
+        Assert.Contains("UTF-8", problem.Message, StringComparison.Ordinal);
+        Assert.Contains("at most 126", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("x", 126)]
+    [InlineData("é", 63)]
+    [InlineData("中", 42)]
+    [InlineData("😀", 31)] // 124 bytes; a 32nd would need 128
+    public void Strings_Of126Utf8BytesOrFewer_AreAccepted(string unit, int count)
+    {
+        var description = new FunctionDescription
+        {
+            Interfaces = [new InterfaceDescription { Number = 0 }],
+            Strings = StringTable.Single(LanguageIds.EnglishUnitedStates, string.Concat(Enumerable.Repeat(unit, count))),
+        };
+
+        Assert.Empty(DescriptorValidator.Validate(description));
+    }
+
+    [Theory]
+    [InlineData("a", 0xD83D, "")] // a high surrogate with nothing after it
+    [InlineData("", 0xDE00, "b")] // a low surrogate with nothing before it
+    public void Strings_WithAnUnpairedSurrogate_AreRejected_BecauseUtf8WouldCarryAReplacementCharacter(string before, int surrogate, string after)
+    {
+        var description = new FunctionDescription
+        {
+            Interfaces = [new InterfaceDescription { Number = 0 }],
+            Strings = StringTable.Single(LanguageIds.EnglishUnitedStates, before + (char)surrogate + after),
+        };
+
+        DescriptorProblem problem = SingleProblem(description);
+        Assert.Equal("Strings[0x0409][0]", problem.Path);
+        Assert.Contains("unpaired", problem.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void LanguageIdZero_IsRejected()
     {
