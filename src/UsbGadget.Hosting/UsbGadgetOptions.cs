@@ -98,6 +98,9 @@ public sealed class UsbGadgetOptions
     /// <summary>How long stopping may wait for functions to finish and the kernel to return buffers.</summary>
     /// <remarks>Defaults to 5 seconds.</remarks>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Settings whose text could not be read as their type (left at their defaults), one message each, for the validator.</summary>
+    internal IReadOnlyList<string> UnreadableSettings { get; set; } = [];
 }
 
 /// <summary>Device strings in one language.</summary>

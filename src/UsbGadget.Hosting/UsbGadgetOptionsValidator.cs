@@ -14,7 +14,7 @@ internal sealed class UsbGadgetOptionsValidator : IValidateOptions<UsbGadgetOpti
     public ValidateOptionsResult Validate(string? name, UsbGadgetOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
+        var failures = new List<string>(options.UnreadableSettings);
 
         if (string.IsNullOrWhiteSpace(options.Name) || options.Name.Contains('/', StringComparison.Ordinal) || options.Name is "." or "..")
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,7 +28,9 @@ public static class UsbGadgetServiceCollectionExtensions
         {
             options.Configure(configure);
         }
-        options.BindConfiguration(UsbGadgetOptions.SectionName).ValidateOnStart();
+        // Bound after the code-side defaults; a value that cannot be read becomes a validation failure, not a binder exception.
+        services.AddSingleton<IConfigureOptions<UsbGadgetOptions>>(sp => new UsbGadgetOptionsBinder(sp.GetService<IConfiguration>()));
+        options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UsbGadgetOptions>, UsbGadgetOptionsValidator>());
 
         services.TryAddSingleton<IGadgetBackend>(sp => new KernelGadgetBackend(sp.GetRequiredService<ILoggerFactory>()));

@@ -69,6 +69,72 @@ public sealed class HostIntegrationTests
     }
 
     [Fact]
+    public async Task RunGadgetAsync_WithUnreadableNumbersSwitchesAndDurations_ReturnsExitCode2_ListingEveryWrongSetting()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["UsbGadget:OutQueueDepth"] = "lots",
+            ["UsbGadget:BindUdc"] = "maybe",
+            ["UsbGadget:StopTimeout"] = "soon",
+            ["UsbGadget:Mode"] = "Borrow",
+            ["UsbGadget:VendorId"] = "acme",
+        });
+        var logs = new CapturingLoggerProvider();
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddUsbGadget().AddFunction(new RecordingFunction());
+        IHost host = builder.Build();
+        var stderr = new StringWriter();
+        TextWriter original = Console.Error;
+        Console.SetError(stderr);
+        int exitCode;
+        try
+        {
+            exitCode = await host.RunGadgetAsync();
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        Assert.Equal(2, exitCode);
+        string[] lines = stderr.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(
+            [
+                "  UsbGadget:Mode = 'Borrow' is not a mode: use Create or Attach.",
+                "  UsbGadget:BindUdc = 'maybe' is not a switch: use true or false.",
+                "  UsbGadget:OutQueueDepth = 'lots' is not a whole number: write it in decimal digits, such as 8.",
+                "  UsbGadget:StopTimeout = 'soon' is not a duration: write it as hh:mm:ss, such as 00:00:05.",
+                "  UsbGadget:VendorId = 'acme' is not a 16-bit number: write it in hex, such as 0x1d6b.",
+            ],
+            lines[1..]);
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
+    }
+
+    [Fact]
+    public void Binding_LeavesAnUnreadableSettingAtItsDefault_AndStillBindsTheOthers()
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["UsbGadget:InQueueDepth"] = "4k",
+            ["UsbGadget:OutQueueDepth"] = "",
+            ["UsbGadget:InTransferSize"] = "4096",
+            ["UsbGadget:ProductId"] = "0x0106",
+            ["UsbGadget:Languages:0x0407:Product"] = "Schleife",
+        }).Build();
+        var options = new UsbGadgetOptions { InQueueDepth = 3 };
+
+        new UsbGadgetOptionsBinder(configuration).Configure(options);
+
+        Assert.Equal(3, options.InQueueDepth);
+        Assert.Equal(8, options.OutQueueDepth); // empty means not set
+        Assert.Equal(4096, options.InTransferSize);
+        Assert.Equal("0x0106", options.ProductId);
+        Assert.Equal("Schleife", options.Languages["0x0407"].Product);
+        Assert.Equal(["UsbGadget:InQueueDepth = '4k' is not a whole number: write it in decimal digits, such as 3."], options.UnreadableSettings);
+    }
+
+    [Fact]
     public void AddFunction_RegistersSeveralFunctions_ForACompositeDevice()
     {
         var services = new ServiceCollection();
