@@ -48,4 +48,6 @@ public enum ConfigFsError
     InvalidDefinition,
     /// <summary>Another file-system operation in configfs failed.</summary>
     IoFailed,
+    /// <summary>Something is already mounted where a FunctionFS instance would be mounted.</summary>
+    MountPointInUse,
 }

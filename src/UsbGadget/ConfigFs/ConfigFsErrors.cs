@@ -41,11 +41,11 @@ internal static class ConfigFsErrors
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static ConfigFsException UdcAmbiguous(IReadOnlyList<string> udcs) => new(ConfigFsError.UdcAmbiguous,
-        $"Several USB device controllers are present ({string.Join(", ", udcs)}); choose one with ConfigFsOptions.UdcName.");
+        $"Several USB device controllers are present ({string.Join(", ", udcs)}); choose one with the UsbGadget:Udc setting (ConfigFsOptions.UdcName without the host).");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static ConfigFsException UdcNotFound(string name, string udcPath, IReadOnlyList<string> udcs) => new(ConfigFsError.UdcNotFound,
-        $"The USB device controller '{name}' does not exist in {udcPath}; present: {(udcs.Count == 0 ? "none" : string.Join(", ", udcs))}. Fix ConfigFsOptions.UdcName.",
+        $"The USB device controller '{name}' does not exist in {udcPath}; present: {(udcs.Count == 0 ? "none" : string.Join(", ", udcs))}. Set the UsbGadget:Udc setting (ConfigFsOptions.UdcName without the host) to one that is present, or leave it empty to use the only one.",
         Errno.ENODEV, Path.Combine(udcPath, name));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -176,6 +176,13 @@ internal static class ConfigFsErrors
             _ => "See dmesg.",
         },
         errno, mountPoint);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ConfigFsException MountPointInUse(string instance, string mountPoint, MountEntry occupant) => new(ConfigFsError.MountPointInUse,
+        $"Cannot mount FunctionFS instance '{instance}' at {mountPoint}: {occupant.FileSystemType} '{occupant.Source}' is already mounted there, "
+        + $"and mounting over it would hide it. Unmount it ('umount {mountPoint}'), or mount FunctionFS elsewhere "
+        + "with the UsbGadget:FunctionFsMountRoot setting (ConfigFsOptions.FunctionFsMountRoot without the host).",
+        Errno.EBUSY, mountPoint);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static ConfigFsException UnmountFailed(string mountPoint, Errno errno) => new(ConfigFsError.MountFailed,

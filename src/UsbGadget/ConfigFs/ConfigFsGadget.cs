@@ -22,6 +22,7 @@ public sealed class ConfigFsGadget : IDisposable
     private readonly UdcDirectory _udcs;
     private readonly Dictionary<string, string> _mountPoints = new(StringComparer.Ordinal);
     private readonly List<string> _ownMounts = [];
+    private readonly List<string> _createdMountPoints = [];
     private readonly Lock _lock = new();
     private string? _udcName;
     private bool _disposed;
@@ -176,7 +177,7 @@ public sealed class ConfigFsGadget : IDisposable
             RemoveOwnMounts();
             return;
         }
-        new GadgetTeardown(_io, _mounter, _logger).Run(Name, Path, _ownMounts, GadgetStateFile.PathFor(_options, Name));
+        new GadgetTeardown(_io, _mounter, _logger).Run(Name, Path, _ownMounts, GadgetStateFile.PathFor(_options, Name), _createdMountPoints);
     }
 
     /// <summary>Like <see cref="Remove"/>, but logs teardown failures instead of throwing them.</summary>
@@ -201,6 +202,8 @@ public sealed class ConfigFsGadget : IDisposable
         }
     }
 
+    internal void AddCreatedMountPoint(string mountPoint) => _createdMountPoints.Add(mountPoint);
+
     internal IEnumerable<(string Instance, string MountPoint)> OwnMounts =>
         _mountPoints.Where(m => _ownMounts.Contains(m.Value)).Select(m => (m.Key, m.Value));
 
@@ -220,6 +223,20 @@ public sealed class ConfigFsGadget : IDisposable
             {
                 failures.Add(new TeardownFailure(GadgetTeardown.StepUnmount, mountPoint, e));
                 ConfigFsLog.TeardownStepFailed(_logger, GadgetTeardown.StepUnmount, mountPoint, e.Message);
+            }
+        }
+        foreach (string mountPoint in _createdMountPoints)
+        {
+            try
+            {
+                GadgetTeardown.RemoveMountPoint(_io, mountPoint);
+                ConfigFsLog.TeardownStep(_logger, GadgetTeardown.StepRemoveMountPoint, mountPoint);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                ConfigFsException reported = ConfigFsErrors.IoFailed(GadgetTeardown.StepRemoveMountPoint, mountPoint, e);
+                failures.Add(new TeardownFailure(GadgetTeardown.StepRemoveMountPoint, mountPoint, reported));
+                ConfigFsLog.TeardownStepFailed(_logger, GadgetTeardown.StepRemoveMountPoint, mountPoint, reported.Message);
             }
         }
         if (failures.Count > 0)

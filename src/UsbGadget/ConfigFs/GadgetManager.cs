@@ -121,7 +121,7 @@ public sealed class GadgetManager
                 }
                 else
                 {
-                    gadget.AddMount(instance, MountOne(instance), own: true);
+                    gadget.AddMount(instance, MountOne(gadget, instance), own: true);
                 }
             }
         }
@@ -284,15 +284,22 @@ public sealed class GadgetManager
     {
         foreach (FunctionDefinition function in definition.Functions.Where(f => f.IsFunctionFs))
         {
-            gadget.AddMount(function.Instance, MountOne(function.Instance), own: true);
+            gadget.AddMount(function.Instance, MountOne(gadget, function.Instance), own: true);
             // Record each mount as soon as it exists, so a crash right after still leaves a complete trail.
             WriteState(gadget);
         }
     }
 
-    private string MountOne(string instance)
+    private string MountOne(ConfigFsGadget gadget, string instance)
     {
         string mountPoint = Path.Combine(_options.FunctionFsMountRoot, instance);
+        // mount(2) would stack FunctionFS over whatever is there and hide it, and the gadget would run on top of it.
+        string trimmed = Path.TrimEndingDirectorySeparator(mountPoint);
+        if (_mounter.ReadMountTable().LastOrDefault(m => Path.TrimEndingDirectorySeparator(m.MountPoint) == trimmed) is { } occupant)
+        {
+            throw ConfigFsErrors.MountPointInUse(instance, mountPoint, occupant);
+        }
+        bool existed = _io.DirectoryExists(mountPoint);
         try
         {
             _io.CreateDirectoryTree(mountPoint);
@@ -300,6 +307,11 @@ public sealed class GadgetManager
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw ConfigFsErrors.IoFailed("creating the mount point", mountPoint, e);
+        }
+        if (!existed)
+        {
+            // Removed again with the gadget, mounted or not; a directory someone else made stays.
+            gadget.AddCreatedMountPoint(mountPoint);
         }
         _mounter.Mount(instance, mountPoint, _options.FunctionFsMount);
         ConfigFsLog.FunctionFsMounted(_logger, instance, mountPoint);

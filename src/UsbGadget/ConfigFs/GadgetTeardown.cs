@@ -6,7 +6,7 @@ namespace UsbGadget.ConfigFs;
 /// <summary>
 /// Removes a gadget from what is on disk, not from its definition, so the same code removes our gadgets, stale ones
 /// and ones made by scripts. Order (each step keeps going past failures, which are collected):
-/// UDC "" → unmount FunctionFS → unlink functions from configurations → unlink os_desc's configuration link →
+/// UDC "" → unmount FunctionFS → rmdir the mount points this process created → unlink functions from configurations → unlink os_desc's configuration link →
 /// rmdir configuration strings → rmdir configurations → rmdir functions → rmdir gadget strings → rmdir gadget.
 /// The os_desc link goes before the configurations because it points at one, and configfs keeps a linked item alive.
 /// </summary>
@@ -22,6 +22,7 @@ internal sealed class GadgetTeardown
     public const string StepRemoveGadgetStrings = "rmdir gadget strings";
     public const string StepRemoveGadget = "rmdir gadget";
     public const string StepRemoveStateFile = "delete state file";
+    public const string StepRemoveMountPoint = "rmdir mount point";
 
     private readonly IConfigFsIo _io;
     private readonly IFunctionFsMounter _mounter;
@@ -36,15 +37,20 @@ internal sealed class GadgetTeardown
     }
 
     /// <summary>Removes the gadget at <paramref name="gadgetPath"/>, unmounting <paramref name="mountPoints"/> and every
-    /// FunctionFS mount of its instances, then deletes <paramref name="stateFile"/> if given and every step succeeded.</summary>
+    /// FunctionFS mount of its instances, removing the mount-point directories in <paramref name="createdMountPoints"/> (the ones
+    /// this process made), then deletes <paramref name="stateFile"/> if given and every step succeeded.</summary>
     /// <exception cref="GadgetTeardownException">Some steps failed; all were tried.</exception>
-    public void Run(string gadgetName, string gadgetPath, IEnumerable<string> mountPoints, string? stateFile)
+    public void Run(string gadgetName, string gadgetPath, IEnumerable<string> mountPoints, string? stateFile, IEnumerable<string>? createdMountPoints = null)
     {
         ConfigFsLog.TeardownStarting(_logger, gadgetName);
         bool exists = _io.DirectoryExists(gadgetPath);
 
         if (exists) { Unbind(gadgetPath); }
         UnmountAll(exists ? gadgetPath : null, mountPoints);
+        foreach (string mountPoint in createdMountPoints ?? [])
+        {
+            Step(StepRemoveMountPoint, mountPoint, () => RemoveMountPoint(_io, mountPoint));
+        }
 
         if (exists)
         {
@@ -171,6 +177,15 @@ internal sealed class GadgetTeardown
                     ConfigFsLog.UnmountDetached(_logger, mountPoint);
                 }
             });
+        }
+    }
+
+    /// <summary>Removes an empty mount-point directory (after its unmount); one that is already gone is fine.</summary>
+    public static void RemoveMountPoint(IConfigFsIo io, string mountPoint)
+    {
+        if (io.DirectoryExists(mountPoint))
+        {
+            io.RemoveDirectory(mountPoint);
         }
     }
 

@@ -38,7 +38,7 @@ public sealed class AttachTests : IDisposable
         gadget.Dispose();
 
         Assert.Equal([mine], _bed.Mounter.Unmounts);
-        Assert.Equal(["umount ffs/app"], _bed.Fs.Operations);
+        Assert.Equal(["umount ffs/app", "rmdir ffs/app"], _bed.Fs.Operations); // the mount point it made goes too
         Assert.True(_bed.Fs.Exists("config/usb_gadget/scripted"));
     }
 

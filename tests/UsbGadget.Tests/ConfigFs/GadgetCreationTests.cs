@@ -245,6 +245,50 @@ public sealed class GadgetCreationTests : IDisposable
 
         Assert.Equal(ConfigFsError.MountFailed, e.Error);
         Assert.False(_bed.Fs.Exists("config/usb_gadget/g1"));
+        Assert.False(_bed.Fs.Exists("ffs/app"));
+    }
+
+    [Fact]
+    public void Create_WhenSomethingIsMountedOnTheMountPoint_RefusesToMountOverIt_AndLeavesNothing()
+    {
+        string mountPoint = Path.Combine(_bed.Options.FunctionFsMountRoot, "app");
+        Directory.CreateDirectory(mountPoint);
+        _bed.Mounter.Table.Add(new MountEntry("scratch", mountPoint, "tmpfs", "rw"));
+
+        var e = Assert.Throws<ConfigFsException>(() => _bed.Manager.Create(GadgetTestBed.SimpleGadget()));
+
+        Assert.Equal(ConfigFsError.MountPointInUse, e.Error);
+        Assert.Contains($"Cannot mount FunctionFS instance 'app' at {mountPoint}: tmpfs 'scratch' is already mounted there", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"umount {mountPoint}", e.Message, StringComparison.Ordinal);
+        Assert.Contains("UsbGadget:FunctionFsMountRoot", e.Message, StringComparison.Ordinal);
+        Assert.Empty(_bed.Mounter.Mounts);
+        Assert.False(_bed.Fs.Exists("config/usb_gadget/g1"));
+        Assert.False(_bed.Fs.Exists("run/g1.pid"));
+        Assert.True(_bed.Fs.Exists("ffs/app")); // someone else's directory stays
+    }
+
+    [Fact]
+    public void Remove_DeletesTheMountPointDirectoryCreateMade()
+    {
+        ConfigFsGadget gadget = _bed.Manager.Create(GadgetTestBed.SimpleGadget());
+        Assert.True(_bed.Fs.Exists("ffs/app"));
+
+        gadget.Remove();
+
+        Assert.False(_bed.Fs.Exists("ffs/app"));
+        Assert.False(_bed.Fs.Exists("run/g1.pid"));
+    }
+
+    [Fact]
+    public void Remove_KeepsAMountPointDirectoryThatExistedBeforeCreate()
+    {
+        Directory.CreateDirectory(Path.Combine(_bed.Options.FunctionFsMountRoot, "app"));
+        ConfigFsGadget gadget = _bed.Manager.Create(GadgetTestBed.SimpleGadget());
+
+        gadget.Remove();
+
+        Assert.True(_bed.Fs.Exists("ffs/app"));
+        Assert.DoesNotContain(_bed.Mounter.Table, m => m.IsFunctionFs);
     }
 
     [Fact]

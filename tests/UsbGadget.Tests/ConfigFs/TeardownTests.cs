@@ -10,7 +10,7 @@ public sealed class TeardownTests : IDisposable
     public void Dispose() => _bed.Dispose();
 
     [Fact]
-    public void Remove_UnbindsUnmountsUnlinksThenRemovesDirectoriesInReverseOrder()
+    public void Remove_UnbindsUnmountsRemovesTheMountPointUnlinksThenRemovesDirectoriesInReverseOrder()
     {
         ConfigFsGadget gadget = _bed.Manager.Create(GadgetTestBed.SimpleGadget() with { OsDescriptors = new OsDescriptorSettings(1) });
         gadget.Bind();
@@ -22,6 +22,7 @@ public sealed class TeardownTests : IDisposable
             [
                 "write config/usb_gadget/g1/UDC=\n",
                 "umount ffs/app",
+                "rmdir ffs/app",
                 "unlink config/usb_gadget/g1/configs/c.1/acm.gs0",
                 "unlink config/usb_gadget/g1/configs/c.1/ffs.app",
                 "unlink config/usb_gadget/g1/os_desc/c.1",
