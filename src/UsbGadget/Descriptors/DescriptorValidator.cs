@@ -81,6 +81,15 @@ public static class DescriptorValidator
                 Add("Speeds", $"unknown speed bits 0x{(int)(description.Speeds & ~UsbSpeeds.All):X}; use UsbSpeeds.Full, High and Super.");
             }
 
+            // f_fs binds endpoints speed by speed; a later pass copies the address from the full speed descriptor
+            // (ffs_ep->descs[0]). Without one, the SuperSpeed pass after the high speed pass dereferences NULL:
+            // writing UDC oopses the kernel on a SuperSpeed-capable UDC (seen on Debian 6.1.0-56 with dummy_hcd).
+            if ((description.Speeds & UsbSpeeds.All) == (UsbSpeeds.High | UsbSpeeds.Super)
+                && description.Interfaces?.Any(i => i?.Endpoints?.Count > 0) == true)
+            {
+                Add("Speeds", "High and Super without Full: binding such a function with endpoints to a SuperSpeed-capable UDC crashes the kernel (f_fs copies each endpoint's address from its full speed descriptor); add UsbSpeeds.Full or use one speed.");
+            }
+
             if (options.EventFd is < 0)
             {
                 Add("FunctionFsWriterOptions.EventFd", $"must be an open file descriptor number (≥ 0), was {options.EventFd}.");

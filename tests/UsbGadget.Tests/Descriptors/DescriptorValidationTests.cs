@@ -270,6 +270,37 @@ public class DescriptorValidationTests
     }
 
     [Fact]
+    public void HighAndSuperSpeedWithoutFullSpeed_IsRejected_BecauseBindingItOopsesTheKernel()
+    {
+        // Debian 6.1.0-56, dummy_hcd: NULL dereference in __ffs_func_bind_do_descs on writing UDC (found by the
+        // end-to-end descriptor agreement test). One speed alone, or any set with Full, binds fine.
+        var description = new FunctionDescription
+        {
+            Speeds = UsbSpeeds.High | UsbSpeeds.Super,
+            Interfaces = [new InterfaceDescription { Number = 0, Endpoints = [EndpointDescription.Bulk(EndpointDirection.In, 1)] }],
+        };
+
+        DescriptorProblem problem = SingleProblem(description);
+        Assert.Equal("Speeds", problem.Path);
+        Assert.Contains("without Full", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(UsbSpeeds.High)]
+    [InlineData(UsbSpeeds.Super)]
+    [InlineData(UsbSpeeds.Full | UsbSpeeds.High | UsbSpeeds.Super)]
+    public void SpeedSetsTheKernelBindsSafely_AreAccepted(UsbSpeeds speeds)
+    {
+        var description = new FunctionDescription
+        {
+            Speeds = speeds,
+            Interfaces = [new InterfaceDescription { Number = 0, Endpoints = [EndpointDescription.Bulk(EndpointDirection.In, 1)] }],
+        };
+
+        Assert.Empty(DescriptorValidator.Validate(description));
+    }
+
+    [Fact]
     public void LanguageIdZero_IsRejected()
     {
         var description = new FunctionDescription
