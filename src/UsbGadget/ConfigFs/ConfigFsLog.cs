@@ -56,8 +56,10 @@ internal static partial class ConfigFsLog
     [LoggerMessage(EventId = 3016, Level = LogLevel.Warning, Message = "FunctionFS mount {MountPoint} still had open files; it was detached and goes away when they close")]
     public static partial void UnmountDetached(ILogger logger, string mountPoint);
 
-    [LoggerMessage(EventId = 3017, Level = LogLevel.Error, Message = "Creating gadget '{Gadget}' failed; removing what was created")]
-    public static partial void CreateFailed(ILogger logger, Exception exception, string gadget);
+    // No exception attached: the caller gets it, and its message already says what failed and what to do; a stack trace here
+    // would only bury that message in an app's console.
+    [LoggerMessage(EventId = 3017, Level = LogLevel.Information, Message = "Creating gadget '{Gadget}' failed ({Error}); removing what was created")]
+    public static partial void CreateFailed(ILogger logger, string gadget, ConfigFsError error);
 
     [LoggerMessage(EventId = 3018, Level = LogLevel.Information, Message = "FunctionFS instance '{Instance}' already mounted at {MountPoint}; using it")]
     public static partial void FunctionFsMountFound(ILogger logger, string instance, string mountPoint);

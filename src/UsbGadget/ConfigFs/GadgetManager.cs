@@ -77,7 +77,7 @@ public sealed class GadgetManager
         }
         catch (ConfigFsException e)
         {
-            ConfigFsLog.CreateFailed(_logger, e, definition.Name);
+            ConfigFsLog.CreateFailed(_logger, definition.Name, e.Error);
             // The teardown logs each step it could not do; the caller gets the cause, not the cleanup noise.
             try
             {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
 using UsbGadget.ConfigFs;
 
@@ -265,6 +266,7 @@ public sealed class GadgetCreationTests : IDisposable
         Assert.False(_bed.Fs.Exists("config/usb_gadget/g1"));
         Assert.False(_bed.Fs.Exists("run/g1.pid"));
         Assert.True(_bed.Fs.Exists("ffs/app")); // someone else's directory stays
+        Assert.Contains(_bed.Logger.Entries, l => l is { EventId: 3017, Level: LogLevel.Information, Message: "Creating gadget 'g1' failed (MountPointInUse); removing what was created" });
     }
 
     [Fact]
