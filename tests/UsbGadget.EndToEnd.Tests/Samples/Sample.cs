@@ -34,10 +34,21 @@ internal static class Sample
     public static string HostScript(string sample, string script) => Path.Combine(RepositoryRoot, "gadgets", sample, "host", script);
 
     /// <summary>Starts the sample, built as <paramref name="build"/> says, as the gadget would run on a board: root, no arguments.</summary>
-    public static GuestProcess Start(GadgetVm vm, string name, SampleBuild build, string? stdinCommand = null, params (string Name, string Value)[] environment)
+    public static GuestProcess Start(GadgetVm vm, string name, SampleBuild build, string? stdinCommand = null, params (string Name, string Value)[] environment) =>
+        Start(vm, name, build, stdinCommand, wrapper: null, environment);
+
+    /// <summary>Starts the sample behind <paramref name="wrapper"/>, a command prefix such as <c>setpriv --reuid=65534 ...</c>.</summary>
+    public static GuestProcess StartWrapped(GadgetVm vm, string name, SampleBuild build, string wrapper, params (string Name, string Value)[] environment) =>
+        Start(vm, name, build, stdinCommand: null, wrapper, environment);
+
+    private static GuestProcess Start(GadgetVm vm, string name, SampleBuild build, string? stdinCommand, string? wrapper, (string Name, string Value)[] environment)
     {
         string program = build == SampleBuild.Jit ? Dll(name) : NativeExecutable(name);
         string command = build == SampleBuild.Jit ? GuestShell.Join(["dotnet", program]) : GuestShell.Quote(program);
+        if (wrapper is not null)
+        {
+            command = $"{wrapper} {command}";
+        }
         if (stdinCommand is not null)
         {
             command = $"{stdinCommand} | {command}";
