@@ -49,22 +49,10 @@ public sealed class HostIntegrationTests
         var logs = new CapturingLoggerProvider();
         builder.Logging.AddProvider(logs);
         builder.Services.AddUsbGadget().AddFunction(new RecordingFunction());
-        IHost host = builder.Build();
-        var stderr = new StringWriter();
-        TextWriter original = Console.Error;
-        Console.SetError(stderr);
-        int exitCode;
-        try
-        {
-            exitCode = await host.RunGadgetAsync();
-        }
-        finally
-        {
-            Console.SetError(original);
-        }
+        (int exitCode, string stderr) = await RunGadgetCapturingStandardErrorAsync(builder.Build());
 
         Assert.Equal(2, exitCode);
-        Assert.Contains("UsbGadget:VendorId = 'acme' is not a 16-bit number", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("UsbGadget:VendorId = 'acme' is not a 16-bit number", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
     }
 
@@ -83,22 +71,10 @@ public sealed class HostIntegrationTests
         var logs = new CapturingLoggerProvider();
         builder.Logging.AddProvider(logs);
         builder.Services.AddUsbGadget().AddFunction(new RecordingFunction());
-        IHost host = builder.Build();
-        var stderr = new StringWriter();
-        TextWriter original = Console.Error;
-        Console.SetError(stderr);
-        int exitCode;
-        try
-        {
-            exitCode = await host.RunGadgetAsync();
-        }
-        finally
-        {
-            Console.SetError(original);
-        }
+        (int exitCode, string stderr) = await RunGadgetCapturingStandardErrorAsync(builder.Build());
 
         Assert.Equal(2, exitCode);
-        string[] lines = stderr.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        string[] lines = stderr.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(
             [
                 "  UsbGadget:Mode = 'Borrow' is not a mode: use Create or Attach.",
@@ -142,6 +118,21 @@ public sealed class HostIntegrationTests
         using ServiceProvider provider = services.BuildServiceProvider();
 
         Assert.Equal(["a", "second"], provider.GetServices<IGadgetFunction>().Select(f => f.Name));
+    }
+
+    private static async Task<(int ExitCode, string StandardError)> RunGadgetCapturingStandardErrorAsync(IHost host)
+    {
+        var stderr = new StringWriter();
+        TextWriter original = Console.Error;
+        Console.SetError(stderr);
+        try
+        {
+            return (await host.RunGadgetAsync(), stderr.ToString());
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
     }
 
     private sealed class SecondFunction() : RecordingFunction("second");
