@@ -36,7 +36,7 @@ if (sample is not ("HidKeyboard" or "BulkLoopback"))
     return 2;
 }
 
-string root = FindRepositoryRoot();
+string root = RepositoryLayout.FindRoot("UsbGadget.sln");
 string project = Path.Combine(root, "gadgets", sample);
 Console.WriteLine($"== building {sample}");
 if (Run("dotnet", $"build \"{project}\" -c Release --nologo -v q") != 0)
@@ -103,16 +103,4 @@ static int Run(string file, string arguments)
     using Process process = Process.Start(new ProcessStartInfo(file, arguments))!;
     process.WaitForExit();
     return process.ExitCode;
-}
-
-static string FindRepositoryRoot()
-{
-    for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-    {
-        if (File.Exists(Path.Combine(dir, "UsbGadget.sln")))
-        {
-            return dir;
-        }
-    }
-    throw new InvalidOperationException("Run this from a UsbGadget checkout: UsbGadget.sln not found above " + AppContext.BaseDirectory);
 }

@@ -36,17 +36,7 @@ internal sealed class BenchmarkArtifacts
 
     public string OutputDirectory => Path.Combine(RepositoryRoot, "artifacts", "benchmarks");
 
-    public static BenchmarkArtifacts Locate()
-    {
-        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-        {
-            if (File.Exists(Path.Combine(dir, "UsbGadget.sln")))
-            {
-                return new BenchmarkArtifacts(dir);
-            }
-        }
-        throw new InvalidOperationException($"Run this from a UsbGadget checkout: UsbGadget.sln not found above {AppContext.BaseDirectory}.");
-    }
+    public static BenchmarkArtifacts Locate() => new(RepositoryLayout.FindRoot("UsbGadget.sln"));
 
     /// <summary>Builds the native tools and each sample as JIT and NativeAOT (incremental after the first time).</summary>
     public async Task BuildAsync(IEnumerable<string> samples, bool nativeAot, TextWriter log)

@@ -16,7 +16,7 @@ public enum SampleBuild
 /// <summary>Locates a sample gadget's build output (the guest sees the host's files at the same paths) and starts it in the VM.</summary>
 internal static class Sample
 {
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot { get; } = RepositoryLayout.FindRoot("UsbGadget.sln");
 
     // The samples are built with the configuration the tests were built with: .../bin/<Configuration>/net10.0/.
     private static string Configuration => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
@@ -88,17 +88,5 @@ internal static class Sample
             $"the gadget exited with {stopped.ExitCode} on SIGTERM (after {stopped.Duration.TotalSeconds:0.0} s in all), not 0.{Environment.NewLine}{gadget.DescribeOutput()}");
         GuestCommandResult leftovers = await vm.RunAsync("ls /sys/kernel/config/usb_gadget/; grep functionfs /proc/mounts || true");
         Assert.True(leftovers.StandardOutput.Trim().Length == 0, $"left behind after SIGTERM:{Environment.NewLine}{leftovers.StandardOutput}");
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-        {
-            if (File.Exists(Path.Combine(dir, "UsbGadget.sln")))
-            {
-                return dir;
-            }
-        }
-        throw new InvalidOperationException($"UsbGadget.sln not found above {AppContext.BaseDirectory}.");
     }
 }
