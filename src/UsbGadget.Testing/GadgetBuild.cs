@@ -20,18 +20,17 @@ public static class GadgetBuild
     {
         ArgumentException.ThrowIfNullOrEmpty(projectPath);
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
-        HostEnvironment.HostResult result = await HostEnvironment.RunAsync(
+        HostCommandResult result = await HostCommand.RunAsync(
             "dotnet",
             ["publish", projectPath, "-c", configuration, "-r", "linux-x64", "-p:PublishAot=true", "-o", outputDirectory, "--nologo"],
-            workingDirectory: null,
             TimeSpan.FromMinutes(10),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken).ConfigureAwait(false);
         string executable = Path.Combine(outputDirectory, Path.GetFileNameWithoutExtension(projectPath));
         if (result.ExitCode != 0 || !File.Exists(executable))
         {
             throw new GadgetVmException(
                 $"NativeAOT publish of {projectPath} failed. NativeAOT needs a C toolchain and zlib on the build machine "
-                + $"(apt-get install gcc zlib1g-dev). {result.Describe("dotnet publish")}");
+                + $"(apt-get install gcc zlib1g-dev). {result.Describe()}");
         }
 
         return executable;
@@ -46,12 +45,12 @@ public static class GadgetBuild
     public static async Task BuildAsync(string projectPath, string configuration = "Release", CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(projectPath);
-        HostEnvironment.HostResult result = await HostEnvironment.RunAsync(
-            "dotnet", ["build", projectPath, "-c", configuration, "--nologo", "-v", "q"], workingDirectory: null, TimeSpan.FromMinutes(10), cancellationToken)
+        HostCommandResult result = await HostCommand.RunAsync(
+            "dotnet", ["build", projectPath, "-c", configuration, "--nologo", "-v", "q"], TimeSpan.FromMinutes(10), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
-            throw new GadgetVmException($"Building {projectPath} failed. {result.Describe("dotnet build")}");
+            throw new GadgetVmException($"Building {projectPath} failed. {result.Describe()}");
         }
     }
 }

@@ -73,7 +73,7 @@ internal static partial class VmAssets
 
             log($"installing host packages: {packages}");
             string[] install = ["install", "-y", "--no-install-recommends", .. missing];
-            HostEnvironment.HostResult result = await AptGetAsync(install, cancellationToken).ConfigureAwait(false);
+            HostCommandResult result = await AptGetAsync(install, cancellationToken).ConfigureAwait(false);
             if (result.ExitCode != 0)
             {
                 // A fresh machine has no package lists yet.
@@ -82,7 +82,7 @@ internal static partial class VmAssets
                 result = await AptGetAsync(install, cancellationToken).ConfigureAwait(false);
                 if (result.ExitCode != 0)
                 {
-                    throw new GadgetVmException($"Installing {packages} failed: {result.Describe("apt-get install")}{Environment.NewLine}Fix apt (network, sources) and run: {AptHint} {packages}");
+                    throw new GadgetVmException($"Installing {packages} failed: {result.Describe()}{Environment.NewLine}Fix apt (network, sources) and run: {AptHint} {packages}");
                 }
             }
         }
@@ -94,10 +94,10 @@ internal static partial class VmAssets
         return new HostTools(qemu, busybox);
     }
 
-    private static Task<HostEnvironment.HostResult> AptGetAsync(string[] arguments, CancellationToken cancellationToken) =>
-        HostEnvironment.RunAsync(
-            "apt-get", arguments, null, s_aptTimeout, cancellationToken,
-            new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" });
+    private static Task<HostCommandResult> AptGetAsync(string[] arguments, CancellationToken cancellationToken) =>
+        HostCommand.RunAsync(
+            "apt-get", arguments, s_aptTimeout,
+            environment: new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" }, cancellationToken: cancellationToken);
 
     private static async Task<bool> IsPackageInstalledAsync(string package, CancellationToken cancellationToken)
     {
@@ -106,8 +106,8 @@ internal static partial class VmAssets
             throw new GadgetVmException($"Cannot check for host package '{package}': dpkg-query is missing. The gadget VM expects a Debian-based host.");
         }
 
-        HostEnvironment.HostResult result = await HostEnvironment.RunAsync(
-            "dpkg-query", ["-W", "-f=${Status}", package], null, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        HostCommandResult result = await HostCommand.RunAsync(
+            "dpkg-query", ["-W", "-f=${Status}", package], TimeSpan.FromMinutes(1), cancellationToken: cancellationToken).ConfigureAwait(false);
         return result.ExitCode == 0 && result.StandardOutput.Contains("install ok installed", StringComparison.Ordinal);
     }
 
@@ -192,8 +192,8 @@ internal static partial class VmAssets
     {
         for (int attempt = 0; ; attempt++)
         {
-            HostEnvironment.HostResult result = await HostEnvironment.RunAsync(
-                "apt-cache", ["depends", "linux-image-amd64"], null, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+            HostCommandResult result = await HostCommand.RunAsync(
+                "apt-cache", ["depends", "linux-image-amd64"], TimeSpan.FromMinutes(1), cancellationToken: cancellationToken).ConfigureAwait(false);
             Match match = DependsLine().Match(result.StandardOutput);
             if (match.Success)
             {
@@ -222,32 +222,32 @@ internal static partial class VmAssets
         try
         {
             log($"downloading {package} with apt-get download");
-            HostEnvironment.HostResult download = await HostEnvironment.RunAsync(
-                "apt-get", ["download", package], work, s_aptTimeout, cancellationToken).ConfigureAwait(false);
+            HostCommandResult download = await HostCommand.RunAsync(
+                "apt-get", ["download", package], s_aptTimeout, work, cancellationToken: cancellationToken).ConfigureAwait(false);
             string? deb = Directory.EnumerateFiles(work, "*.deb").FirstOrDefault();
             if (download.ExitCode != 0 || deb is null)
             {
                 throw new GadgetVmException(
-                    $"Downloading the kernel package failed: {download.Describe($"apt-get download {package}")}{Environment.NewLine}" +
+                    $"Downloading the kernel package failed: {download.Describe()}{Environment.NewLine}" +
                     $"Check network access and run 'sudo apt-get update', or download it by hand: cd {work} && apt-get download {package}");
             }
 
             string tree = Path.Combine(work, "tree");
             log($"unpacking {Path.GetFileName(deb)}");
-            HostEnvironment.HostResult extract = await HostEnvironment.RunAsync(
-                "dpkg-deb", ["-x", deb, tree], work, TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+            HostCommandResult extract = await HostCommand.RunAsync(
+                "dpkg-deb", ["-x", deb, tree], TimeSpan.FromMinutes(5), work, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (extract.ExitCode != 0)
             {
-                throw new GadgetVmException($"Unpacking the kernel package failed: {extract.Describe($"dpkg-deb -x {deb}")}");
+                throw new GadgetVmException($"Unpacking the kernel package failed: {extract.Describe()}");
             }
 
             string release = FindRelease(tree, package);
             string depmod = HostEnvironment.FindExecutable("depmod") ?? throw new GadgetVmException("depmod is missing. Install it with: sudo apt-get install -y kmod");
-            HostEnvironment.HostResult depmodResult = await HostEnvironment.RunAsync(
-                depmod, ["-b", tree, release], work, TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+            HostCommandResult depmodResult = await HostCommand.RunAsync(
+                depmod, ["-b", tree, release], TimeSpan.FromMinutes(5), work, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (depmodResult.ExitCode != 0)
             {
-                throw new GadgetVmException($"Generating modules.dep failed: {depmodResult.Describe($"depmod -b {tree} {release}")}");
+                throw new GadgetVmException($"Generating modules.dep failed: {depmodResult.Describe()}");
             }
 
             File.Delete(deb);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using UsbGadget.Testing;
 
 namespace UsbGadget.Benchmarks.Vm;
@@ -42,7 +41,7 @@ internal sealed class BenchmarkArtifacts
     public async Task BuildAsync(IEnumerable<string> samples, bool nativeAot, TextWriter log)
     {
         log.WriteLine("== building the C baselines (make -C tests/UsbGadget.Benchmarks/native)");
-        RunMake();
+        await MakeNativeAsync();
         foreach (string sample in samples)
         {
             string project = Path.Combine(RepositoryRoot, "gadgets", sample, sample + ".csproj");
@@ -64,21 +63,14 @@ internal sealed class BenchmarkArtifacts
         await GadgetBuild.PublishNativeAotAsync(project, Path.GetDirectoryName(BenchmarkGadget)!);
     }
 
-    private void RunMake()
+    private async Task MakeNativeAsync()
     {
-        var start = new ProcessStartInfo("make")
-        {
-            ArgumentList = { "-s", "-C", Path.Combine(RepositoryRoot, "tests", "UsbGadget.Benchmarks", "native"), $"OUT={NativeDirectory}" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using Process make = Process.Start(start) ?? throw new InvalidOperationException("could not start make");
-        string output = make.StandardOutput.ReadToEnd() + make.StandardError.ReadToEnd();
-        make.WaitForExit();
-        if (make.ExitCode != 0)
+        HostCommandResult make = await HostCommand.RunAsync(
+            "make", ["-s", "-C", Path.Combine(RepositoryRoot, "tests", "UsbGadget.Benchmarks", "native"), $"OUT={NativeDirectory}"], TimeSpan.FromMinutes(5));
+        if (!make.Succeeded)
         {
             throw new InvalidOperationException(
-                $"Building the C baselines failed; they need gcc, make, pkg-config and libusb-1.0-0-dev (apt-get install gcc make pkg-config libusb-1.0-0-dev).{Environment.NewLine}{output}");
+                $"Building the C baselines failed; they need gcc, make, pkg-config and libusb-1.0-0-dev (apt-get install gcc make pkg-config libusb-1.0-0-dev).{Environment.NewLine}{make.Describe()}");
         }
     }
 }
