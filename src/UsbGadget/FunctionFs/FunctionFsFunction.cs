@@ -527,6 +527,13 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
     private void Transition(FunctionFsEvent @event)
     {
         FunctionFsEventType type = @event.Type;
+        if (type == FunctionFsEventType.Enable && State == FunctionFsState.Enabled)
+        {
+            // The kernel drops an unread DISABLE when the next ENABLE arrives (a quick bus reset or SET_CONFIGURATION).
+            // Replay it, so endpoints, function runs and observers see one enable cycle end before the next begins.
+            Transition(new FunctionFsEvent(FunctionFsEventType.Disable, default));
+        }
+
         FunctionFsState from;
         FunctionFsState to;
         int generation;

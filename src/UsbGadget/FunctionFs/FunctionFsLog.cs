@@ -90,6 +90,9 @@ internal static partial class FunctionFsLog
     [LoggerMessage(EventId = 2045, Level = LogLevel.Debug, Message = "{Endpoint}: all {Count} buffer(s) are back")]
     public static partial void EndpointDrained(ILogger logger, string endpoint, int count);
 
+    [LoggerMessage(EventId = 2048, Level = LogLevel.Information, Message = "{Endpoint}: dropped {Count} read(s), {Bytes} bytes, that the host sent before it reset the endpoint and that were not read in time")]
+    public static partial void EndpointStaleReadsDiscarded(ILogger logger, string endpoint, int count, long bytes);
+
     [LoggerMessage(EventId = 2046, Level = LogLevel.Information, Message = "{Endpoint}: halted on request")]
     public static partial void EndpointHalted(ILogger logger, string endpoint);
 

@@ -72,11 +72,17 @@ public sealed class InEndpoint : EndpointFile
     /// <returns>
     /// <see cref="EndpointStatus.Ok"/> when everything was queued; <see cref="EndpointStatus.Disabled"/> or
     /// <see cref="EndpointStatus.Stopped"/> when the endpoint cannot take data (the rest of <paramref name="data"/> was not queued).
+    /// A write that began in one enable cycle never continues into the next: the host has reset its side in between.
     /// </returns>
+    /// <exception cref="OperationCanceledException">
+    /// <paramref name="cancellationToken"/> was cancelled before everything was queued; a function's run token is cancelled
+    /// by DISABLE before the next ENABLE, so a cancelled run never sends into the next enable cycle.
+    /// </exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<EndpointStatus> WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         int offset = 0;
+        int generation = -1;
         do
         {
             TransferSlot? slot;
@@ -89,10 +95,15 @@ public sealed class InEndpoint : EndpointFile
                         return EndpointStatus.Stopped;
                     }
 
-                    if (!_enabled)
+                    // Checked under the lock ENABLE takes: a writer whose run a DISABLE cancelled never sends into
+                    // the next enable cycle, and no transfer straddles two (the host reset its side in between).
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (!_enabled || (generation != -1 && generation != _generation))
                     {
                         return EndpointStatus.Disabled;
                     }
+
+                    generation = _generation;
 
                     if (_free.TryPop(out slot))
                     {
@@ -115,7 +126,7 @@ public sealed class InEndpoint : EndpointFile
                     Release(slot);
                     refused = EndpointStatus.Stopped;
                 }
-                else if (!_enabled)
+                else if (!_enabled || generation != _generation || cancellationToken.IsCancellationRequested)
                 {
                     slot.State = SlotState.Idle;
                     refused = EndpointStatus.Disabled;
@@ -133,6 +144,7 @@ public sealed class InEndpoint : EndpointFile
                     Free(slot);
                 }
 
+                cancellationToken.ThrowIfCancellationRequested();
                 return refused;
             }
 

@@ -81,7 +81,7 @@ public sealed class OutEndpoint : EndpointFile
     {
         while (true)
         {
-            if (TryDeliverNext(out OutTransfer transfer))
+            if (TryDeliverNext(cancellationToken, out OutTransfer transfer))
             {
                 return transfer;
             }
@@ -120,6 +120,38 @@ public sealed class OutEndpoint : EndpointFile
                     SubmitLocked(slot);
                 }
             }
+
+            DiscardEarlierCyclesLocked();
+        }
+    }
+
+    /// <summary>
+    /// While enabled, drops completed reads an earlier enable cycle left undelivered and queues their buffers again.
+    /// The host has reset its side since it sent them (DISABLE, bus reset, SET_CONFIGURATION), as a UDC's FIFO is
+    /// flushed, so handing them to the new cycle's reader would replay stale data into a new session.
+    /// </summary>
+    private void DiscardEarlierCyclesLocked()
+    {
+        // Delivery follows submission order, so an earlier cycle's reads are always at the head of the queue.
+        int discarded = 0;
+        long bytes = 0;
+        while (_enabled && _completed.TryPeek(out TransferSlot? slot) && slot.Generation != _generation)
+        {
+            _completed.Dequeue();
+            if (slot.State != SlotState.Completed)
+            {
+                continue;
+            }
+
+            discarded++;
+            bytes += Math.Max(0, slot.Result);
+            slot.State = SlotState.Idle;
+            SubmitLocked(slot);
+        }
+
+        if (discarded > 0)
+        {
+            FunctionFsLog.EndpointStaleReadsDiscarded(Logger, Name, discarded, bytes);
         }
     }
 
@@ -211,12 +243,15 @@ public sealed class OutEndpoint : EndpointFile
         }
     }
 
-    private bool TryDeliverNext(out OutTransfer transfer)
+    private bool TryDeliverNext(CancellationToken cancellationToken, out OutTransfer transfer)
     {
         TransferSlot? slot;
         int version;
         lock (_gate)
         {
+            // Under the lock ENABLE takes: a reader whose run a DISABLE cancelled never takes the next cycle's data.
+            cancellationToken.ThrowIfCancellationRequested();
+            DiscardEarlierCyclesLocked();
             // A slot a stop released after it was queued for the reader is skipped.
             do
             {

@@ -86,6 +86,33 @@ public sealed class InEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_write_split_across_buffers_does_not_continue_into_the_next_enable_cycle()
+    {
+        _endpoint.Enable(1);
+        ValueTask<EndpointStatus> write = _endpoint.WriteAsync(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 });
+
+        // The host resets its side while the last 2 bytes wait for room; they must not open the next session.
+        _endpoint.Disable("DISABLE");
+        _endpoint.Enable(2);
+        _io.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
+
+        Assert.Equal(EndpointStatus.Disabled, await write.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(2, _io.Submissions.Count);
+    }
+
+    [Fact]
+    public async Task A_writer_whose_run_was_cancelled_sends_nothing()
+    {
+        _endpoint.Enable(1);
+        using var cancelledRun = new CancellationTokenSource();
+        await cancelledRun.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _endpoint.WriteAsync(new byte[] { 1 }, cancelledRun.Token));
+
+        Assert.Empty(_io.Submissions);
+    }
+
+    [Fact]
     public async Task A_writer_waiting_for_room_sees_Disabled_when_the_endpoint_is_disabled()
     {
         _endpoint.Enable(1);

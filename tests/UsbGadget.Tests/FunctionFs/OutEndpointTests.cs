@@ -156,6 +156,44 @@ public sealed class OutEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Data_of_an_earlier_enable_cycle_not_read_by_the_next_ENABLE_is_dropped_and_its_buffer_queued_again()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[0].CompleteRead([1]);
+        await Eventually.True(() => _endpoint.InFlight == 3);
+
+        // The host reset its side (a bus reset, then SET_CONFIGURATION): what it sent before belongs to the old session.
+        _endpoint.Disable("DISABLE");
+        _endpoint.Enable(2, 512);
+        foreach (FakeEndpointIo.Submission s in _io.Pending.Take(3))
+        {
+            s.Complete(-(long)Errno.ESHUTDOWN);
+        }
+
+        // The dropped read's buffer was queued first in the new cycle, so the host's next data lands in it.
+        Assert.Equal(4, _endpoint.InFlight);
+        _io.Pending[0].CompleteRead([2]);
+        using OutTransfer transfer = await _endpoint.ReadAsync();
+        Assert.Equal(EndpointStatus.Ok, transfer.Status);
+        Assert.Equal(2, transfer.Span[0]);
+    }
+
+    [Fact]
+    public async Task A_reader_whose_run_was_cancelled_takes_nothing_of_the_next_cycle()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[0].CompleteRead([7]);
+        await Eventually.True(() => _endpoint.InFlight == 3);
+        using var cancelledRun = new CancellationTokenSource();
+        await cancelledRun.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _endpoint.ReadAsync(cancelledRun.Token));
+
+        using OutTransfer transfer = await _endpoint.ReadAsync();
+        Assert.Equal(7, transfer.Span[0]);
+    }
+
+    [Fact]
     public async Task A_read_of_an_earlier_enable_cycle_ending_with_ESHUTDOWN_after_a_new_ENABLE_is_queued_again()
     {
         _endpoint.Enable(1, 512);
