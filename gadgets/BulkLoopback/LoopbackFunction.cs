@@ -79,10 +79,16 @@ internal sealed class LoopbackFunction : IGadgetFunction
         return ControlResponse.Ack;
     }
 
-    public async Task RunAsync(GadgetFunctionContext context, CancellationToken cancellationToken)
+    public Task RunAsync(GadgetFunctionContext context, CancellationToken cancellationToken) =>
+        EchoAsync(context.GetOutEndpoint(OutEndpointNumber), context.GetInEndpoint(InEndpointNumber), echoed: null, cancellationToken);
+
+    /// <summary>
+    /// Sends every OUT transfer back on IN, ended the way it ended on OUT, until an endpoint stops or
+    /// <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    /// <param name="echoed">Called after each transfer has gone back (tests/UsbGadget.Benchmarks.Gadget counts them); null for none.</param>
+    public static async Task EchoAsync(OutEndpoint output, InEndpoint input, Action? echoed, CancellationToken cancellationToken)
     {
-        OutEndpoint output = context.GetOutEndpoint(OutEndpointNumber);
-        InEndpoint input = context.GetInEndpoint(InEndpointNumber);
         int maxPacket = output.Current?.PacketSize ?? 512;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -102,6 +108,7 @@ internal sealed class LoopbackFunction : IGadgetFunction
             {
                 return;
             }
+            echoed?.Invoke();
         }
     }
 }

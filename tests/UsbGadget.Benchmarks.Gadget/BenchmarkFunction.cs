@@ -1,4 +1,4 @@
-using System.Text;
+using BulkLoopback;
 using Microsoft.Extensions.Options;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
@@ -9,22 +9,16 @@ namespace UsbGadget.Benchmarks.Gadget;
 /// <summary>
 /// One vendor interface, bulk OUT ep1 and bulk IN ep2: a source/sink or a loopback, the same shape as the C reference
 /// (tests/UsbGadget.Benchmarks/native/ffs-reference.c) and the kernel's SourceSink/Loopback, on the public API.
+/// The interface, the vendor control requests and the loopback are the BulkLoopback sample's own
+/// (gadgets/BulkLoopback/LoopbackFunction.cs, compiled in), so the benchmark measures the code users copy.
 /// </summary>
 internal sealed class BenchmarkFunction : IGadgetFunction
 {
-    public const byte OutEndpointNumber = 1;
-    public const byte InEndpointNumber = 2;
-    public const byte GetVersionRequest = 0x01;
-    public const byte StoreRequest = 0x02;
-    public const byte ReadBackRequest = 0x03;
-    public const int MaxStoredBytes = 256;
-
-    private static readonly byte[] s_version = Encoding.ASCII.GetBytes("UsbGadget benchmark gadget 1.0");
     private static long s_transfers;
 
+    private readonly LoopbackFunction _sample = new();
     private readonly bool _loopback;
     private readonly int _writeSize;
-    private byte[] _stored = [];
 
     public BenchmarkFunction(IOptions<BenchmarkSettings> settings, IOptions<UsbGadgetOptions> gadget)
     {
@@ -37,56 +31,25 @@ internal sealed class BenchmarkFunction : IGadgetFunction
 
     public string Name => "bench";
 
+    // The sample's interface under the benchmark's own name, without the sample's WinUSB descriptors (the C reference
+    // has none either).
     public FunctionDescription Describe() => new()
     {
-        Interfaces =
-        [
-            new InterfaceDescription
-            {
-                Number = 0,
-                Class = UsbClass.VendorSpecific,
-                NameIndex = 1,
-                Endpoints =
-                [
-                    EndpointDescription.Bulk(EndpointDirection.Out, OutEndpointNumber),
-                    EndpointDescription.Bulk(EndpointDirection.In, InEndpointNumber),
-                ],
-            },
-        ],
+        Interfaces = _sample.Describe().Interfaces,
         Strings = StringTable.Single(LanguageIds.EnglishUnitedStates, "UsbGadget benchmark"),
     };
 
-    public bool AcceptsOutData(in ControlRequest request) =>
-        request.Type == ControlRequestType.Vendor && request.Request == StoreRequest && request.Length <= MaxStoredBytes;
+    public bool AcceptsOutData(in ControlRequest request) => _sample.AcceptsOutData(request);
 
-    public ValueTask<ControlResponse> HandleControlRequestAsync(ControlRequest request, ReadOnlyMemory<byte> outData, CancellationToken cancellationToken)
-    {
-        if (request.Type != ControlRequestType.Vendor)
-        {
-            return ValueTask.FromResult(ControlResponse.Stall);
-        }
-        ControlResponse response = (request.Request, request.IsIn) switch
-        {
-            (GetVersionRequest, true) => ControlResponse.Data(s_version),
-            (ReadBackRequest, true) => ControlResponse.Data(Volatile.Read(ref _stored)),
-            (StoreRequest, false) => Store(outData),
-            _ => ControlResponse.Stall,
-        };
-        return ValueTask.FromResult(response);
-    }
-
-    private ControlResponse Store(ReadOnlyMemory<byte> data)
-    {
-        Volatile.Write(ref _stored, data.ToArray());
-        return ControlResponse.Ack;
-    }
+    public ValueTask<ControlResponse> HandleControlRequestAsync(ControlRequest request, ReadOnlyMemory<byte> outData, CancellationToken cancellationToken) =>
+        _sample.HandleControlRequestAsync(request, outData, cancellationToken);
 
     public Task RunAsync(GadgetFunctionContext context, CancellationToken cancellationToken)
     {
-        OutEndpoint output = context.GetOutEndpoint(OutEndpointNumber);
-        InEndpoint input = context.GetInEndpoint(InEndpointNumber);
+        OutEndpoint output = context.GetOutEndpoint(LoopbackFunction.OutEndpointNumber);
+        InEndpoint input = context.GetInEndpoint(LoopbackFunction.InEndpointNumber);
         return _loopback
-            ? LoopbackAsync(output, input, cancellationToken)
+            ? LoopbackFunction.EchoAsync(output, input, static () => Interlocked.Add(ref s_transfers, 2), cancellationToken)
             : Task.WhenAll(SourceAsync(input, cancellationToken), SinkAsync(output, cancellationToken));
     }
 
@@ -113,30 +76,6 @@ internal sealed class BenchmarkFunction : IGadgetFunction
                 return;
             }
             Interlocked.Increment(ref s_transfers);
-        }
-    }
-
-    // As gadgets/BulkLoopback/LoopbackFunction.cs: each OUT transfer goes back on IN, ended the way it ended on OUT.
-    private static async Task LoopbackAsync(OutEndpoint output, InEndpoint input, CancellationToken cancellationToken)
-    {
-        int maxPacket = output.Current?.PacketSize ?? 512;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            using OutTransfer transfer = await output.ReadAsync(cancellationToken).ConfigureAwait(false);
-            if (transfer.Status != EndpointStatus.Ok)
-            {
-                return;
-            }
-            if (transfer.Length > 0 && await input.WriteAsync(transfer.Data, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
-            {
-                return;
-            }
-            if (transfer.Length < output.TransferSize && transfer.Length % maxPacket == 0
-                && await input.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
-            {
-                return;
-            }
-            Interlocked.Add(ref s_transfers, 2);
         }
     }
 }
