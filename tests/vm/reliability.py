@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reliability drills against the BulkLoopback gadget, run as root on the host side of the VM (pyusb over libusb).
 
-    reliability.py churn --cycles 200 [--interval 0] [--duration 0] [--gadget-pid PID] [--udc-file PATH] [--seed S]
+    reliability.py churn --cycles 200 [--actions both|unbind|reset] [--interval 0] [--duration 0] [--gadget-pid PID] [--seed S]
     reliability.py backpressure --pause 60 [--gadget-pid PID] [--seed S]
 
 churn: a traffic thread echoes numbered random transfers (1 B .. 32 KiB, some ending in a zero-length packet) and
@@ -34,6 +34,7 @@ import usb.util
 
 USBDEVFS_RESET = 0x5514  # _IO('U', 20)
 MAX_TRANSFER = 32768
+MAX_PACKET = 512  # high speed bulk; a transfer of whole packets ends with a zero-length packet
 
 
 def payload(seed, seq):
@@ -146,13 +147,15 @@ class Resources:
             return {}
         # The first sample is taken after the first cycle, once every lazy allocation of the steady state has happened.
         first, last = self.samples[0], self.samples[-1]
-        return {key: {"first": first[key], "last": last[key], "max": max(s[key] for s in self.samples)}
-                for key in ("fds", "rss_kb", "threads", "aio_nr")}
+        summary = {key: {"first": first[key], "last": last[key], "max": max(s[key] for s in self.samples)}
+                   for key in ("fds", "rss_kb", "threads", "aio_nr")}
+        summary["rss_kb"]["samples"] = [s["rss_kb"] for s in self.samples]
+        return summary
 
 
 def churn(args, device, resources):
     faults, cycles = [], []
-    state = {"seq": 0, "ok": 0, "bytes": 0, "failed": 0, "ok_since_cycle": 0, "stop": False}
+    state = {"seq": 0, "ok": 0, "bytes": 0, "failed": 0, "ok_since_cycle": 0, "stop": False, "zlp_may_cross": False, "zlp_crossed": 0}
     cut_at = []  # when each cycle pulled the plug (monotonic seconds)
     lock = threading.Lock()
 
@@ -167,6 +170,12 @@ def churn(args, device, resources):
             try:
                 device.write(data, 5000)
                 echo = device.read(len(data), 5000)
+                if echo == b"" and state["zlp_may_cross"]:
+                    # The failed transfer before this one ended with a zero-length packet, which the host may have sent
+                    # after a quick port reset, into the new session; the gadget rightly echoed it. Not stale data.
+                    state["zlp_crossed"] += 1
+                    echo = device.read(len(data), 5000)
+                state["zlp_may_cross"] = False
             except usb.core.USBError as e:
                 # Reported to the host as a failed transfer: the loss is visible, which is what the drill demands, but
                 # only a pulled plug excuses it. A failure with no cycle near it is the gadget losing data.
@@ -176,6 +185,7 @@ def churn(args, device, resources):
                 with lock:
                     state["failed"] += 1
                     state["seq"] += 1
+                    state["zlp_may_cross"] = len(data) % MAX_PACKET == 0
                 device.close()
                 continue
             with lock:
@@ -214,7 +224,7 @@ def churn(args, device, resources):
             cycles[-1]["resume_s"] = round(time.monotonic() - cycles[-1]["at"], 3)
         resources.sample()
         time.sleep(args.interval if args.interval else rng.uniform(0.05, 0.4))
-        action = "unbind" if i % 2 == 0 or not device.dev else "reset"
+        action = "unbind" if args.actions == "unbind" or (args.actions == "both" and (i % 2 == 0 or not device.dev)) else "reset"
         with lock:
             state["ok_since_cycle"] = 0
         at = time.monotonic()
@@ -259,6 +269,7 @@ def churn(args, device, resources):
         "transfers_verified": state["ok"],
         "bytes_verified": state["bytes"],
         "transfers_reported_failed": state["failed"],
+        "zlps_across_a_reset": state["zlp_crossed"],
         "resume_s_p50": resume[len(resume) // 2] if resume else None,
         "resume_s_max": resume[-1] if resume else None,
         "seconds": round(time.monotonic() - started, 1),
@@ -326,6 +337,8 @@ def main():
     parser.add_argument("--cycles", type=int, default=200)
     parser.add_argument("--duration", type=float, default=0, help="soak: run for this many seconds instead of --cycles")
     parser.add_argument("--interval", type=float, default=0, help="seconds of traffic between cycles (default: random, short)")
+    parser.add_argument("--actions", choices=["both", "unbind", "reset"], default="both",
+                        help="how the plug is pulled: UDC unbinds, host port resets, or both alternately")
     parser.add_argument("--udc-file", default="/sys/kernel/config/usb_gadget/bulkloopback/UDC")
     parser.add_argument("--pause", type=float, default=60)
     parser.add_argument("--transfers", type=int, default=400)

@@ -49,14 +49,20 @@ internal static partial class Drill
         return (r.GetProperty("first").GetInt64(), r.GetProperty("last").GetInt64(), r.GetProperty("max").GetInt64());
     }
 
-    /// <summary>Asserts the gadget's fds, threads and AIO contexts ended where they began and its RSS grew by less than 2 MiB.</summary>
+    /// <summary>
+    /// Asserts the gadget's fds and AIO contexts ended where they began, its threads grew by at most 2, and its RSS
+    /// levelled off: less than 512 KiB of growth over the second half of the samples (a leak keeps growing there) and
+    /// less than 4 MiB in all (the GC may commit a new region once as traffic warms up; one CI run stepped 2.1 MiB).
+    /// </summary>
     public static void AssertResourcesFlat(JsonElement figures)
     {
         string text = figures.GetProperty("resources").GetRawText();
         Assert.True(Resource(figures, "fds").Last == Resource(figures, "fds").First, $"open fds drifted: {text}");
         Assert.True(Resource(figures, "aio_nr").Last == Resource(figures, "aio_nr").First, $"AIO contexts drifted: {text}");
         Assert.True(Resource(figures, "threads").Last <= Resource(figures, "threads").First + 2, $"threads drifted: {text}");
-        Assert.True(Resource(figures, "rss_kb").Last - Resource(figures, "rss_kb").First < 2048, $"RSS grew by 2 MiB or more: {text}");
+        long[] rss = figures.GetProperty("resources").GetProperty("rss_kb").GetProperty("samples").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+        Assert.True(rss[^1] - rss[rss.Length / 2] < 512, $"RSS still grew over the second half of the run: {text}");
+        Assert.True(rss[^1] - rss[0] < 4096, $"RSS grew by 4 MiB or more: {text}");
     }
 
     [GeneratedRegex(@"^.*(WARNING:|BUG:|Oops|general protection fault|Call Trace:).*$", RegexOptions.Multiline)]
