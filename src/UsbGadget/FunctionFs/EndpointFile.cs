@@ -53,7 +53,20 @@ public abstract class EndpointFile
 
     internal UnixFileHandle File { get; }
 
+    /// <summary>
+    /// Called, outside the endpoint's lock, with the enable cycle in which the kernel ended a transfer of this endpoint
+    /// with ESHUTDOWN, ECONNRESET or EAGAIN: the kernel has disabled the function's endpoints (bus reset,
+    /// SET_CONFIGURATION, unbind) and may enable them again before the DISABLE event can even be read.
+    /// </summary>
+    internal Action<int>? KernelDisabled { get; set; }
+
     private protected ILogger Logger { get; }
+
+    /// <summary>
+    /// Held around every submission and around <see cref="Halt"/>: the file is non-blocking, so two of them meeting on
+    /// the kernel's endpoint mutex would fail one with EAGAIN, which must only ever mean "the endpoint is disabled".
+    /// </summary>
+    private protected object Gate { get; } = new();
 
     /// <summary>
     /// FUNCTIONFS_FIFO_STATUS: bytes sitting unclaimed in the endpoint FIFO (for precise fault handling).
@@ -105,16 +118,21 @@ public abstract class EndpointFile
         for (int attempt = 0; ; attempt++)
         {
             int ignored;
-            Errno errno = Declared.Direction == EndpointDirection.In
-                ? File.TryRead(scratch, out ignored)
-                : File.TryWrite(scratch, out ignored);
+            Errno errno;
+            lock (Gate)
+            {
+                errno = Declared.Direction == EndpointDirection.In
+                    ? File.TryRead(scratch, out ignored)
+                    : File.TryWrite(scratch, out ignored);
+            }
+
             if (errno == Errno.EBADMSG)
             {
                 FunctionFsLog.EndpointHalted(Logger, Name);
                 return;
             }
 
-            // With O_NONBLOCK the endpoint mutex is only tried; a concurrent submission makes that fail briefly.
+            // EAGAIN: the kernel has not enabled the endpoint (yet); worth a few retries only while we think it is.
             if (errno == Errno.EAGAIN && IsEnabled && attempt < 100)
             {
                 Thread.Sleep(1);

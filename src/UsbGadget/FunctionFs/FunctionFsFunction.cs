@@ -61,6 +61,10 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
         _name = options.Name;
         _logger = logger;
         _dispatcher = new ControlRequestDispatcher(new Ep0File(ep0), logger);
+        foreach (EndpointFile endpoint in endpoints)
+        {
+            endpoint.KernelDisabled = OnKernelDisabled;
+        }
         _state = FunctionFsState.DescriptorsWritten;
     }
 
@@ -620,6 +624,41 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
             catch (Exception ex)
             {
                 FunctionFsLog.ObserverFailed(_logger, _name, @event, ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A transfer showed that the kernel disabled the endpoints of enable cycle <paramref name="generation"/>. That
+    /// endpoint has stopped itself; stop the others too, rather than when the DISABLE event is read, by which time the
+    /// kernel may have enabled them again for the host's next session. The ep0 thread still moves the state on.
+    /// </summary>
+    private void OnKernelDisabled(int generation)
+    {
+        // Off the completion thread, which may hold the reporting endpoint's lock: endpoint locks never nest.
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Function.DisableEndpoints(state.Generation), (Function: this, Generation: generation), preferLocal: false);
+    }
+
+    private void DisableEndpoints(int generation)
+    {
+        lock (_gate)
+        {
+            if (_state != FunctionFsState.Enabled || _generation != generation)
+            {
+                return;
+            }
+        }
+
+        foreach (EndpointFile endpoint in _endpoints)
+        {
+            switch (endpoint)
+            {
+                case OutEndpoint o:
+                    o.Disable("the kernel disabled a sibling endpoint", generation);
+                    break;
+                case InEndpoint n:
+                    n.Disable("the kernel disabled a sibling endpoint", generation);
+                    break;
             }
         }
     }

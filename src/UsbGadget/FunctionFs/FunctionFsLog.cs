@@ -93,6 +93,12 @@ internal static partial class FunctionFsLog
     [LoggerMessage(EventId = 2048, Level = LogLevel.Information, Message = "{Endpoint}: dropped {Count} read(s), {Bytes} bytes, that the host sent before it reset the endpoint and that were not read in time")]
     public static partial void EndpointStaleReadsDiscarded(ILogger logger, string endpoint, int count, long bytes);
 
+    [LoggerMessage(EventId = 2049, Level = LogLevel.Debug, Message = "{Endpoint}: the kernel ended a transfer with {Error}: it disabled the endpoint (bus reset, SET_CONFIGURATION or unbind); no more I/O until the next ENABLE")]
+    public static partial void EndpointDisabledByKernel(ILogger logger, string endpoint, string error);
+
+    [LoggerMessage(EventId = 2050, Level = LogLevel.Information, Message = "{Endpoint}: {Count} read(s) that completed after the host reset the endpoint, before the new ENABLE was read, go to the new enable cycle")]
+    public static partial void EndpointReadsCarriedOver(ILogger logger, string endpoint, int count);
+
     [LoggerMessage(EventId = 2046, Level = LogLevel.Information, Message = "{Endpoint}: halted on request")]
     public static partial void EndpointHalted(ILogger logger, string endpoint);
 

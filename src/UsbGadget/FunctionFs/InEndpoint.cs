@@ -18,7 +18,6 @@ namespace UsbGadget.FunctionFs;
 /// </remarks>
 public sealed class InEndpoint : EndpointFile
 {
-    private readonly object _gate = new();
     private readonly IEndpointIo _io;
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
@@ -88,7 +87,7 @@ public sealed class InEndpoint : EndpointFile
             TransferSlot? slot;
             while (true)
             {
-                lock (_gate)
+                lock (Gate)
                 {
                     if (_stopped)
                     {
@@ -119,7 +118,7 @@ public sealed class InEndpoint : EndpointFile
             int length = Math.Min(data.Length - offset, _transferSize);
             data.Span.Slice(offset, length).CopyTo(slot.Buffer.Span);
             EndpointStatus refused = EndpointStatus.Ok;
-            lock (_gate)
+            lock (Gate)
             {
                 if (_stopped)
                 {
@@ -160,7 +159,7 @@ public sealed class InEndpoint : EndpointFile
     {
         while (true)
         {
-            lock (_gate)
+            lock (Gate)
             {
                 if (_inFlight == 0 || _stopped)
                 {
@@ -174,7 +173,7 @@ public sealed class InEndpoint : EndpointFile
 
     internal void Enable(int generation)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_stopped)
             {
@@ -186,11 +185,15 @@ public sealed class InEndpoint : EndpointFile
         }
     }
 
-    internal void Disable(string reason)
+    /// <summary>
+    /// DISABLE, UNBIND or a new ENABLE (or, with <paramref name="generation"/>, the kernel's reset seen on another
+    /// endpoint of that enable cycle): refuse writes until the next ENABLE.
+    /// </summary>
+    internal void Disable(string reason, int? generation = null)
     {
-        lock (_gate)
+        lock (Gate)
         {
-            if (!_enabled)
+            if (!_enabled || (generation is int cycle && cycle != _generation))
             {
                 return;
             }
@@ -204,7 +207,7 @@ public sealed class InEndpoint : EndpointFile
 
     internal Task WhenIdleAsync()
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_inFlight == 0)
             {
@@ -218,7 +221,7 @@ public sealed class InEndpoint : EndpointFile
 
     internal async Task<bool> StopAsync(TimeSpan timeout)
     {
-        lock (_gate)
+        lock (Gate)
         {
             _stopped = true;
             _enabled = false;
@@ -230,7 +233,7 @@ public sealed class InEndpoint : EndpointFile
         if (drained)
         {
             FunctionFsLog.EndpointDrained(Logger, Name, _slots.Length);
-            lock (_gate)
+            lock (Gate)
             {
                 foreach (TransferSlot slot in _slots)
                 {
@@ -263,13 +266,23 @@ public sealed class InEndpoint : EndpointFile
     private void OnCompleted(TransferSlot slot)
     {
         Errno error = slot.Error;
+        int generation = slot.Generation;
         TaskCompletionSource? idle = null;
         bool stopped;
-        lock (_gate)
+        bool kernelDisabled = false;
+        lock (Gate)
         {
             _inFlight--;
             slot.State = SlotState.Idle;
             stopped = _stopped;
+            if (!_stopped && _enabled && generation == _generation && error is Errno.ESHUTDOWN or Errno.ECONNRESET or Errno.EAGAIN)
+            {
+                // The kernel has disabled the endpoint, and may enable it again before DISABLE can be read: a write of
+                // this cycle submitted after that would reach the host's next session.
+                _enabled = false;
+                kernelDisabled = true;
+            }
+
             if (_inFlight == 0 && _idle is not null)
             {
                 idle = _idle;
@@ -290,6 +303,12 @@ public sealed class InEndpoint : EndpointFile
             FunctionFsLog.EndpointTransferFailed(Logger, Name, error.Describe());
         }
 
+        if (kernelDisabled)
+        {
+            FunctionFsLog.EndpointDisabledByKernel(Logger, Name, error.Describe());
+            KernelDisabled?.Invoke(generation);
+        }
+
         if (!stopped)
         {
             Free(slot);
@@ -300,7 +319,7 @@ public sealed class InEndpoint : EndpointFile
 
     private void Free(TransferSlot slot)
     {
-        lock (_gate)
+        lock (Gate)
         {
             _free.Push(slot);
         }

@@ -14,12 +14,14 @@ namespace UsbGadget.FunctionFs;
 /// <para>On DISABLE (or bus reset, disconnect, UNBIND) the kernel completes queued reads with ESHUTDOWN; the buffers
 /// stay here and are queued again at the next ENABLE. Readers see <see cref="EndpointStatus.Disabled"/>, never an
 /// exception.</para>
+/// <para>Data crosses no reset. The kernel's reset shows here first, as the reads it ends; the DISABLE and ENABLE
+/// events follow on ep0, often after the kernel has enabled the endpoint again. Reads are numbered in submission order,
+/// which is the order the kernel queues and completes them in, so a completed read queued before the last read the
+/// kernel ended holds data the host sent before its reset (dropped at the next ENABLE, as a UDC flushes its FIFO), and
+/// one queued after it holds data of the host's next session (kept for the next ENABLE's reader, never the old one's).</para>
 /// </remarks>
 public sealed class OutEndpoint : EndpointFile
 {
-    private const int MaxBusyRetries = 64;
-
-    private readonly object _gate = new();
     private readonly IEndpointIo _io;
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
@@ -34,9 +36,13 @@ public sealed class OutEndpoint : EndpointFile
     private int _inFlight;
     private long _nextSequence;
     private long _nextDelivery;
-    private long[] _readySequences;
-    private TransferSlot?[] _readySlots;
+    private ReadyRead[] _ready;
     private int _readyCount;
+
+    // The last read, in submission order, that the kernel ended with ESHUTDOWN, ECONNRESET or EAGAIN (a reset, or a
+    // submission while disabled), and the enable cycle it was submitted in.
+    private long _resetSequence = -1;
+    private int _resetGeneration = -1;
     private TaskCompletionSource? _idle;
 
     internal OutEndpoint(
@@ -48,8 +54,7 @@ public sealed class OutEndpoint : EndpointFile
         _configuredTransferSize = transferSize;
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
-        _readySequences = new long[depth * 2];
-        _readySlots = new TransferSlot?[depth * 2];
+        _ready = new ReadyRead[depth * 2];
         Action<TransferSlot> onCompleted = OnCompleted;
         for (int i = 0; i < depth; i++)
         {
@@ -103,7 +108,7 @@ public sealed class OutEndpoint : EndpointFile
     /// <summary>ENABLE: learn the max packet size at this speed, then queue every idle buffer.</summary>
     internal void Enable(int generation, int packetSize)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_stopped)
             {
@@ -113,9 +118,21 @@ public sealed class OutEndpoint : EndpointFile
             _generation = generation;
             _enabled = true;
             _transferSize = RoundToPackets(_configuredTransferSize, packetSize);
+            int carried = 0;
+            foreach (TransferSlot slot in _completed)
+            {
+                carried += slot.State == SlotState.Completed && IsNextSessionOf(slot, generation - 1) ? 1 : 0;
+            }
+
+            if (carried > 0)
+            {
+                FunctionFsLog.EndpointReadsCarriedOver(Logger, Name, carried);
+            }
+
             foreach (TransferSlot slot in _slots)
             {
-                if (slot.State == SlotState.Idle)
+                // A submission that finds the endpoint disabled again (EAGAIN) ends this cycle at once.
+                if (slot.State == SlotState.Idle && _enabled)
                 {
                     SubmitLocked(slot);
                 }
@@ -126,17 +143,30 @@ public sealed class OutEndpoint : EndpointFile
     }
 
     /// <summary>
+    /// Whether <paramref name="slot"/> was queued in enable cycle <paramref name="generation"/> after the last read the
+    /// kernel ended: it holds data the host sent after a reset that cycle had not seen yet as an event.
+    /// </summary>
+    private bool IsNextSessionOf(TransferSlot slot, int generation)
+        => slot.Generation == generation && _resetGeneration == generation && slot.Sequence > _resetSequence;
+
+    /// <summary>
     /// While enabled, drops completed reads an earlier enable cycle left undelivered and queues their buffers again.
     /// The host has reset its side since it sent them (DISABLE, bus reset, SET_CONFIGURATION), as a UDC's FIFO is
     /// flushed, so handing them to the new cycle's reader would replay stale data into a new session.
     /// </summary>
     private void DiscardEarlierCyclesLocked()
     {
-        // Delivery follows submission order, so an earlier cycle's reads are always at the head of the queue.
+        // Delivery follows submission order, so an earlier cycle's reads are always at the head of the queue, and
+        // those the host sent after its reset follow those it sent before.
         int discarded = 0;
         long bytes = 0;
         while (_enabled && _completed.TryPeek(out TransferSlot? slot) && slot.Generation != _generation)
         {
+            if (slot.State == SlotState.Completed && IsNextSessionOf(slot, _generation - 1))
+            {
+                break;
+            }
+
             _completed.Dequeue();
             if (slot.State != SlotState.Completed)
             {
@@ -155,12 +185,15 @@ public sealed class OutEndpoint : EndpointFile
         }
     }
 
-    /// <summary>DISABLE, UNBIND or a new ENABLE: queued reads are ending with ESHUTDOWN; wake the reader.</summary>
-    internal void Disable(string reason)
+    /// <summary>
+    /// DISABLE, UNBIND or a new ENABLE (or, with <paramref name="generation"/>, the kernel's reset seen on another
+    /// endpoint of that enable cycle): queued reads are ending with ESHUTDOWN; wake the reader.
+    /// </summary>
+    internal void Disable(string reason, int? generation = null)
     {
-        lock (_gate)
+        lock (Gate)
         {
-            if (!_enabled)
+            if (!_enabled || (generation is int cycle && cycle != _generation))
             {
                 return;
             }
@@ -175,7 +208,7 @@ public sealed class OutEndpoint : EndpointFile
     /// <summary>Waits until the kernel has returned every buffer (no read in flight).</summary>
     internal Task WhenIdleAsync()
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_inFlight == 0)
             {
@@ -190,7 +223,7 @@ public sealed class OutEndpoint : EndpointFile
     /// <summary>Stops for good: cancels queued reads, waits for every buffer, gives the buffers back to the pool.</summary>
     internal async Task<bool> StopAsync(TimeSpan timeout)
     {
-        lock (_gate)
+        lock (Gate)
         {
             _stopped = true;
             _enabled = false;
@@ -202,7 +235,7 @@ public sealed class OutEndpoint : EndpointFile
         if (drained)
         {
             FunctionFsLog.EndpointDrained(Logger, Name, _slots.Length);
-            lock (_gate)
+            lock (Gate)
             {
                 foreach (TransferSlot slot in _slots)
                 {
@@ -220,7 +253,7 @@ public sealed class OutEndpoint : EndpointFile
 
     internal void Return(TransferSlot slot, int version)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (slot.State != SlotState.Leased || slot.Version != version)
             {
@@ -247,7 +280,7 @@ public sealed class OutEndpoint : EndpointFile
     {
         TransferSlot? slot;
         int version;
-        lock (_gate)
+        lock (Gate)
         {
             // Under the lock ENABLE takes: a reader whose run a DISABLE cancelled never takes the next cycle's data.
             cancellationToken.ThrowIfCancellationRequested();
@@ -255,11 +288,14 @@ public sealed class OutEndpoint : EndpointFile
             // A slot a stop released after it was queued for the reader is skipped.
             do
             {
-                if (!_completed.TryDequeue(out slot))
+                if (!_completed.TryPeek(out slot) || (slot.State == SlotState.Completed && IsNextSessionOf(slot, _generation)))
                 {
+                    // Nothing, or data of the host's next session: that is for the next ENABLE's reader.
                     transfer = default;
                     return false;
                 }
+
+                _completed.Dequeue();
             }
             while (slot.State != SlotState.Completed);
 
@@ -298,45 +334,41 @@ public sealed class OutEndpoint : EndpointFile
     private void OnCompleted(TransferSlot slot)
     {
         Errno error = slot.Error;
+        int generation = slot.Generation;
         TaskCompletionSource? idle = null;
         bool delivered;
-        lock (_gate)
+        bool kernelDisabled;
+        lock (Gate)
         {
             _inFlight--;
             long sequence = slot.Sequence;
             TransferSlot? deliverable = null;
+            bool endedByKernel = false;
             if (_stopped)
             {
                 slot.State = SlotState.Idle;
             }
-            else if (error == Errno.None || !IsShutdownLike(error))
+            else if (!IsShutdownLike(error))
             {
-                slot.Retries = 0;
                 slot.State = SlotState.Completed;
                 deliverable = slot;
             }
-            else if (_enabled && (slot.Generation != _generation || (error == Errno.EAGAIN && slot.Retries++ < MaxBusyRetries)))
-            {
-                // A read from an earlier enable cycle came back after the new ENABLE, or io_submit found the endpoint
-                // not enabled yet: queue it again (it gets a new sequence number).
-                slot.State = SlotState.Idle;
-                if (error == Errno.EAGAIN)
-                {
-                    Thread.SpinWait(64);
-                }
-
-                SubmitLocked(slot);
-            }
             else
             {
-                slot.Retries = 0;
+                endedByKernel = true;
                 slot.State = SlotState.Idle;
+                if (_enabled && generation != _generation)
+                {
+                    // A read of an earlier enable cycle that the kernel ended after the new ENABLE was read: queue it
+                    // again in this cycle (it gets a new sequence number).
+                    SubmitLocked(slot);
+                }
             }
 
             // The kernel completes an endpoint's reads in order, but a failed submission completes at once: hand data
             // to the reader strictly in submission order, which is the order the host sent it.
-            AddReady(sequence, deliverable);
-            delivered = FlushReady();
+            AddReady(new ReadyRead(sequence, deliverable, generation, endedByKernel));
+            delivered = FlushReady(out kernelDisabled);
 
             if (_inFlight == 0 && _idle is not null)
             {
@@ -355,7 +387,13 @@ public sealed class OutEndpoint : EndpointFile
             FunctionFsLog.EndpointTransferFailed(Logger, Name, error.Describe());
         }
 
-        if (delivered)
+        if (kernelDisabled)
+        {
+            FunctionFsLog.EndpointDisabledByKernel(Logger, Name, error.Describe());
+            KernelDisabled?.Invoke(generation);
+        }
+
+        if (delivered || kernelDisabled)
         {
             _deliverable.Set();
         }
@@ -363,38 +401,49 @@ public sealed class OutEndpoint : EndpointFile
         idle?.TrySetResult();
     }
 
-    private void AddReady(long sequence, TransferSlot? deliverable)
+    private void AddReady(ReadyRead read)
     {
-        if (_readyCount == _readySequences.Length)
+        if (_readyCount == _ready.Length)
         {
-            Array.Resize(ref _readySequences, _readyCount * 2);
-            Array.Resize(ref _readySlots, _readyCount * 2);
+            Array.Resize(ref _ready, _readyCount * 2);
         }
 
-        _readySequences[_readyCount] = sequence;
-        _readySlots[_readyCount] = deliverable;
-        _readyCount++;
+        _ready[_readyCount++] = read;
     }
 
-    private bool FlushReady()
+    /// <summary>Takes the completions that are next in submission order: queues data, and notes where the kernel reset.</summary>
+    /// <param name="kernelDisabled">Set when a read of the current cycle shows the kernel disabled the endpoint.</param>
+    /// <returns>Whether data was queued for the reader.</returns>
+    private bool FlushReady(out bool kernelDisabled)
     {
         bool delivered = false;
+        kernelDisabled = false;
         for (int i = 0; i < _readyCount; i++)
         {
-            if (_readySequences[i] != _nextDelivery)
+            if (_ready[i].Sequence != _nextDelivery)
             {
                 continue;
             }
 
-            TransferSlot? deliverable = _readySlots[i];
-            _readyCount--;
-            _readySequences[i] = _readySequences[_readyCount];
-            _readySlots[i] = _readySlots[_readyCount];
-            _readySlots[_readyCount] = null;
+            ReadyRead read = _ready[i];
+            _ready[i] = _ready[--_readyCount];
+            _ready[_readyCount] = default;
             _nextDelivery++;
-            if (deliverable is not null)
+            if (read.EndedByKernel)
             {
-                _completed.Enqueue(deliverable);
+                _resetSequence = read.Sequence;
+                _resetGeneration = read.Generation;
+                if (_enabled && read.Generation == _generation)
+                {
+                    // The kernel has disabled the endpoint; it may enable it again before DISABLE can be read. Stop
+                    // queueing reads of this cycle now, so that none lands in the host's next session.
+                    _enabled = false;
+                    kernelDisabled = true;
+                }
+            }
+            else if (read.Slot is not null)
+            {
+                _completed.Enqueue(read.Slot);
                 delivered = true;
             }
 
@@ -413,7 +462,12 @@ public sealed class OutEndpoint : EndpointFile
         }
     }
 
+    // ESHUTDOWN: disabled with the read queued; EAGAIN: submitted while disabled (the only cause, as submissions on a
+    // file never meet: see Gate); ECONNRESET: cancelled.
     private static bool IsShutdownLike(Errno error) => error is Errno.ESHUTDOWN or Errno.ECONNRESET or Errno.EAGAIN;
+
+    /// <summary>A completion waiting for its turn in submission order.</summary>
+    private readonly record struct ReadyRead(long Sequence, TransferSlot? Slot, int Generation, bool EndedByKernel);
 
     internal static int RoundToPackets(int size, int packetSize)
     {

@@ -57,9 +57,6 @@ internal sealed class TransferSlot
     /// <summary>Incremented on every lease so a stale <see cref="OutTransfer"/> cannot return the slot twice.</summary>
     public int Version { get; set; }
 
-    /// <summary>Consecutive EAGAIN resubmissions.</summary>
-    public int Retries { get; set; }
-
     public Errno Error => Result < 0 ? (Errno)(-Result) : Errno.None;
 
     /// <summary>

@@ -143,6 +143,26 @@ public sealed class InEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_write_the_kernel_ended_with_ESHUTDOWN_refuses_further_writes_before_the_DISABLE_event_is_read()
+    {
+        var reported = new List<int>();
+        _endpoint.KernelDisabled = reported.Add;
+        _endpoint.Enable(3);
+        await _endpoint.WriteAsync(new byte[] { 1 });
+
+        _io.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
+        await Eventually.True(() => _endpoint.InFlight == 0);
+
+        // The kernel may already have enabled the endpoint for the host's next session: nothing of this cycle goes there.
+        Assert.Equal(EndpointStatus.Disabled, await _endpoint.WriteAsync(ReadOnlyMemory<byte>.Empty));
+        Assert.Single(_io.Submissions);
+        Assert.Equal([3], reported);
+
+        _endpoint.Enable(4);
+        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 2 }));
+    }
+
+    [Fact]
     public async Task Other_errors_are_counted()
     {
         _endpoint.Enable(1);

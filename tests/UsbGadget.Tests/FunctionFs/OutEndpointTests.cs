@@ -111,9 +111,11 @@ public sealed class OutEndpointTests : IAsyncLifetime
         await Task.Delay(50);
         Assert.False(read.IsCompleted);
 
-        _io.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
-        using OutTransfer transfer = await read.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal(2, transfer.Span[0]);
+        _io.Submissions[0].CompleteRead([1]);
+        using OutTransfer first = await read.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        using OutTransfer second = await _endpoint.ReadAsync();
+        Assert.Equal(1, first.Span[0]);
+        Assert.Equal(2, second.Span[0]);
     }
 
     [Fact]
@@ -227,13 +229,91 @@ public sealed class OutEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task EAGAIN_from_a_busy_endpoint_mutex_is_retried_while_enabled()
+    public async Task EAGAIN_means_the_kernel_disabled_the_endpoint_so_no_read_is_queued_until_the_next_ENABLE()
     {
+        var reported = new List<int>();
+        _endpoint.KernelDisabled = reported.Add;
         _endpoint.Enable(1, 512);
+
         _io.Submissions[0].Complete(-(long)Errno.EAGAIN);
 
+        await Eventually.True(() => _endpoint.InFlight == 3);
+        Assert.False(_endpoint.IsEnabled);
+        Assert.Equal([1], reported);
+        Assert.Equal(EndpointStatus.Disabled, (await _endpoint.ReadAsync()).Status);
+        await Task.Delay(20);
+        Assert.Equal(4, _io.Submissions.Count);
+    }
+
+    [Fact]
+    public async Task The_kernel_ending_a_read_with_ESHUTDOWN_stops_the_cycle_before_the_DISABLE_event_is_read()
+    {
+        var reported = new List<int>();
+        _endpoint.KernelDisabled = reported.Add;
+        _endpoint.Enable(7, 512);
+        _io.Submissions[0].CompleteRead([1]);
+        OutTransfer held = await _endpoint.ReadAsync();
+
+        _io.Submissions[1].Complete(-(long)Errno.ESHUTDOWN);
+        await Eventually.True(() => !_endpoint.IsEnabled);
+        held.Dispose();
+
+        // The buffer is not queued again into whatever session the kernel enables next; the next ENABLE queues it.
+        Assert.Equal([7], reported);
+        Assert.Equal(4, _io.Submissions.Count);
+        Assert.Equal(EndpointStatus.Disabled, (await _endpoint.ReadAsync()).Status);
+    }
+
+    [Fact]
+    public async Task A_read_queued_after_the_kernel_reset_holds_the_hosts_next_session_and_goes_to_the_next_cycles_reader()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[0].CompleteRead([1]);
+        OutTransfer old = await _endpoint.ReadAsync();
+
+        // The kernel resets and enables the endpoint again before anything of it is seen here, and the old reader
+        // returns its buffer in between: that read is queued in the host's next session, behind the reads the reset ended.
+        old.Dispose();
         await Eventually.True(() => _io.Submissions.Count == 5);
-        Assert.Equal(4, _endpoint.InFlight);
+        foreach (FakeEndpointIo.Submission s in _io.Submissions.Skip(1).Take(3))
+        {
+            s.Complete(-(long)Errno.ESHUTDOWN);
+        }
+
+        _io.Submissions[4].CompleteRead([2]);
+        await Eventually.True(() => _endpoint.InFlight == 0);
+
+        // Not for the old cycle's reader...
+        Assert.Equal(EndpointStatus.Disabled, (await _endpoint.ReadAsync()).Status);
+
+        // ...but for the next one's, once DISABLE and ENABLE are read.
+        _endpoint.Disable("DISABLE");
+        _endpoint.Enable(2, 512);
+        using OutTransfer next = await _endpoint.ReadAsync();
+        Assert.Equal(EndpointStatus.Ok, next.Status);
+        Assert.Equal(2, next.Span[0]);
+    }
+
+    [Fact]
+    public async Task Across_a_kernel_reset_data_sent_before_it_is_dropped_and_data_sent_after_it_is_kept()
+    {
+        _endpoint.Enable(1, 512);
+        _io.Submissions[0].CompleteRead([1]);
+        OutTransfer old = await _endpoint.ReadAsync();
+        _io.Submissions[1].CompleteRead([9]); // sent before the reset, never read
+
+        old.Dispose();
+        await Eventually.True(() => _io.Submissions.Count == 5);
+        _io.Submissions[2].Complete(-(long)Errno.ESHUTDOWN);
+        _io.Submissions[3].Complete(-(long)Errno.ESHUTDOWN);
+        _io.Submissions[4].CompleteRead([2]); // sent after it
+        await Eventually.True(() => _endpoint.InFlight == 0);
+
+        _endpoint.Disable("DISABLE");
+        _endpoint.Enable(2, 512);
+
+        using OutTransfer next = await _endpoint.ReadAsync();
+        Assert.Equal(2, next.Span[0]);
     }
 
     [Fact]
