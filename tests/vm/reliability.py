@@ -19,6 +19,7 @@ With --gadget-pid, the gadget's open fds, RSS, threads and the system's AIO cont
 sampled after every cycle. Prints one line of JSON last; exits 1 on any fault, 2 when the device never appears.
 """
 import argparse
+import ctypes
 import fcntl
 import json
 import os
@@ -33,6 +34,8 @@ import usb.core
 import usb.util
 
 USBDEVFS_RESET = 0x5514  # _IO('U', 20)
+LIBUSB_TRANSFER_ADD_ZERO_PACKET = 1 << 3
+_transfer_callback = usb.backend.libusb1._libusb_transfer_cb_fn_p
 MAX_TRANSFER = 32768
 MAX_PACKET = 512  # high speed bulk; a transfer of whole packets ends with a zero-length packet
 
@@ -115,9 +118,35 @@ class Device:
         return f"/dev/bus/usb/{self.dev.bus:03d}/{self.dev.address:03d}"
 
     def write(self, data, timeout_ms):
-        self.ep_out.write(data, timeout=timeout_ms)
-        if len(data) % self.ep_out.wMaxPacketSize == 0:
-            self.ep_out.write(b"", timeout=timeout_ms)
+        """One host transfer, one URB: a transfer of whole packets ends with its zero-length packet inside the same
+        URB (LIBUSB_TRANSFER_ADD_ZERO_PACKET). Sent as two writes, a port reset could fall between them: the reset
+        discards the data the device had acknowledged, both writes report success, and the lone zero-length packet
+        starts the host's next session."""
+        if len(data) % self.ep_out.wMaxPacketSize:
+            self.ep_out.write(data, timeout=timeout_ms)
+            return
+        backend = self.dev._ctx.backend
+        self.dev._ctx.managed_open()
+        self.dev._ctx.managed_claim_interface(self.dev, 0)
+        lib, handle = backend.lib, self.dev._ctx.handle.handle
+        done = []
+        callback = _transfer_callback(lambda transfer: done.append(True))
+        transfer = lib.libusb_alloc_transfer(0)
+        try:
+            buffer = ctypes.create_string_buffer(bytes(data), len(data))
+            t = transfer.contents
+            t.dev_handle, t.flags, t.endpoint, t.type = handle, LIBUSB_TRANSFER_ADD_ZERO_PACKET, self.ep_out.bEndpointAddress, 2
+            t.timeout, t.length, t.buffer, t.callback, t.num_iso_packets = timeout_ms, len(data), ctypes.cast(buffer, ctypes.c_void_p), callback, 0
+            usb.backend.libusb1._check(lib.libusb_submit_transfer(transfer))
+            while not done:
+                usb.backend.libusb1._check(lib.libusb_handle_events(backend.ctx))
+            status, actual = int(t.status), int(t.actual_length)
+        finally:
+            lib.libusb_free_transfer(transfer)
+        if status == 2:
+            raise usb.core.USBTimeoutError("bulk write timed out", status, 110)
+        if status != 0 or actual != len(data):
+            raise usb.core.USBError(f"bulk write: libusb transfer status {status}, {actual} of {len(data)} bytes", status, 5)
 
     def read(self, size, timeout_ms):
         return bytes(self.ep_in.read(size + self.ep_in.wMaxPacketSize, timeout=timeout_ms))
@@ -171,8 +200,9 @@ def churn(args, device, resources):
                 device.write(data, 5000)
                 echo = device.read(len(data), 5000)
                 if echo == b"" and state["zlp_may_cross"]:
-                    # The failed transfer before this one ended with a zero-length packet, which the host may have sent
-                    # after a quick port reset, into the new session; the gadget rightly echoed it. Not stale data.
+                    # The failed transfer before this one ended with a zero-length packet. Its echo's zero-length packet
+                    # may still reach the host's next session: the gadget queued it as the kernel was enabling the
+                    # endpoint again, before any transfer could show the reset. It carries no data; counted, not a fault.
                     state["zlp_crossed"] += 1
                     echo = device.read(len(data), 5000)
                 state["zlp_may_cross"] = False

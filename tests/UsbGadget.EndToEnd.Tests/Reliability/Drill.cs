@@ -51,8 +51,9 @@ internal static partial class Drill
 
     /// <summary>
     /// Asserts the gadget's fds and AIO contexts ended where they began, its threads grew by at most 2, and its RSS
-    /// levelled off: less than 512 KiB of growth over the second half of the samples (a leak keeps growing there) and
-    /// less than 4 MiB in all (the GC may commit a new region once as traffic warms up; one CI run stepped 2.1 MiB).
+    /// levelled off: less than 4 MiB of growth in all, and less than 512 KiB over the second half of the samples once
+    /// its largest single step is set aside. A leak grows sample after sample; the GC committing a region grows RSS in
+    /// one step of about 1-2 MiB (quick soaks stepped 2.1 MiB once and 1 MiB in their last sample once).
     /// </summary>
     public static void AssertResourcesFlat(JsonElement figures)
     {
@@ -61,7 +62,9 @@ internal static partial class Drill
         Assert.True(Resource(figures, "aio_nr").Last == Resource(figures, "aio_nr").First, $"AIO contexts drifted: {text}");
         Assert.True(Resource(figures, "threads").Last <= Resource(figures, "threads").First + 2, $"threads drifted: {text}");
         long[] rss = figures.GetProperty("resources").GetProperty("rss_kb").GetProperty("samples").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-        Assert.True(rss[^1] - rss[rss.Length / 2] < 512, $"RSS still grew over the second half of the run: {text}");
+        long[] steps = rss[(rss.Length / 2)..].Zip(rss[(rss.Length / 2 + 1)..], (before, after) => after - before).ToArray();
+        long largestStep = steps.DefaultIfEmpty(0).Max();
+        Assert.True(rss[^1] - rss[rss.Length / 2] - Math.Max(0, largestStep) < 512, $"RSS still grew over the second half of the run: {text}");
         Assert.True(rss[^1] - rss[0] < 4096, $"RSS grew by 4 MiB or more: {text}");
     }
 

@@ -5,18 +5,19 @@ using UsbGadget.Testing;
 namespace UsbGadget.EndToEnd.Tests.Reliability;
 
 /// <summary>
-/// The plug pulled again and again while data flows: the UDC unbound and bound again at a random moment mid-transfer.
-/// The gadget comes back by itself every time, and no byte is lost, duplicated or corrupted without the host being told.
+/// The plug pulled again and again while data flows, at a random moment mid-transfer: by turns the UDC unbound and bound
+/// again, and a host-side port reset (USBDEVFS_RESET). The gadget comes back by itself every time, and no byte is lost,
+/// duplicated or corrupted without the host being told.
 /// </summary>
 /// <remarks>
-/// Host port resets (<c>reliability.py churn --actions reset</c>) are not in this drill yet: about one reset in 20 to 40
-/// is followed by a lone zero-length echo where the next transfer's data belongs (see issue #6's note). That is open.
+/// Soft disconnects (the UDC's <c>soft_connect</c>) are not among the cuts: on Linux 6.1's dummy_hcd not even the kernel's
+/// own loopback function enumerates again after one.
 /// </remarks>
 [Trait("Category", "Reliability")]
 public sealed class ReconnectChurnTests(GadgetVmFixture fixture) : VmTestBase(fixture)
 {
     [Fact]
-    public async Task UdcUnbindsMidTransfer_TheGadgetReenumeratesEachTime_AndEveryByteComesBackOrIsReportedFailed()
+    public async Task UnbindsAndPortResetsMidTransfer_TheGadgetReenumeratesEachTime_AndEveryByteComesBackOrIsReportedFailed()
     {
         ReliabilityProfile profile = ReliabilityProfile.Current;
         await using GuestProcess gadget = await Drill.StartLoopbackAsync(Vm);
@@ -24,11 +25,12 @@ public sealed class ReconnectChurnTests(GadgetVmFixture fixture) : VmTestBase(fi
         int kernelFaults = (await Drill.KernelFaultsAsync(Vm)).Length;
 
         (_, JsonElement figures) = await Drill.RunAsync(Vm, gadget, TimeSpan.FromSeconds(30 + profile.ChurnCycles * 6),
-            "churn", "--actions", "unbind", "--cycles", $"{profile.ChurnCycles}", "--gadget-pid", $"{pid}", "--seed", "20261126");
+            "churn", "--actions", "both", "--cycles", $"{profile.ChurnCycles}", "--gadget-pid", $"{pid}", "--seed", "20261126");
 
         Fixture.Log($"reconnect churn ({profile.Name}): {figures.GetRawText()}");
         Assert.Equal(profile.ChurnCycles, figures.GetProperty("cycles").GetInt32());
-        Assert.Equal(profile.ChurnCycles, figures.GetProperty("unbinds").GetInt32());
+        Assert.Equal(profile.ChurnCycles, figures.GetProperty("unbinds").GetInt32() + figures.GetProperty("resets").GetInt32());
+        Assert.True(figures.GetProperty("resets").GetInt32() >= profile.ChurnCycles / 4, figures.GetRawText());
         Assert.True(figures.GetProperty("transfers_verified").GetInt32() >= 3 * profile.ChurnCycles, figures.GetRawText());
         Drill.AssertResourcesFlat(figures);
         Assert.Equal([], (await Drill.KernelFaultsAsync(Vm)).Skip(kernelFaults));

@@ -5,7 +5,7 @@ using UsbGadget.Testing;
 namespace UsbGadget.EndToEnd.Tests.Reliability;
 
 /// <summary>
-/// Long traffic with a reconnect (UDC unbind and bind) at a steady interval: the gadget's open fds, threads, RSS and the system's AIO contexts
+/// Long traffic with a reconnect at a steady interval (by turns a UDC unbind and bind, and a host port reset): the gadget's open fds, threads, RSS and the system's AIO contexts
 /// stay flat, and the kernel logs no WARN, BUG or oops.
 /// </summary>
 [Trait("Category", "Reliability")]
@@ -20,7 +20,7 @@ public sealed class SoakTests(GadgetVmFixture fixture) : VmTestBase(fixture)
         int kernelFaults = (await Drill.KernelFaultsAsync(Vm)).Length;
 
         (_, JsonElement figures) = await Drill.RunAsync(Vm, gadget, profile.SoakDuration + TimeSpan.FromMinutes(3),
-            "churn", "--actions", "unbind", "--duration", $"{profile.SoakDuration.TotalSeconds}", "--interval", $"{profile.SoakInterval.TotalSeconds}",
+            "churn", "--actions", "both", "--duration", $"{profile.SoakDuration.TotalSeconds}", "--interval", $"{profile.SoakInterval.TotalSeconds}",
             "--gadget-pid", $"{pid}", "--seed", "5");
 
         Fixture.Log($"soak ({profile.Name}): {figures.GetRawText()}");
