@@ -8,6 +8,14 @@ times the usual answer time: under software emulation on a loaded machine the wh
 so a tighter limit would report the emulator, not the gadget. Requests slower than 1 s are listed all the same.
 Prints one line of JSON with the counts; exits 1 if any request hung or failed in another way.
 
+The emulated controller can lose a stall: dummy_hcd's set_halt writes ep->halted, a bit field, without the controller's
+lock, while its timer rewrites the neighbouring bits (already_seen, setup_stage) under it on the other CPU, so once in
+some 10,000-30,000 stalls the halt is overwritten and the host's request waits for its timeout. Real UDC drivers set
+the halt under their lock. So the kernel's own record decides whose fault a timeout is: the gadget tracepoint
+usb_ep_set_halt logs every halt the function set, and a marker in the trace precedes each request. A request that timed
+out after the gadget halted ep0 for it counts as "stall_lost_by_dummy_hcd"; one without such a halt is a failure. Without
+tracefs every timeout is a failure.
+
 Standard requests that change the device's state (SET_ADDRESS, SET_CONFIGURATION, SET_INTERFACE, SET_FEATURE and
 CLEAR_FEATURE, SET_DESCRIPTOR, SET_SEL, SET_ISOCH_DELAY) are left out: the kernel's composite layer, not the function,
 handles those, and obeying them (unconfiguring the device, test mode, ...) is correct behaviour, not a fault.
@@ -16,7 +24,9 @@ than being stalled by the kernel for naming a foreign interface; one in ten is a
 """
 import errno
 import json
+import os
 import random
+import subprocess
 import sys
 import time
 
@@ -32,11 +42,56 @@ for intf in dev.get_active_configuration():
     if dev.is_kernel_driver_active(intf.bInterfaceNumber):
         dev.detach_kernel_driver(intf.bInterfaceNumber)
 
+
+
+class HaltTrace:
+    """The kernel's record of the ep0 halts the gadget sets (tracepoint gadget:usb_ep_set_halt), a marker per request."""
+
+    TRACING = "/sys/kernel/tracing"
+
+    def __init__(self):
+        self.marker = None
+        event = f"{self.TRACING}/events/gadget/usb_ep_set_halt/enable"
+        if not os.path.exists(event):
+            subprocess.run(["mount", "-t", "tracefs", "tracefs", self.TRACING], capture_output=True)
+        if not os.path.exists(event):
+            return
+        self._write("tracing_on", "0")
+        self._write("trace", "")
+        self._write("events/gadget/usb_ep_set_halt/enable", "1")
+        self._write("tracing_on", "1")
+        self.marker = os.open(f"{self.TRACING}/trace_marker", os.O_WRONLY)
+
+    def _write(self, name, text):
+        with open(f"{self.TRACING}/{name}", "w") as f:
+            f.write(text)
+
+    def mark(self, i):
+        if self.marker is not None:
+            os.write(self.marker, f"hostile-request {i}\n".encode())
+
+    def halted_since_mark(self, i):
+        """Whether the gadget halted ep0 after request i's marker."""
+        if self.marker is None:
+            return False
+        with open(f"{self.TRACING}/trace") as f:
+            lines = f.read().split("\n")
+        start = max((n for n, line in enumerate(lines) if line.endswith(f"hostile-request {i}")), default=None)
+        return start is not None and any("usb_ep_set_halt: ep0:" in line for line in lines[start + 1:])
+
+    def close(self):
+        if self.marker is not None:
+            os.close(self.marker)
+            self._write("events/gadget/usb_ep_set_halt/enable", "0")
+
+
+halts = HaltTrace()
 STATE_CHANGING = {1, 3, 5, 7, 9, 11, 48, 49}
 ENDPOINTS = [0x00] + [e.bEndpointAddress for e in dev.get_active_configuration()[(0, 0)]]
 rng = random.Random(seed)
 answered = stalled = 0
 failures = []
+lost_stalls = []
 slow = []
 slowest = 0.0
 start = time.monotonic()
@@ -65,12 +120,16 @@ for i in range(count):
         if request == 0x02:
             length = rng.randrange(257)
     data_or_length = length if request_type & 0x80 else bytes(rng.randrange(256) for _ in range(length))
+    halts.mark(i)
     began = time.monotonic()
     try:
         dev.ctrl_transfer(request_type, request, value, index, data_or_length, timeout=timeout_ms)
         answered += 1
     except usb.core.USBTimeoutError:
-        failures.append(("timeout", hex(request_type), hex(request), value, index, length))
+        if halts.halted_since_mark(i):
+            lost_stalls.append((i, hex(request_type), hex(request), value, index, length))
+        else:
+            failures.append(("timeout", i, hex(request_type), hex(request), value, index, length))
     except usb.core.USBError as e:
         if e.errno == errno.EPIPE:
             stalled += 1
@@ -85,7 +144,9 @@ for i in range(count):
     if len(failures) >= 20:
         break
 
-print(json.dumps({"requests": answered + stalled + len(failures), "answered": answered, "stalled": stalled,
-                  "failures": len(failures), "first_failures": failures[:5], "slowest_ms": round(slowest * 1000), "over_1s": len(slow), "first_over_1s": slow[:5],
+halts.close()
+print(json.dumps({"requests": answered + stalled + len(lost_stalls) + len(failures), "answered": answered, "stalled": stalled,
+                  "stalls_lost_by_dummy_hcd": len(lost_stalls), "first_lost_stalls": lost_stalls[:5],
+                  "halts_traced": halts.marker is not None, "failures": len(failures), "first_failures": failures[:5], "slowest_ms": round(slowest * 1000), "over_1s": len(slow), "first_over_1s": slow[:5],
                   "seconds": round(time.monotonic() - start, 1)}))
 sys.exit(1 if failures else 0)
