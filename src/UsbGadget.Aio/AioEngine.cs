@@ -108,6 +108,12 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     /// <summary>The completion thread's name.</summary>
     public string CompletionThreadName => _thread.Name!;
 
+    /// <summary>
+    /// Whether the caller runs on the completion thread, i.e. inside a completion callback: code that would otherwise hop
+    /// to the thread pool can run on here, as long as it never blocks.
+    /// </summary>
+    public bool IsCompletionThread => Thread.CurrentThread == _thread;
+
     /// <summary>How long disposal waits for cancelled operations to come back. Defaults to 5 seconds.</summary>
     public TimeSpan DrainTimeout
     {

@@ -24,6 +24,12 @@ public interface IGadgetFunction : IControlRequestHandler
     FunctionDescription Describe();
 
     /// <summary>The endpoint work while the host has the function enabled.</summary>
+    /// <remarks>
+    /// Code after an <c>await</c> on an endpoint (a read that waited for data, a write that waited for room) resumes on
+    /// the AIO completion thread, which saves a thread hop per transfer. Never block there (no <c>.Wait()</c>,
+    /// <c>.Result</c> or <c>Thread.Sleep</c>): no completion is delivered meanwhile. Move blocking work off it with
+    /// <c>Task.Run</c>.
+    /// </remarks>
     /// <param name="context">The function's endpoints and logger.</param>
     /// <param name="cancellationToken">Cancelled when the host disables the function or the app stops.</param>
     /// <returns>A task that ends when the work is done or <paramref name="cancellationToken"/> is cancelled.</returns>

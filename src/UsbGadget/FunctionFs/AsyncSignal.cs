@@ -8,8 +8,9 @@ namespace UsbGadget.FunctionFs;
 /// </summary>
 /// <remarks>
 /// A System.Threading.Channels channel did this job before, but its cancellable waits allocate an operation object each time.
-/// Cancellation here registers on the token, which reuses its registration nodes. The waiter always resumes on the
-/// thread pool, never on the AIO completion thread that calls <see cref="Set"/>.
+/// Cancellation here registers on the token, which reuses its registration nodes. The waiter resumes on the thread pool,
+/// unless <see cref="Set"/> asks to run it inline: the endpoints do that on the AIO completion thread, so the transfer
+/// loop of a function runs there between its awaits, with no thread hop (and no pool worker spinning) per transfer.
 /// </remarks>
 internal sealed class AsyncSignal : IValueTaskSource
 {
@@ -57,7 +58,8 @@ internal sealed class AsyncSignal : IValueTaskSource
     }
 
     /// <summary>Wakes the waiter, or lets the next wait complete at once.</summary>
-    public void Set()
+    /// <param name="runContinuationInline">Run the waiter's continuation on this thread, before returning.</param>
+    public void Set(bool runContinuationInline = false)
     {
         lock (_lock)
         {
@@ -70,6 +72,7 @@ internal sealed class AsyncSignal : IValueTaskSource
             _waiting = false;
         }
 
+        _core.RunContinuationsAsynchronously = !runContinuationInline;
         _core.SetResult(true);
     }
 
@@ -85,6 +88,7 @@ internal sealed class AsyncSignal : IValueTaskSource
             _waiting = false;
         }
 
+        _core.RunContinuationsAsynchronously = true;
         _core.SetException(new OperationCanceledException(cancellationToken));
     }
 

@@ -11,6 +11,9 @@ internal interface IEndpointIo
     ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken);
 
     ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken);
+
+    /// <summary>Whether the caller is the thread that delivers completions (see <see cref="AioEngine.IsCompletionThread"/>).</summary>
+    bool IsCompletionThread { get; }
 }
 
 /// <summary>The production <see cref="IEndpointIo"/>: one AIO engine for all endpoints of a function.</summary>
@@ -21,4 +24,6 @@ internal sealed class AioEndpointIo(AioEngine engine) : IEndpointIo
 
     public ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
         => engine.WriteAsync(file, buffer, length, 0, cancellationToken);
+
+    public bool IsCompletionThread => engine.IsCompletionThread;
 }

@@ -66,7 +66,8 @@ public sealed class InEndpoint : EndpointFile
 
     /// <summary>
     /// Queues <paramref name="data"/> for the host. Returns once it is submitted (not sent); waits while the queue is
-    /// full. An empty <paramref name="data"/> sends a zero-length packet.
+    /// full, and after such a wait the caller resumes on the AIO completion thread (do not block there). An empty
+    /// <paramref name="data"/> sends a zero-length packet.
     /// </summary>
     /// <returns>
     /// <see cref="EndpointStatus.Ok"/> when everything was queued; <see cref="EndpointStatus.Disabled"/> or
@@ -324,7 +325,8 @@ public sealed class InEndpoint : EndpointFile
             _free.Push(slot);
         }
 
-        _freed.Set();
+        // On the completion thread, a writer waiting for room continues right here: no thread hop per transfer.
+        _freed.Set(runContinuationInline: _io.IsCompletionThread);
     }
 
     private void Release(TransferSlot slot)

@@ -77,7 +77,8 @@ public sealed class OutEndpoint : EndpointFile
     public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>
-    /// Waits for the next completed read. Returns at once with <see cref="EndpointStatus.Disabled"/> while the
+    /// Waits for the next completed read; after a wait, the caller resumes on the AIO completion thread (do not block
+    /// there). Returns at once with <see cref="EndpointStatus.Disabled"/> while the
     /// endpoint is disabled and nothing is left to deliver, and with <see cref="EndpointStatus.Stopped"/> after disposal.
     /// </summary>
     /// <param name="cancellationToken">Stops waiting (throws <see cref="OperationCanceledException"/>); queued reads stay queued.</param>
@@ -395,7 +396,8 @@ public sealed class OutEndpoint : EndpointFile
 
         if (delivered || kernelDisabled)
         {
-            _deliverable.Set();
+            // On the completion thread, the reader's next step runs right here: no thread hop per transfer.
+            _deliverable.Set(runContinuationInline: _io.IsCompletionThread);
         }
 
         idle?.TrySetResult();

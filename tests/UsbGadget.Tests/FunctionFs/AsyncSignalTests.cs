@@ -54,6 +54,33 @@ public sealed class AsyncSignalTests
     }
 
     [Fact]
+    public async Task Asked_to_run_inline_the_waiter_resumes_on_the_setting_thread_before_Set_returns()
+    {
+        // The AIO completion thread does this: the transfer loop's next step runs there, with no hop to the pool.
+        var signal = new AsyncSignal();
+        int resumedOn = 0;
+        async Task WaitThenRecordAsync()
+        {
+            await signal.WaitAsync(CancellationToken.None).ConfigureAwait(false); // xunit's context would take it otherwise
+            resumedOn = Environment.CurrentManagedThreadId;
+        }
+
+        Task waiter = WaitThenRecordAsync();
+        int setter = 0;
+        var thread = new Thread(() =>
+        {
+            setter = Environment.CurrentManagedThreadId;
+            signal.Set(runContinuationInline: true);
+        });
+        thread.Start();
+        thread.Join();
+
+        Assert.True(waiter.IsCompleted);
+        Assert.Equal(setter, resumedOn);
+        await waiter;
+    }
+
+    [Fact]
     public async Task Cancelling_the_token_ends_the_wait_with_OperationCanceledException_and_the_signal_stays_usable()
     {
         var signal = new AsyncSignal();

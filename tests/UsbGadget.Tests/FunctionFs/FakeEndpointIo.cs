@@ -26,6 +26,9 @@ internal sealed class FakeEndpointIo : IEndpointIo
         }
     }
 
+    /// <summary>Completions arrive on the test's thread, never the engine's: continuations hop as they would elsewhere.</summary>
+    public bool IsCompletionThread => false;
+
     public ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
         => Add(isRead: true, buffer, length, cancellationToken);
 

@@ -381,5 +381,7 @@ public sealed class OutEndpointTests : IAsyncLifetime
 
         public ValueTask<AioResult> WriteAsync(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
             => inner.WriteAsync(file, buffer, length, CancellationToken.None);
+
+        public bool IsCompletionThread => inner.IsCompletionThread;
     }
 }
