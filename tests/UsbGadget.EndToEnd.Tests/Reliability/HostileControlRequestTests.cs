@@ -19,9 +19,7 @@ public sealed class HostileControlRequestTests(GadgetVmFixture fixture) : VmTest
     [Fact]
     public async Task TenThousandRandomControlRequests_AreEachAnsweredOrStalled_AndTheLoopbackStillWorks()
     {
-        await Vm.SetSpeedAsync(GadgetVmSpeed.High);
-        await using GuestProcess gadget = Sample.Start(Vm, "BulkLoopback", SampleBuild.NativeAot);
-        await Vm.WaitForDeviceAsync(0x1d6b, 0x0105, TimeSpan.FromSeconds(90), gadget);
+        await using GuestProcess gadget = await Drill.StartLoopbackAsync(Vm);
 
         GuestCommandResult hostile = await Vm.RunAsync(
             GuestShell.Join("/usr/bin/python3", VmScript("hostile_control.py"), "1d6b", "0105", $"{ReliabilityProfile.Current.HostileRequests}", "20261126"), TimeSpan.FromMinutes(10));
