@@ -54,6 +54,12 @@ public abstract class EndpointFile
     internal UnixFileHandle File { get; }
 
     /// <summary>
+    /// DISABLE, UNBIND or a new ENABLE (or, with <paramref name="generation"/>, the kernel's reset seen on another
+    /// endpoint of that enable cycle): no more I/O until the next ENABLE; a waiting reader or writer is woken.
+    /// </summary>
+    internal abstract void Disable(string reason, int? generation = null);
+
+    /// <summary>
     /// Called, outside the endpoint's lock, with the enable cycle in which the kernel ended a transfer of this endpoint
     /// with ESHUTDOWN, ECONNRESET or EAGAIN: the kernel has disabled the function's endpoints (bus reset,
     /// SET_CONFIGURATION, unbind) and may enable them again before the DISABLE event can even be read.

@@ -558,15 +558,7 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
             string reason = type.ToString().ToUpperInvariant();
             foreach (EndpointFile endpoint in _endpoints)
             {
-                switch (endpoint)
-                {
-                    case OutEndpoint o:
-                        o.Disable(reason);
-                        break;
-                    case InEndpoint n:
-                        n.Disable(reason);
-                        break;
-                }
+                endpoint.Disable(reason);
             }
         }
 
@@ -651,15 +643,7 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
 
         foreach (EndpointFile endpoint in _endpoints)
         {
-            switch (endpoint)
-            {
-                case OutEndpoint o:
-                    o.Disable("the kernel disabled a sibling endpoint", generation);
-                    break;
-                case InEndpoint n:
-                    n.Disable("the kernel disabled a sibling endpoint", generation);
-                    break;
-            }
+            endpoint.Disable("the kernel disabled a sibling endpoint", generation);
         }
     }
 

@@ -186,11 +186,8 @@ public sealed class InEndpoint : EndpointFile
         }
     }
 
-    /// <summary>
-    /// DISABLE, UNBIND or a new ENABLE (or, with <paramref name="generation"/>, the kernel's reset seen on another
-    /// endpoint of that enable cycle): refuse writes until the next ENABLE.
-    /// </summary>
-    internal void Disable(string reason, int? generation = null)
+    /// <inheritdoc/>
+    internal override void Disable(string reason, int? generation = null)
     {
         lock (Gate)
         {

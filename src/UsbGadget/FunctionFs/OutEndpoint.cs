@@ -186,11 +186,8 @@ public sealed class OutEndpoint : EndpointFile
         }
     }
 
-    /// <summary>
-    /// DISABLE, UNBIND or a new ENABLE (or, with <paramref name="generation"/>, the kernel's reset seen on another
-    /// endpoint of that enable cycle): queued reads are ending with ESHUTDOWN; wake the reader.
-    /// </summary>
-    internal void Disable(string reason, int? generation = null)
+    /// <inheritdoc/>
+    internal override void Disable(string reason, int? generation = null)
     {
         lock (Gate)
         {
