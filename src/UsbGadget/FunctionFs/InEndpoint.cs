@@ -8,6 +8,7 @@ namespace UsbGadget.FunctionFs;
 /// <summary>
 /// An IN endpoint (device to host) with a bounded write queue: <see cref="WriteAsync"/> copies into one of a fixed
 /// set of AIO buffers and submits it, and waits when every buffer is in flight (back-pressure).
+/// <see cref="GetBufferAsync"/> lends such a buffer to fill in place instead, with no copy.
 /// </summary>
 /// <remarks>
 /// <para>One writer at a time. Data is sent in submission order. A write longer than <see cref="TransferSize"/> is
@@ -155,6 +156,47 @@ public sealed class InEndpoint : EndpointFile
         return EndpointStatus.Ok;
     }
 
+    /// <summary>
+    /// Lends the caller one of the endpoint's AIO buffers to fill and <see cref="InTransfer.Send"/>: the zero-copy
+    /// form of <see cref="WriteAsync"/>. Waits while every buffer is in flight, and after such a wait the caller
+    /// resumes on the AIO completion thread (do not block there).
+    /// </summary>
+    /// <returns>
+    /// A transfer whose <see cref="InTransfer.Status"/> is <see cref="EndpointStatus.Ok"/> with a buffer of
+    /// <see cref="TransferSize"/> bytes, or <see cref="EndpointStatus.Disabled"/>/<see cref="EndpointStatus.Stopped"/>
+    /// without one. Send it or dispose it: the endpoint has <see cref="QueueDepth"/> buffers.
+    /// </returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<InTransfer> GetBufferAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            lock (Gate)
+            {
+                if (_stopped)
+                {
+                    return new InTransfer(EndpointStatus.Stopped);
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!_enabled)
+                {
+                    return new InTransfer(EndpointStatus.Disabled);
+                }
+
+                if (_free.TryPop(out TransferSlot? slot))
+                {
+                    slot.State = SlotState.Filling;
+                    slot.Generation = _generation;
+                    return new InTransfer(this, slot, ++slot.Version);
+                }
+            }
+
+            await _freed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Waits until every queued write has completed (sent, or dropped by a disable).</summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
@@ -259,6 +301,57 @@ public sealed class InEndpoint : EndpointFile
         _inFlight++;
 
         slot.Submit(_io, File, write: true, _lifetime.Token);
+    }
+
+    internal EndpointStatus Send(TransferSlot slot, int version, int length)
+    {
+        lock (Gate)
+        {
+            if (slot.State != SlotState.Filling || slot.Version != version)
+            {
+                throw new InvalidOperationException("This buffer was already sent or disposed: take a new one from GetBufferAsync for every transfer.");
+            }
+
+            slot.Version++;
+            if (_stopped)
+            {
+                Release(slot);
+                return EndpointStatus.Stopped;
+            }
+
+            if (_enabled && slot.Generation == _generation)
+            {
+                SubmitLocked(slot, length);
+                return EndpointStatus.Ok;
+            }
+
+            slot.State = SlotState.Idle;
+        }
+
+        Free(slot);
+        return EndpointStatus.Disabled;
+    }
+
+    internal void Return(TransferSlot slot, int version)
+    {
+        lock (Gate)
+        {
+            if (slot.State != SlotState.Filling || slot.Version != version)
+            {
+                return;
+            }
+
+            slot.Version++;
+            if (_stopped)
+            {
+                Release(slot);
+                return;
+            }
+
+            slot.State = SlotState.Idle;
+        }
+
+        Free(slot);
     }
 
     private void OnCompleted(TransferSlot slot)

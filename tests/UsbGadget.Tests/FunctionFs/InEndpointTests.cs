@@ -201,4 +201,152 @@ public sealed class InEndpointTests : IAsyncLifetime
         Assert.Equal(0, _pool.Outstanding);
         Assert.Equal(EndpointStatus.Stopped, await _endpoint.WriteAsync(new byte[] { 2 }));
     }
+
+    [Fact]
+    public async Task A_lent_buffer_is_sent_in_place_with_the_length_given()
+    {
+        _endpoint.Enable(1);
+
+        using InTransfer transfer = await _endpoint.GetBufferAsync();
+        Assert.Equal(EndpointStatus.Ok, transfer.Status);
+        Assert.Equal(4, transfer.Memory.Length);
+        transfer.Span[0] = 7;
+        transfer.Span[1] = 8;
+
+        Assert.Equal(EndpointStatus.Ok, transfer.Send(2));
+        FakeEndpointIo.Submission submission = Assert.Single(_io.Submissions);
+        Assert.False(submission.IsRead);
+        Assert.Equal(new byte[] { 7, 8 }, submission.DataAtSubmit);
+    }
+
+    [Fact]
+    public async Task A_lent_buffer_keeps_what_the_last_transfer_left_in_it()
+    {
+        _endpoint.Enable(1);
+        using (InTransfer first = await _endpoint.GetBufferAsync())
+        {
+            first.Span.Fill(9);
+            first.Send(4);
+        }
+        _io.Submissions[0].Complete(4);
+        await Eventually.True(() => _endpoint.InFlight == 0);
+
+        // The buffer that went out last comes back first, still holding its data: a fixed payload is written once.
+        using InTransfer second = await _endpoint.GetBufferAsync();
+        Assert.Equal(new byte[] { 9, 9, 9, 9 }, second.Span.ToArray());
+    }
+
+    [Fact]
+    public async Task Sending_zero_bytes_sends_a_zero_length_packet()
+    {
+        _endpoint.Enable(1);
+
+        using InTransfer transfer = await _endpoint.GetBufferAsync();
+
+        Assert.Equal(EndpointStatus.Ok, transfer.Send(0));
+        Assert.Equal(0, Assert.Single(_io.Submissions).Length);
+    }
+
+    [Fact]
+    public async Task A_lent_buffer_counts_against_the_queue_depth_until_it_is_sent_or_disposed()
+    {
+        _endpoint.Enable(1);
+        InTransfer first = await _endpoint.GetBufferAsync();
+        InTransfer second = await _endpoint.GetBufferAsync();
+
+        ValueTask<InTransfer> third = _endpoint.GetBufferAsync();
+        Assert.False(third.IsCompleted);
+
+        // Disposing an unsent buffer gives it back without sending anything.
+        first.Dispose();
+        using InTransfer got = await third.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(EndpointStatus.Ok, got.Status);
+        Assert.Empty(_io.Submissions);
+        second.Dispose();
+    }
+
+    [Fact]
+    public async Task A_buffer_is_sent_once_and_disposing_it_afterwards_does_nothing()
+    {
+        _endpoint.Enable(1);
+        InTransfer transfer = await _endpoint.GetBufferAsync();
+        transfer.Send(1);
+
+        Assert.Throws<InvalidOperationException>(() => transfer.Send(1));
+        transfer.Dispose();
+
+        Assert.Single(_io.Submissions);
+        Assert.Equal(1, _endpoint.InFlight);
+    }
+
+    [Fact]
+    public async Task A_length_beyond_the_buffer_is_refused_and_the_buffer_stays_lent()
+    {
+        _endpoint.Enable(1);
+        using InTransfer transfer = await _endpoint.GetBufferAsync();
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => transfer.Send(5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => transfer.Send(-1));
+
+        Assert.Equal(EndpointStatus.Ok, transfer.Send(4));
+    }
+
+    [Fact]
+    public async Task Without_a_buffer_the_status_says_why_and_Send_explains_itself()
+    {
+        InTransfer none = await _endpoint.GetBufferAsync();
+
+        Assert.Equal(EndpointStatus.Disabled, none.Status);
+        Assert.True(none.Memory.IsEmpty);
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => none.Send(0));
+        Assert.Contains("Disabled", e.Message, StringComparison.Ordinal);
+        none.Dispose();
+    }
+
+    [Fact]
+    public async Task A_buffer_taken_before_a_disable_is_not_sent_into_the_next_enable_cycle()
+    {
+        _endpoint.Enable(1);
+        using InTransfer transfer = await _endpoint.GetBufferAsync();
+
+        _endpoint.Disable("DISABLE");
+        _endpoint.Enable(2);
+
+        Assert.Equal(EndpointStatus.Disabled, transfer.Send(1));
+        Assert.Empty(_io.Submissions);
+        using InTransfer next = await _endpoint.GetBufferAsync();
+        Assert.Equal(EndpointStatus.Ok, next.Status);
+    }
+
+    [Fact]
+    public async Task A_writer_waiting_for_a_buffer_sees_Disabled_when_the_endpoint_is_disabled()
+    {
+        _endpoint.Enable(1);
+        (await _endpoint.GetBufferAsync()).Send(1);
+        (await _endpoint.GetBufferAsync()).Send(1);
+        ValueTask<InTransfer> waiting = _endpoint.GetBufferAsync();
+
+        _endpoint.Disable("DISABLE");
+
+        Assert.Equal(EndpointStatus.Disabled, (await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5))).Status);
+        _io.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
+        _io.Submissions[1].Complete(-(long)Errno.ESHUTDOWN);
+    }
+
+    [Fact]
+    public async Task A_buffer_still_lent_at_stop_goes_back_to_the_pool_when_it_is_sent_or_disposed()
+    {
+        _endpoint.Enable(1);
+        InTransfer sent = await _endpoint.GetBufferAsync();
+        InTransfer disposed = await _endpoint.GetBufferAsync();
+
+        Assert.True(await _endpoint.StopAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(2, _pool.Outstanding);
+
+        Assert.Equal(EndpointStatus.Stopped, sent.Send(1));
+        disposed.Dispose();
+        Assert.Equal(0, _pool.Outstanding);
+        Assert.Equal(EndpointStatus.Stopped, (await _endpoint.GetBufferAsync()).Status);
+        Assert.Empty(_io.Submissions);
+    }
 }

@@ -1,0 +1,65 @@
+namespace UsbGadget.FunctionFs;
+
+/// <summary>
+/// One of an IN endpoint's AIO buffers, lent to the caller to fill and <see cref="Send"/>: data written straight into
+/// the buffer the kernel reads, with no copy. From <see cref="InEndpoint.GetBufferAsync"/>.
+/// </summary>
+/// <remarks>
+/// The buffer keeps whatever the last transfer left in it, so a source whose data does not change (or changes in
+/// place) writes only what differs. Dispose a transfer that was not sent to give the buffer back unsent; disposing
+/// after <see cref="Send"/> does nothing.
+/// </remarks>
+public readonly struct InTransfer : IDisposable
+{
+    private readonly InEndpoint? _endpoint;
+    private readonly TransferSlot? _slot;
+    private readonly int _version;
+
+    internal InTransfer(EndpointStatus status) => Status = status;
+
+    internal InTransfer(InEndpoint endpoint, TransferSlot slot, int version)
+    {
+        _endpoint = endpoint;
+        _slot = slot;
+        _version = version;
+        Status = EndpointStatus.Ok;
+    }
+
+    /// <summary>
+    /// <see cref="EndpointStatus.Ok"/> when <see cref="Memory"/> is a buffer to fill; otherwise why there is none
+    /// (<see cref="EndpointStatus.Disabled"/> or <see cref="EndpointStatus.Stopped"/>).
+    /// </summary>
+    public EndpointStatus Status { get; }
+
+    /// <summary>The whole buffer, <see cref="InEndpoint.TransferSize"/> bytes; valid until <see cref="Send"/> or <see cref="Dispose"/>.</summary>
+    public Memory<byte> Memory => _slot is null ? Memory<byte>.Empty : _slot.Buffer.Memory[.._endpoint!.TransferSize];
+
+    /// <summary>The whole buffer, <see cref="InEndpoint.TransferSize"/> bytes; valid until <see cref="Send"/> or <see cref="Dispose"/>.</summary>
+    public Span<byte> Span => _slot is null ? Span<byte>.Empty : _slot.Buffer.Span[.._endpoint!.TransferSize];
+
+    /// <summary>
+    /// Queues the first <paramref name="length"/> bytes of the buffer for the host (0 sends a zero-length packet) and
+    /// hands the buffer back to the endpoint. Does not wait.
+    /// </summary>
+    /// <returns>
+    /// <see cref="EndpointStatus.Ok"/> when queued; <see cref="EndpointStatus.Disabled"/> when the endpoint was disabled
+    /// since the buffer was taken (the host reset its side, so the data is not sent into its next session), or
+    /// <see cref="EndpointStatus.Stopped"/>.
+    /// </returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative or larger than the buffer.</exception>
+    /// <exception cref="InvalidOperationException">There is no buffer (<see cref="Status"/> is not Ok), or it was already sent or disposed.</exception>
+    public EndpointStatus Send(int length)
+    {
+        if (_slot is null)
+        {
+            throw new InvalidOperationException($"There is no buffer to send: the endpoint returned {Status}. Check Status before filling the buffer.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _endpoint!.TransferSize);
+        return _endpoint.Send(_slot, _version, length);
+    }
+
+    /// <summary>Gives an unsent buffer back to the endpoint. Idempotent; does nothing after <see cref="Send"/>.</summary>
+    public void Dispose() => _endpoint?.Return(_slot!, _version);
+}
