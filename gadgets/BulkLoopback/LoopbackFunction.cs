@@ -97,13 +97,15 @@ internal sealed class LoopbackFunction : IGadgetFunction
             {
                 return;
             }
-            if (transfer.Length > 0 && await input.WriteAsync(transfer.Data, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
+            // SendAsync writes the received buffer itself back to the host (no copy) and hands it back to OUT when done.
+            int length = transfer.Length;
+            if (length > 0 && await input.SendAsync(transfer, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
             {
                 return;
             }
             // A read that stopped short of its buffer ended a host transfer. If it ended on a packet boundary (or was
             // empty), the host ended it with a zero-length packet, so end the echo the same way.
-            if (transfer.Length < output.TransferSize && transfer.Length % maxPacket == 0
+            if (length < output.TransferSize && length % maxPacket == 0
                 && await input.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
             {
                 return;

@@ -157,6 +157,66 @@ public sealed class InEndpoint : EndpointFile
     }
 
     /// <summary>
+    /// Sends the bytes of <paramref name="received"/>, an OUT transfer, straight from the buffer they arrived in: an
+    /// echo or a forward with no copy. The buffer goes back to its OUT endpoint (and is queued for the next read) when
+    /// this write completes. Waits while every write is in flight, like <see cref="WriteAsync"/>.
+    /// </summary>
+    /// <remarks>
+    /// When this returns <see cref="EndpointStatus.Ok"/> the buffer belongs to the write: do not touch
+    /// <paramref name="received"/>'s data again, and disposing it does nothing. Otherwise it is still the caller's.
+    /// Data longer than <see cref="TransferSize"/> is copied and split as <see cref="WriteAsync"/> does. An empty
+    /// transfer sends a zero-length packet.
+    /// </remarks>
+    /// <returns>As <see cref="WriteAsync"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="received"/> holds no data: its status is not Ok.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="received"/> was already disposed or sent.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the write was queued.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<EndpointStatus> SendAsync(OutTransfer received, CancellationToken cancellationToken = default)
+    {
+        if (received.Status != EndpointStatus.Ok)
+        {
+            throw new ArgumentException($"The OUT transfer holds no data (its status is {received.Status}); check Status before sending it.", nameof(received));
+        }
+
+        if (received.Length > _transferSize)
+        {
+            return await WriteAsync(received.Data, cancellationToken).ConfigureAwait(false);
+        }
+
+        while (true)
+        {
+            lock (Gate)
+            {
+                if (_stopped)
+                {
+                    return EndpointStatus.Stopped;
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!_enabled)
+                {
+                    return EndpointStatus.Disabled;
+                }
+
+                if (_free.TryPeek(out TransferSlot? slot))
+                {
+                    if (!received.TryLendTo(slot))
+                    {
+                        throw new InvalidOperationException("This OUT transfer was already disposed or sent: its buffer belongs to its endpoint again.");
+                    }
+
+                    _free.Pop();
+                    SubmitLocked(slot, received.Length);
+                    return EndpointStatus.Ok;
+                }
+            }
+
+            await _freed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// Lends the caller one of the endpoint's AIO buffers to fill and <see cref="InTransfer.Send"/>: the zero-copy
     /// form of <see cref="WriteAsync"/>. Waits while every buffer is in flight, and after such a wait the caller
     /// resumes on the AIO completion thread (do not block there).
@@ -361,10 +421,15 @@ public sealed class InEndpoint : EndpointFile
         TaskCompletionSource? idle = null;
         bool stopped;
         bool kernelDisabled = false;
+        OutEndpoint? lender;
+        TransferSlot? borrowed;
+        int lease;
         lock (Gate)
         {
             _inFlight--;
             slot.State = SlotState.Idle;
+            (lender, borrowed, lease) = (slot.BorrowedFrom, slot.BorrowedSlot, slot.BorrowedVersion);
+            (slot.BorrowedFrom, slot.BorrowedSlot) = (null, null);
             stopped = _stopped;
             if (!_stopped && _enabled && generation == _generation && error is Errno.ESHUTDOWN or Errno.ECONNRESET or Errno.EAGAIN)
             {
@@ -393,6 +458,9 @@ public sealed class InEndpoint : EndpointFile
             Interlocked.Increment(ref _failures);
             FunctionFsLog.EndpointTransferFailed(Logger, Name, error.Describe());
         }
+
+        // The kernel is done with an echoed OUT buffer: it goes back to its endpoint for the next read.
+        lender?.Return(borrowed!, lease);
 
         if (kernelDisabled)
         {

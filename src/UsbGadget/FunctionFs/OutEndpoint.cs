@@ -249,6 +249,22 @@ public sealed class OutEndpoint : EndpointFile
         return drained;
     }
 
+    /// <summary>Moves a lease to a new holder: the old <paramref name="version"/> can no longer return the slot.</summary>
+    internal bool TryTakeLease(TransferSlot slot, int version, out int newVersion)
+    {
+        lock (Gate)
+        {
+            if (slot.State != SlotState.Leased || slot.Version != version)
+            {
+                newVersion = 0;
+                return false;
+            }
+
+            newVersion = ++slot.Version;
+            return true;
+        }
+    }
+
     internal void Return(TransferSlot slot, int version)
     {
         lock (Gate)

@@ -42,6 +42,23 @@ public readonly struct OutTransfer : IDisposable
     /// <summary>The received bytes, valid until <see cref="Dispose"/>.</summary>
     public ReadOnlySpan<byte> Span => _slot is null ? ReadOnlySpan<byte>.Empty : _slot.Buffer.Span[..Length];
 
+    /// <summary>
+    /// Moves the lease to <paramref name="write"/>, an IN write that sends this buffer and gives it back when it
+    /// completes; this transfer's <see cref="Dispose"/> then does nothing.
+    /// </summary>
+    internal bool TryLendTo(TransferSlot write)
+    {
+        if (_endpoint is null || !_endpoint.TryTakeLease(_slot!, _version, out int version))
+        {
+            return false;
+        }
+
+        write.BorrowedFrom = _endpoint;
+        write.BorrowedSlot = _slot;
+        write.BorrowedVersion = version;
+        return true;
+    }
+
     /// <summary>Gives the buffer back to the endpoint, which queues it for the next read. Idempotent.</summary>
     public void Dispose() => _endpoint?.Return(_slot!, _version);
 }

@@ -39,6 +39,19 @@ internal sealed class TransferSlot
 
     public AioBuffer Buffer { get; }
 
+    /// <summary>
+    /// IN only: a received OUT buffer this write sends instead of <see cref="Buffer"/> (a zero-copy echo), and the
+    /// lease that gives it back to its endpoint when the write completes. Guarded by the IN endpoint's lock.
+    /// </summary>
+    public OutEndpoint? BorrowedFrom { get; set; }
+
+    public TransferSlot? BorrowedSlot { get; set; }
+
+    public int BorrowedVersion { get; set; }
+
+    /// <summary>What the transfer in flight reads into or writes from.</summary>
+    private AioBuffer Source => BorrowedSlot?.Buffer ?? Buffer;
+
     /// <summary>Guarded by the endpoint's lock.</summary>
     public SlotState State { get; set; }
 
@@ -69,8 +82,8 @@ internal sealed class TransferSlot
         try
         {
             pending = write
-                ? io.WriteAsync(file, Buffer, Length, cancellationToken)
-                : io.ReadAsync(file, Buffer, Length, cancellationToken);
+                ? io.WriteAsync(file, Source, Length, cancellationToken)
+                : io.ReadAsync(file, Source, Length, cancellationToken);
         }
         catch (LinuxIOException ex)
         {

@@ -1,0 +1,180 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using UsbGadget.Aio;
+using UsbGadget.Descriptors;
+using UsbGadget.FunctionFs;
+
+namespace UsbGadget.Tests.FunctionFs;
+
+/// <summary><see cref="InEndpoint.SendAsync"/>: an OUT transfer echoed on IN from the buffer it arrived in.</summary>
+public sealed class InEndpointSendTests : IAsyncLifetime
+{
+    private readonly FakeEndpointIo _outIo = new();
+    private readonly FakeEndpointIo _inIo = new();
+    private readonly AioBufferPool _outPool = new(4096, 8);
+    private readonly AioBufferPool _inPool = new(4096, 8);
+    private readonly OutEndpoint _output;
+    private readonly InEndpoint _input;
+
+    public InEndpointSendTests()
+    {
+        IReadOnlyList<FunctionFsEndpoint> pair = TestEndpoints.BulkPair();
+        _output = new OutEndpoint("/ffs/ep1", TestEndpoints.NoFile(), pair[0], _outIo, _outPool, depth: 2, transferSize: 1024, NullLogger.Instance);
+        _input = new InEndpoint("/ffs/ep2", TestEndpoints.NoFile(), pair[1], _inIo, _inPool, depth: 2, transferSize: 1024, NullLogger.Instance);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        // Every test ends with both endpoints stopped and every buffer back in its pool.
+        Assert.True(await _input.StopAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(await _output.StopAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, _outPool.Outstanding);
+        Assert.Equal(0, _inPool.Outstanding);
+        _outPool.Dispose();
+        _inPool.Dispose();
+    }
+
+    private async Task<OutTransfer> ReceiveAsync(params byte[] data)
+    {
+        _outIo.Pending[0].CompleteRead(data);
+        OutTransfer transfer = await _output.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(EndpointStatus.Ok, transfer.Status);
+        return transfer;
+    }
+
+    private void EnableBoth()
+    {
+        _output.Enable(1, 512);
+        _input.Enable(1);
+    }
+
+    [Fact]
+    public async Task The_write_sends_the_received_buffer_itself()
+    {
+        EnableBoth();
+        using OutTransfer received = await ReceiveAsync(1, 2, 3);
+
+        Assert.Equal(EndpointStatus.Ok, await _input.SendAsync(received));
+
+        FakeEndpointIo.Submission write = Assert.Single(_inIo.Submissions);
+        Assert.False(write.IsRead);
+        Assert.Same(_outIo.Submissions[0].Buffer, write.Buffer);
+        Assert.Equal(new byte[] { 1, 2, 3 }, write.DataAtSubmit);
+    }
+
+    [Fact]
+    public async Task The_buffer_goes_back_to_OUT_for_the_next_read_only_when_the_write_completes()
+    {
+        EnableBoth();
+        OutTransfer received = await ReceiveAsync(1, 2, 3);
+        await _input.SendAsync(received);
+
+        // Disposing the transfer after sending it does nothing: the kernel still reads the buffer.
+        received.Dispose();
+        Assert.Equal(2, _outIo.Submissions.Count);
+
+        _inIo.Submissions[0].Complete(3);
+
+        await Eventually.True(() => _outIo.Submissions.Count == 3);
+        Assert.Same(_outIo.Submissions[0].Buffer, _outIo.Submissions[2].Buffer);
+        Assert.True(_outIo.Submissions[2].IsRead);
+    }
+
+    [Fact]
+    public async Task A_refused_send_leaves_the_buffer_with_the_caller()
+    {
+        _output.Enable(1, 512);
+        OutTransfer received = await ReceiveAsync(4);
+
+        Assert.Equal(EndpointStatus.Disabled, await _input.SendAsync(received));
+
+        Assert.Empty(_inIo.Submissions);
+        Assert.Equal(4, received.Span[0]);
+        received.Dispose();
+        Assert.Equal(3, _outIo.Submissions.Count);
+    }
+
+    [Fact]
+    public async Task A_transfer_cannot_be_sent_twice_or_after_it_was_disposed()
+    {
+        EnableBoth();
+        OutTransfer sent = await ReceiveAsync(1);
+        OutTransfer disposed = await ReceiveAsync(2);
+        await _input.SendAsync(sent);
+        disposed.Dispose();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await _input.SendAsync(sent));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await _input.SendAsync(disposed));
+        Assert.Single(_inIo.Submissions);
+        _inIo.Submissions[0].Complete(1);
+        await Eventually.True(() => _input.InFlight == 0);
+    }
+
+    [Fact]
+    public async Task A_failed_read_cannot_be_sent()
+    {
+        EnableBoth();
+        _outIo.Submissions[0].Complete(-(long)Errno.EPIPE);
+        using OutTransfer failed = await _output.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(EndpointStatus.Failed, failed.Status);
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await _input.SendAsync(failed));
+        Assert.Empty(_inIo.Submissions);
+    }
+
+    [Fact]
+    public async Task A_send_waits_for_room_in_the_IN_queue()
+    {
+        EnableBoth();
+        await _input.WriteAsync(new byte[] { 1 });
+        await _input.WriteAsync(new byte[] { 2 });
+        using OutTransfer received = await ReceiveAsync(3);
+
+        ValueTask<EndpointStatus> send = _input.SendAsync(received);
+        Assert.False(send.IsCompleted);
+        _inIo.Submissions[0].Complete(1);
+
+        Assert.Equal(EndpointStatus.Ok, await send.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Same(_outIo.Submissions[0].Buffer, _inIo.Submissions[2].Buffer);
+        _inIo.Submissions[1].Complete(1);
+        _inIo.Submissions[2].Complete(1);
+    }
+
+    [Fact]
+    public async Task A_write_dropped_by_a_disable_still_gives_the_buffer_back()
+    {
+        EnableBoth();
+        using OutTransfer received = await ReceiveAsync(7);
+        await _input.SendAsync(received);
+
+        _input.Disable("DISABLE");
+        _output.Disable("DISABLE");
+        _outIo.Submissions[1].Complete(-(long)Errno.ESHUTDOWN);
+        _inIo.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
+
+        // Back with OUT, idle until the next ENABLE queues it again.
+        await Eventually.True(() => _input.InFlight == 0);
+        _output.Enable(2, 512);
+        await Eventually.True(() => _outIo.Submissions.Count(s => s.Buffer == _outIo.Submissions[0].Buffer) == 2);
+    }
+
+    [Fact]
+    public async Task Data_longer_than_the_IN_transfer_size_is_copied_and_split()
+    {
+        var output = new OutEndpoint("/ffs/ep3", TestEndpoints.NoFile(), TestEndpoints.BulkPair()[0], _outIo, _outPool, depth: 1, transferSize: 2048, NullLogger.Instance);
+        output.Enable(1, 512);
+        _input.Enable(1);
+        _outIo.Submissions[0].CompleteRead(Enumerable.Range(0, 1536).Select(i => (byte)i).ToArray());
+        using (OutTransfer received = await output.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            Assert.Equal(EndpointStatus.Ok, await _input.SendAsync(received));
+        }
+
+        Assert.Equal([1024, 512], _inIo.Submissions.Select(s => s.Length));
+        Assert.All(_inIo.Submissions, s => Assert.NotSame(_outIo.Submissions[0].Buffer, s.Buffer));
+        _inIo.Submissions[0].Complete(1024);
+        _inIo.Submissions[1].Complete(512);
+        Assert.True(await output.StopAsync(TimeSpan.FromSeconds(5)));
+    }
+}
