@@ -65,6 +65,33 @@ public class LayoutTests
         => Assert.Equal(offset, (int)Marshal.OffsetOf<io_event>(field));
 
     [Fact]
+    public void AioRing_HeaderIs32Bytes_SoTheEventsFollowAtTheOffsetFsAioCGives() => Assert.Equal(32, Unsafe.SizeOf<aio_ring>());
+
+    [Theory]
+    [InlineData(nameof(aio_ring.id), 0)]
+    [InlineData(nameof(aio_ring.nr), 4)]
+    [InlineData(nameof(aio_ring.head), 8)]
+    [InlineData(nameof(aio_ring.tail), 12)]
+    [InlineData(nameof(aio_ring.magic), 16)]
+    [InlineData(nameof(aio_ring.compat_features), 20)]
+    [InlineData(nameof(aio_ring.incompat_features), 24)]
+    [InlineData(nameof(aio_ring.header_length), 28)]
+    public void AioRing_FieldSitsAtTheKernelOffset(string field, int offset)
+        => Assert.Equal(offset, (int)Marshal.OffsetOf<aio_ring>(field));
+
+    [Fact]
+    public unsafe void AioRing_OfARealContext_HasTheMagicAndLayoutThisCodeKnows()
+    {
+        using var context = new AioContext(4);
+        aio_ring* ring = (aio_ring*)context.ContextId;
+        Assert.Equal(AIO_RING_MAGIC, ring->magic);
+        Assert.Equal(AIO_RING_INCOMPAT_FEATURES, ring->incompat_features);
+        Assert.Equal(32u, ring->header_length);
+        Assert.True(ring->nr >= 4);
+        Assert.Equal(ring->head, ring->tail);
+    }
+
+    [Fact]
     public void Iovec_And_Timespec_AreTwoNativeWords()
     {
         Assert.Equal(2 * IntPtr.Size, Unsafe.SizeOf<iovec>());
