@@ -9,8 +9,8 @@ namespace UsbGadget.Aio;
 /// <summary>
 /// ValueTask-based AIO for application code. Owns an <see cref="AioContext"/>, an <see cref="EventFd"/>
 /// every block signals, and one named background thread that sleeps on the eventfd and reaps
-/// completions with io_getevents. Operations are pooled <see cref="IValueTaskSource{TResult}"/>s, so the
-/// steady state allocates nothing. Continuations run on the thread pool, never on the completion thread.
+/// completions from the kernel's completion ring. Operations are pooled <see cref="IValueTaskSource{TResult}"/>s, so the
+/// steady state allocates nothing. Continuations run on the thread pool unless the engine was created to run them inline.
 /// </summary>
 /// <remarks>
 /// Results are the kernel's and are never thrown: a negative <see cref="AioResult.Result"/> is -errno.
@@ -19,6 +19,9 @@ namespace UsbGadget.Aio;
 /// io_submit runs on the calling thread: where the kernel blocks inside it (FunctionFS endpoints
 /// before ENABLE, pipes and sockets without data), the Read/Write call blocks too. io_submit
 /// refusing a block is reported as a result with <see cref="AioResult.SubmitFailed"/> set.
+/// Operations started while the completion thread delivers a reap's completions (typically by continuations running
+/// inline) are held and go to the kernel together, in the order they were started, with one io_submit when the reap
+/// is done: a transfer loop costs one io_submit per wake-up, not one per transfer.
 /// </remarks>
 public sealed class AioEngine : IAsyncDisposable, IDisposable
 {
@@ -39,6 +42,15 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     private volatile bool _contextClosed;
     private int _disposed;
     private readonly bool _runContinuationsInline;
+
+    // Operations started while the completion thread delivers a reap: submitted together after it. Guarded by _submitLock.
+    private readonly Lock _submitLock = new();
+    private readonly Operation[] _deferred;
+    private readonly AioBlock[] _deferredBlocks;
+    private readonly Errno[] _deferredErrors;
+    private readonly Exception?[] _deferredExceptions;
+    private int _deferredCount;
+    private bool _deferring;
 
     /// <summary>Creates the context and starts the completion thread.</summary>
     /// <param name="maxEvents">How many operations may be in flight at once.</param>
@@ -67,6 +79,10 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxEvents);
         _logger = logger ?? NullLogger.Instance;
         _pool = new Operation[maxEvents];
+        _deferred = new Operation[maxEvents];
+        _deferredBlocks = new AioBlock[maxEvents];
+        _deferredErrors = new Errno[maxEvents];
+        _deferredExceptions = new Exception?[maxEvents];
         _context = new AioContext(maxEvents, _logger);
         try
         {
@@ -291,6 +307,28 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         return new ValueTask(Task.Run(Dispose));
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> while no batch of held operations is being submitted (see the remarks on the
+    /// class). For synchronous I/O on a file whose driver must never see it overlap an io_submit: FunctionFS endpoint
+    /// files opened non-blocking refuse one of the two with EAGAIN. Submissions started directly on other threads are
+    /// not held back: the caller serialises those with its own lock. On the completion thread, held operations are
+    /// submitted first.
+    /// </summary>
+    /// <returns>What <paramref name="action"/> returned.</returns>
+    public TResult RunExclusive<TState, TResult>(Func<TState, TResult> action, TState state)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        if (IsCompletionThread)
+        {
+            SubmitDeferred(keepDeferring: true);
+        }
+
+        lock (_submitLock)
+        {
+            return action(state);
+        }
+    }
+
     private ValueTask<AioResult> Start(Operation op, CancellationToken cancellationToken)
     {
         // Registered before the submit so the completion thread always finds (and disposes) it; a
@@ -299,6 +337,16 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         if (cancellationToken.CanBeCanceled)
         {
             op.Registration = cancellationToken.UnsafeRegister(static state => ((Operation)state!).RequestCancel(), op);
+        }
+
+        lock (_submitLock)
+        {
+            if (_deferring)
+            {
+                // The completion thread is delivering a reap: this goes to the kernel with the others after it, in order.
+                _deferred[_deferredCount++] = op;
+                return new ValueTask<AioResult>(op, op.Version);
+            }
         }
 
         Errno errno;
@@ -317,9 +365,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         ValueTask<AioResult> task = new(op, op.Version);
         if (errno != Errno.None)
         {
-            op.Registration.Dispose();
-            op.Registration = default;
-            op.SetResult(new AioResult(-(long)errno, 0, cancelRequested: Volatile.Read(ref op.CancelPending) != 0, submitFailed: true));
+            FailSubmit(op, errno);
             return task;
         }
 
@@ -330,6 +376,99 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         }
 
         return task;
+    }
+
+    private static void FailSubmit(Operation op, Errno errno)
+    {
+        op.Registration.Dispose();
+        op.Registration = default;
+        op.SetResult(new AioResult(-(long)errno, 0, cancelRequested: Volatile.Read(ref op.CancelPending) != 0, submitFailed: true));
+    }
+
+    /// <summary>
+    /// Completion thread only: sends the operations held during a reap to the kernel, in the order they were started,
+    /// with as few io_submit calls as the kernel allows. A block io_submit refuses completes with its errno, as a
+    /// direct submission would; one that cannot be submitted at all (a buffer or file disposed meanwhile) completes
+    /// with that exception.
+    /// </summary>
+    private void SubmitDeferred(bool keepDeferring)
+    {
+        int count;
+        lock (_submitLock)
+        {
+            count = _deferredCount;
+            for (int i = 0; i < count; i++)
+            {
+                _deferredBlocks[i] = _deferred[i].Block;
+                _deferredErrors[i] = Errno.None;
+            }
+
+            int done = 0;
+            if (count > 0 && Volatile.Read(ref _disposed) != 0)
+            {
+                // Disposed from a continuation during this reap: the context is closed.
+                var disposed = new ObjectDisposedException(nameof(AioEngine));
+                _deferredExceptions.AsSpan(0, count).Fill(disposed);
+                done = count;
+            }
+
+            while (done < count)
+            {
+                Errno errno;
+                int submitted;
+                try
+                {
+                    errno = _context.TrySubmit(_deferredBlocks.AsSpan(done, count - done), out submitted);
+                }
+                catch (Exception)
+                {
+                    // Refused before the kernel saw any of them: find the culprit by submitting the first alone.
+                    try
+                    {
+                        errno = _context.TrySubmit(_deferredBlocks.AsSpan(done, 1), out submitted);
+                    }
+                    catch (Exception single)
+                    {
+                        _deferredExceptions[done] = single;
+                        done++;
+                        continue;
+                    }
+                }
+
+                done += submitted;
+                if (errno != Errno.None && done < count)
+                {
+                    _deferredErrors[done] = errno;
+                    done++;
+                }
+            }
+
+            _deferredCount = 0;
+            _deferring = keepDeferring;
+        }
+
+        // Outside the lock: completing a refused operation may run its continuation, which may start another.
+        for (int i = 0; i < count; i++)
+        {
+            Operation op = _deferred[i];
+            _deferred[i] = null!;
+            _deferredBlocks[i] = null!;
+            if (_deferredExceptions[i] is { } exception)
+            {
+                _deferredExceptions[i] = null;
+                op.Registration.Dispose();
+                op.Registration = default;
+                op.SetException(exception);
+            }
+            else if (_deferredErrors[i] != Errno.None)
+            {
+                FailSubmit(op, _deferredErrors[i]);
+            }
+            else if (Volatile.Read(ref op.CancelPending) != 0)
+            {
+                op.TryCancel();
+            }
+        }
     }
 
     private Operation Rent()
@@ -399,6 +538,23 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     private void ReapAll()
     {
         Span<AioEvent> events = _events;
+        lock (_submitLock)
+        {
+            _deferring = true;
+        }
+
+        try
+        {
+            ReapAndDeliver(events);
+        }
+        finally
+        {
+            SubmitDeferred(keepDeferring: false);
+        }
+    }
+
+    private void ReapAndDeliver(Span<AioEvent> events)
+    {
         int got;
         do
         {
@@ -483,6 +639,8 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         }
 
         public void SetResult(AioResult result) => _core.SetResult(result);
+
+        public void SetException(Exception exception) => _core.SetException(exception);
 
         public AioResult GetResult(short token)
         {

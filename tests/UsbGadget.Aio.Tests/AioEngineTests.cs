@@ -234,6 +234,95 @@ public sealed class AioEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task OperationsStartedWhileAReapIsDelivered_AreHeldUntilItEnds_ThenSubmittedInTheOrderStarted()
+    {
+        using var engine = new AioEngine(8, runContinuationsInline: true);
+        var (wakeRead, wakeWrite) = UnixFileHandle.CreatePipe();
+        var (dataRead, dataWrite) = UnixFileHandle.CreatePipe(nonBlocking: true);
+        AioBuffer[] buffers = [AioBuffer.Allocate(4096), AioBuffer.Allocate(4096), AioBuffer.Allocate(4096)];
+        using (wakeRead)
+        using (wakeWrite)
+        using (dataRead)
+        using (dataWrite)
+        {
+            async Task<(int HeldInFlight, int BytesInPipe, AioResult[] Results)> WakeThenWriteThree()
+            {
+                await engine.PollAsync(wakeRead, PollEvents.POLLIN).ConfigureAwait(false);
+                var writes = new ValueTask<AioResult>[3];
+                for (int i = 0; i < 3; i++)
+                {
+                    buffers[i].Span[0] = (byte)(i + 1);
+                    writes[i] = engine.WriteAsync(dataWrite, buffers[i], 1);
+                }
+
+                // Still inside the reap's delivery: nothing has reached the kernel yet.
+                int held = engine.InFlight;
+                int bytes = dataRead.TryRead(new byte[8], out int read) == Errno.None ? read : 0;
+                var results = new AioResult[3];
+                for (int i = 0; i < 3; i++)
+                {
+                    results[i] = await writes[i].ConfigureAwait(false);
+                }
+
+                return (held, bytes, results);
+            }
+
+            Task<(int HeldInFlight, int BytesInPipe, AioResult[] Results)> pending = WakeThenWriteThree();
+            wakeWrite.Write([1]);
+            (int heldInFlight, int bytesInPipe, AioResult[] results) = await pending.WaitAsync(s_wait);
+
+            Assert.Equal(0, heldInFlight);
+            Assert.Equal(0, bytesInPipe);
+            Assert.All(results, r => Assert.Equal(1, r.Result));
+            var sent = new byte[8];
+            Assert.Equal(Errno.None, dataRead.TryRead(sent, out int count));
+            Assert.Equal(new byte[] { 1, 2, 3 }, sent[..count]);
+        }
+
+        foreach (AioBuffer buffer in buffers)
+        {
+            buffer.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task RunExclusive_OnTheCompletionThread_SubmitsWhatIsHeldFirst()
+    {
+        using var engine = new AioEngine(4, runContinuationsInline: true);
+        var (wakeRead, wakeWrite) = UnixFileHandle.CreatePipe();
+        var (dataRead, dataWrite) = UnixFileHandle.CreatePipe(nonBlocking: true);
+        using var buffer = AioBuffer.Allocate(4096);
+        using (wakeRead)
+        using (wakeWrite)
+        using (dataRead)
+        using (dataWrite)
+        {
+            async Task<int> WakeWriteThenReadExclusively()
+            {
+                await engine.PollAsync(wakeRead, PollEvents.POLLIN).ConfigureAwait(false);
+                buffer.Span[0] = 42;
+                ValueTask<AioResult> write = engine.WriteAsync(dataWrite, buffer, 1);
+                int seen = engine.RunExclusive(static pipe => pipe.TryRead(new byte[1], out int n) == Errno.None ? n : -1, dataRead);
+                await write.ConfigureAwait(false);
+                return seen;
+            }
+
+            Task<int> pending = WakeWriteThenReadExclusively();
+            wakeWrite.Write([1]);
+            Assert.Equal(1, await pending.WaitAsync(s_wait));
+        }
+    }
+
+    [Fact]
+    public void RunExclusive_OffTheCompletionThread_RunsTheActionAndReturnsItsResult()
+    {
+        using var engine = new AioEngine(2);
+
+        Assert.Equal(7, engine.RunExclusive(static x => x + 1, 6));
+        Assert.Throws<ArgumentNullException>(() => engine.RunExclusive<int, int>(null!, 0));
+    }
+
+    [Fact]
     public async Task DisposingFromAnInlineContinuation_DoesNotDeadlock()
     {
         var engine = new AioEngine(2, runContinuationsInline: true);

@@ -27,8 +27,9 @@ public readonly record struct EndpointDescriptorInfo(byte Address, byte Attribut
 /// </summary>
 public abstract class EndpointFile
 {
-    private protected EndpointFile(string path, UnixFileHandle file, FunctionFsEndpoint declared, ILogger logger)
+    private protected EndpointFile(string path, UnixFileHandle file, FunctionFsEndpoint declared, IEndpointIo io, ILogger logger)
     {
+        Io = io;
         Name = declared.FileName;
         Path = path;
         File = file;
@@ -67,6 +68,8 @@ public abstract class EndpointFile
     internal Action<int>? KernelDisabled { get; set; }
 
     private protected ILogger Logger { get; }
+
+    private protected IEndpointIo Io { get; }
 
     /// <summary>
     /// Held around every submission and around <see cref="Halt"/>: the file is non-blocking, so two of them meeting on
@@ -120,16 +123,13 @@ public abstract class EndpointFile
     /// </exception>
     public void Halt()
     {
-        Span<byte> scratch = stackalloc byte[1];
         for (int attempt = 0; ; attempt++)
         {
-            int ignored;
             Errno errno;
             lock (Gate)
             {
-                errno = Declared.Direction == EndpointDirection.In
-                    ? File.TryRead(scratch, out ignored)
-                    : File.TryWrite(scratch, out ignored);
+                // Gate keeps this endpoint's own submissions away; the engine holds back a batch it would submit meanwhile.
+                errno = Io.RunExclusive(static endpoint => endpoint.TryHaltIo(), this);
             }
 
             if (errno == Errno.EBADMSG)
@@ -150,6 +150,15 @@ public abstract class EndpointFile
                 errno == Errno.None ? Errno.EIO : errno,
                 errno == Errno.None ? "the kernel transferred data instead of halting; the endpoint direction does not match the descriptors" : Hint(errno));
         }
+    }
+
+    /// <summary>I/O in the wrong direction, which f_fs answers by halting the endpoint (EBADMSG).</summary>
+    private Errno TryHaltIo()
+    {
+        Span<byte> scratch = stackalloc byte[1];
+        return Declared.Direction == EndpointDirection.In
+            ? File.TryRead(scratch, out _)
+            : File.TryWrite(scratch, out _);
     }
 
     internal unsafe Errno TryGetDescriptor(out EndpointDescriptorInfo info)

@@ -14,6 +14,9 @@ internal interface IEndpointIo
 
     /// <summary>Whether the caller is the thread that delivers completions (see <see cref="AioEngine.IsCompletionThread"/>).</summary>
     bool IsCompletionThread { get; }
+
+    /// <summary>Runs synchronous I/O on an endpoint file while no batch of transfers is being submitted (see <see cref="AioEngine.RunExclusive"/>).</summary>
+    TResult RunExclusive<TState, TResult>(Func<TState, TResult> action, TState state);
 }
 
 /// <summary>The production <see cref="IEndpointIo"/>: one AIO engine for all endpoints of a function.</summary>
@@ -26,4 +29,6 @@ internal sealed class AioEndpointIo(AioEngine engine) : IEndpointIo
         => engine.WriteAsync(file, buffer, length, 0, cancellationToken);
 
     public bool IsCompletionThread => engine.IsCompletionThread;
+
+    public TResult RunExclusive<TState, TResult>(Func<TState, TResult> action, TState state) => engine.RunExclusive(action, state);
 }

@@ -19,7 +19,6 @@ namespace UsbGadget.FunctionFs;
 /// </remarks>
 public sealed class InEndpoint : EndpointFile
 {
-    private readonly IEndpointIo _io;
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
     private readonly Stack<TransferSlot> _free;
@@ -35,9 +34,8 @@ public sealed class InEndpoint : EndpointFile
 
     internal InEndpoint(
         string path, UnixFileHandle file, FunctionFsEndpoint declared, IEndpointIo io, AioBufferPool pool, int depth, int transferSize, ILogger logger)
-        : base(path, file, declared, logger)
+        : base(path, file, declared, io, logger)
     {
-        _io = io;
         _pool = pool;
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
@@ -360,7 +358,7 @@ public sealed class InEndpoint : EndpointFile
         slot.Length = length;
         _inFlight++;
 
-        slot.Submit(_io, File, write: true, _lifetime.Token);
+        slot.Submit(Io, File, write: true, _lifetime.Token);
     }
 
     internal EndpointStatus Send(TransferSlot slot, int version, int length)
@@ -484,7 +482,7 @@ public sealed class InEndpoint : EndpointFile
         }
 
         // On the completion thread, a writer waiting for room continues right here: no thread hop per transfer.
-        _freed.Set(runContinuationInline: _io.IsCompletionThread);
+        _freed.Set(runContinuationInline: Io.IsCompletionThread);
     }
 
     private void Release(TransferSlot slot)

@@ -22,7 +22,6 @@ namespace UsbGadget.FunctionFs;
 /// </remarks>
 public sealed class OutEndpoint : EndpointFile
 {
-    private readonly IEndpointIo _io;
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
     private readonly Queue<TransferSlot> _completed;
@@ -47,9 +46,8 @@ public sealed class OutEndpoint : EndpointFile
 
     internal OutEndpoint(
         string path, UnixFileHandle file, FunctionFsEndpoint declared, IEndpointIo io, AioBufferPool pool, int depth, int transferSize, ILogger logger)
-        : base(path, file, declared, logger)
+        : base(path, file, declared, io, logger)
     {
-        _io = io;
         _pool = pool;
         _configuredTransferSize = transferSize;
         _transferSize = transferSize;
@@ -342,7 +340,7 @@ public sealed class OutEndpoint : EndpointFile
         slot.Sequence = _nextSequence++;
         _inFlight++;
 
-        slot.Submit(_io, File, write: false, _lifetime.Token);
+        slot.Submit(Io, File, write: false, _lifetime.Token);
     }
 
     private void OnCompleted(TransferSlot slot)
@@ -410,7 +408,7 @@ public sealed class OutEndpoint : EndpointFile
         if (delivered || kernelDisabled)
         {
             // On the completion thread, the reader's next step runs right here: no thread hop per transfer.
-            _deliverable.Set(runContinuationInline: _io.IsCompletionThread);
+            _deliverable.Set(runContinuationInline: Io.IsCompletionThread);
         }
 
         idle?.TrySetResult();

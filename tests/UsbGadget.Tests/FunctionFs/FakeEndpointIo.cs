@@ -29,6 +29,14 @@ internal sealed class FakeEndpointIo : IEndpointIo
     /// <summary>Completions arrive on the test's thread, never the engine's: continuations hop as they would elsewhere.</summary>
     public bool IsCompletionThread => false;
 
+    public int ExclusiveRuns { get; private set; }
+
+    public TResult RunExclusive<TState, TResult>(Func<TState, TResult> action, TState state)
+    {
+        ExclusiveRuns++;
+        return action(state);
+    }
+
     public ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
         => Add(isRead: true, buffer, length, cancellationToken);
 

@@ -383,5 +383,7 @@ public sealed class OutEndpointTests : IAsyncLifetime
             => inner.WriteAsync(file, buffer, length, CancellationToken.None);
 
         public bool IsCompletionThread => inner.IsCompletionThread;
+
+        public TResult RunExclusive<TState, TResult>(Func<TState, TResult> action, TState state) => inner.RunExclusive(action, state);
     }
 }
