@@ -293,6 +293,9 @@ public sealed unsafe class AioBlock : IDisposable
     }
 
     /// <summary>The kernel is done with the block (completed, refused, or its context destroyed).</summary>
+    /// <summary>The file the block was last prepared for (null for none).</summary>
+    internal SafeHandle? File => _file;
+
     internal void ReleaseReferences()
     {
         if (_fileReferenced)

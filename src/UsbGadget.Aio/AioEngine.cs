@@ -246,6 +246,30 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         return Start(op, cancellationToken);
     }
 
+    /// <summary>
+    /// Requests io_cancel for every operation on <paramref name="file"/>: those in flight now, and those held for the
+    /// next batch as soon as they are submitted. Each still completes with the kernel's result. Cheaper than a
+    /// cancellation token per operation when a whole file's queue is torn down at once (a FunctionFS endpoint that
+    /// stops).
+    /// </summary>
+    public void CancelAll(SafeHandle file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        Operation[] operations;
+        lock (_poolLock)
+        {
+            operations = [.. _all];
+        }
+
+        foreach (Operation op in operations)
+        {
+            if (ReferenceEquals(op.Block.File, file))
+            {
+                op.RequestCancel();
+            }
+        }
+    }
+
     /// <summary>Cancels what is in flight, waits (bounded by <see cref="DrainTimeout"/>) for it to complete, stops the thread and closes the context.</summary>
     public void Dispose()
     {

@@ -314,6 +314,57 @@ public sealed class AioEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task CancelAll_CancelsEveryOperationOnThatFile_AndNoOther()
+    {
+        using var engine = new AioEngine(4);
+        var (firstRead, firstWrite) = UnixFileHandle.CreatePipe();
+        var (secondRead, secondWrite) = UnixFileHandle.CreatePipe();
+        using (firstRead)
+        using (firstWrite)
+        using (secondRead)
+        using (secondWrite)
+        {
+            ValueTask<AioResult> first = engine.PollAsync(firstRead, PollEvents.POLLIN);
+            ValueTask<AioResult> second = engine.PollAsync(secondRead, PollEvents.POLLIN);
+
+            engine.CancelAll(firstRead);
+
+            AioResult cancelled = await first.AsTask().WaitAsync(s_wait);
+            Assert.True(cancelled.CancelRequested);
+            Assert.False(second.IsCompleted);
+            secondWrite.Write([1]);
+            AioResult ready = await second.AsTask().WaitAsync(s_wait);
+            Assert.False(ready.CancelRequested);
+            Assert.True(ready.Result > 0);
+        }
+    }
+
+    [Fact]
+    public async Task CancelAll_ReachesAnOperationHeldForTheNextBatch_OnceItIsSubmitted()
+    {
+        using var engine = new AioEngine(4, runContinuationsInline: true);
+        var (wakeRead, wakeWrite) = UnixFileHandle.CreatePipe();
+        var (idleRead, idleWrite) = UnixFileHandle.CreatePipe();
+        using (wakeRead)
+        using (wakeWrite)
+        using (idleRead)
+        using (idleWrite)
+        {
+            async Task<AioResult> WakeThenPollAndCancel()
+            {
+                await engine.PollAsync(wakeRead, PollEvents.POLLIN).ConfigureAwait(false);
+                ValueTask<AioResult> held = engine.PollAsync(idleRead, PollEvents.POLLIN);
+                engine.CancelAll(idleRead);
+                return await held.ConfigureAwait(false);
+            }
+
+            Task<AioResult> pending = WakeThenPollAndCancel();
+            wakeWrite.Write([1]);
+            Assert.True((await pending.WaitAsync(s_wait)).CancelRequested);
+        }
+    }
+
+    [Fact]
     public void RunExclusive_OffTheCompletionThread_RunsTheActionAndReturnsItsResult()
     {
         using var engine = new AioEngine(2);

@@ -8,7 +8,8 @@ namespace UsbGadget.FunctionFs;
 /// </summary>
 /// <remarks>
 /// A System.Threading.Channels channel did this job before, but its cancellable waits allocate an operation object each time.
-/// Cancellation here registers on the token, which reuses its registration nodes. The waiter resumes on the thread pool,
+/// Cancellation registers on the token once and keeps the registration while waits use the same token (a function's
+/// run token, for a whole enable cycle): registering per wait cost more than the rest of a transfer. The waiter resumes on the thread pool,
 /// unless <see cref="Set"/> asks to run it inline: the endpoints do that on the AIO completion thread, so the transfer
 /// loop of a function runs there between its awaits, with no thread hop (and no pool worker spinning) per transfer.
 /// </remarks>
@@ -17,6 +18,8 @@ internal sealed class AsyncSignal : IValueTaskSource
     private readonly Lock _lock = new();
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _registration;
+    private CancellationToken _registeredToken;
+    private CancellationToken _waitToken;
     private bool _signaled;
     private bool _waiting;
 
@@ -45,12 +48,16 @@ internal sealed class AsyncSignal : IValueTaskSource
             }
 
             _waiting = true;
+            _waitToken = cancellationToken;
             _core.Reset();
             version = _core.Version;
         }
 
-        if (cancellationToken.CanBeCanceled)
+        // Only the one waiter touches the registration. A token cancelled already runs the callback right here.
+        if (cancellationToken.CanBeCanceled && cancellationToken != _registeredToken)
         {
+            _registration.Unregister();
+            _registeredToken = cancellationToken;
             _registration = cancellationToken.UnsafeRegister(static (state, token) => ((AsyncSignal)state!).Cancel(token), this);
         }
 
@@ -70,6 +77,7 @@ internal sealed class AsyncSignal : IValueTaskSource
             }
 
             _waiting = false;
+            _waitToken = default;
         }
 
         _core.RunContinuationsAsynchronously = !runContinuationInline;
@@ -80,7 +88,8 @@ internal sealed class AsyncSignal : IValueTaskSource
     {
         lock (_lock)
         {
-            if (!_waiting)
+            // The registration outlives single waits: only a wait on this very token is cancelled.
+            if (!_waiting || _waitToken != cancellationToken)
             {
                 return;
             }
@@ -92,13 +101,7 @@ internal sealed class AsyncSignal : IValueTaskSource
         _core.SetException(new OperationCanceledException(cancellationToken));
     }
 
-    void IValueTaskSource.GetResult(short token)
-    {
-        // Unregister (not Dispose): a cancel callback running right now finishes by itself and must not be waited for.
-        _registration.Unregister();
-        _registration = default;
-        _core.GetResult(token);
-    }
+    void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
 
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
 

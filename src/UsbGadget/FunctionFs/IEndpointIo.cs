@@ -8,9 +8,12 @@ namespace UsbGadget.FunctionFs;
 /// </summary>
 internal interface IEndpointIo
 {
-    ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken);
+    ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length);
 
-    ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken);
+    ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length);
+
+    /// <summary>Requests io_cancel for every transfer on <paramref name="file"/>; each still completes (ECONNRESET when cancelled).</summary>
+    void CancelAll(SafeHandle file);
 
     /// <summary>Whether the caller is the thread that delivers completions (see <see cref="AioEngine.IsCompletionThread"/>).</summary>
     bool IsCompletionThread { get; }
@@ -22,11 +25,13 @@ internal interface IEndpointIo
 /// <summary>The production <see cref="IEndpointIo"/>: one AIO engine for all endpoints of a function.</summary>
 internal sealed class AioEndpointIo(AioEngine engine) : IEndpointIo
 {
-    public ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
-        => engine.ReadAsync(file, buffer, length, 0, cancellationToken);
+    // No cancellation token per transfer (registering one costs more than the rest of the submission): an endpoint
+    // that stops cancels its whole queue with CancelAll.
+    public ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length) => engine.ReadAsync(file, buffer, length);
 
-    public ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
-        => engine.WriteAsync(file, buffer, length, 0, cancellationToken);
+    public ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length) => engine.WriteAsync(file, buffer, length);
+
+    public void CancelAll(SafeHandle file) => engine.CancelAll(file);
 
     public bool IsCompletionThread => engine.IsCompletionThread;
 

@@ -23,7 +23,6 @@ public sealed class InEndpoint : EndpointFile
     private readonly TransferSlot[] _slots;
     private readonly Stack<TransferSlot> _free;
     private readonly AsyncSignal _freed = new();
-    private readonly CancellationTokenSource _lifetime = new();
     private readonly int _transferSize;
     private bool _enabled;
     private bool _stopped;
@@ -325,7 +324,7 @@ public sealed class InEndpoint : EndpointFile
             _enabled = false;
         }
 
-        await _lifetime.CancelAsync().ConfigureAwait(false);
+        Io.CancelAll(File);
         bool drained = await OutEndpoint.WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
         _freed.Set();
         if (drained)
@@ -358,7 +357,7 @@ public sealed class InEndpoint : EndpointFile
         slot.Length = length;
         _inFlight++;
 
-        slot.Submit(Io, File, write: true, _lifetime.Token);
+        slot.Submit(Io, File, write: true);
     }
 
     internal EndpointStatus Send(TransferSlot slot, int version, int length)

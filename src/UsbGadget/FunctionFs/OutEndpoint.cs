@@ -26,7 +26,6 @@ public sealed class OutEndpoint : EndpointFile
     private readonly TransferSlot[] _slots;
     private readonly Queue<TransferSlot> _completed;
     private readonly AsyncSignal _deliverable = new();
-    private readonly CancellationTokenSource _lifetime = new();
     private readonly int _configuredTransferSize;
     private int _transferSize;
     private bool _enabled;
@@ -226,7 +225,7 @@ public sealed class OutEndpoint : EndpointFile
         }
 
         _deliverable.Set();
-        await _lifetime.CancelAsync().ConfigureAwait(false);
+        Io.CancelAll(File);
         bool drained = await WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
         if (drained)
         {
@@ -340,7 +339,7 @@ public sealed class OutEndpoint : EndpointFile
         slot.Sequence = _nextSequence++;
         _inFlight++;
 
-        slot.Submit(Io, File, write: false, _lifetime.Token);
+        slot.Submit(Io, File, write: false);
     }
 
     private void OnCompleted(TransferSlot slot)

@@ -76,14 +76,14 @@ internal sealed class TransferSlot
     /// Submits the slot's buffer as a read (OUT) or write (IN) of <see cref="Length"/> bytes. A submission the engine
     /// refuses completes the slot at once with the errno, as the kernel would have.
     /// </summary>
-    public void Submit(IEndpointIo io, SafeHandle file, bool write, CancellationToken cancellationToken)
+    public void Submit(IEndpointIo io, SafeHandle file, bool write)
     {
         ValueTask<AioResult> pending;
         try
         {
             pending = write
-                ? io.WriteAsync(file, Source, Length, cancellationToken)
-                : io.ReadAsync(file, Source, Length, cancellationToken);
+                ? io.WriteAsync(file, Source, Length)
+                : io.ReadAsync(file, Source, Length);
         }
         catch (LinuxIOException ex)
         {

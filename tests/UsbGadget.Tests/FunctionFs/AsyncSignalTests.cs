@@ -95,6 +95,47 @@ public sealed class AsyncSignalTests
     }
 
     [Fact]
+    public async Task A_token_cancelled_between_waits_fails_the_next_wait_and_a_later_wait_on_another_token_is_not_cancelled_by_it()
+    {
+        var signal = new AsyncSignal();
+        using var run = new CancellationTokenSource();
+        using var nextRun = new CancellationTokenSource();
+        for (int i = 0; i < 3; i++)
+        {
+            ValueTask wait = signal.WaitAsync(run.Token);
+            signal.Set();
+            await wait.AsTask().WaitAsync(Timeout);
+        }
+
+        // Not waiting when the run's token is cancelled: nothing happens until the next wait on it.
+        await run.CancelAsync();
+        Assert.True(signal.WaitAsync(run.Token).IsCanceled);
+
+        ValueTask other = signal.WaitAsync(nextRun.Token);
+        Assert.False(other.IsCompleted);
+        signal.Set();
+        await other.AsTask().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task Only_the_wait_on_the_cancelled_token_ends_when_an_earlier_token_is_cancelled_later()
+    {
+        var signal = new AsyncSignal();
+        using var first = new CancellationTokenSource();
+        using var second = new CancellationTokenSource();
+        ValueTask wait = signal.WaitAsync(first.Token);
+        signal.Set();
+        await wait.AsTask().WaitAsync(Timeout);
+
+        ValueTask pending = signal.WaitAsync(second.Token);
+        await first.CancelAsync();
+
+        Assert.False(pending.IsCompleted);
+        await second.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.AsTask().WaitAsync(Timeout));
+    }
+
+    [Fact]
     public void An_already_cancelled_token_fails_at_once_unless_the_signal_is_set()
     {
         var signal = new AsyncSignal();

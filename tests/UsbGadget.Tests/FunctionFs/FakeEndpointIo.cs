@@ -6,8 +6,8 @@ using UsbGadget.FunctionFs;
 namespace UsbGadget.Tests.FunctionFs;
 
 /// <summary>
-/// Records every submitted transfer and lets the test complete it, like the kernel would. A cancelled token
-/// completes the transfer with -ECONNRESET, as io_cancel on FunctionFS does.
+/// Records every submitted transfer and lets the test complete it, like the kernel would. CancelAll completes a file's
+/// pending transfers with -ECONNRESET, as io_cancel on FunctionFS does.
 /// </summary>
 internal sealed class FakeEndpointIo : IEndpointIo
 {
@@ -37,25 +37,33 @@ internal sealed class FakeEndpointIo : IEndpointIo
         return action(state);
     }
 
-    public ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
-        => Add(isRead: true, buffer, length, cancellationToken);
+    public ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length) => Add(file, isRead: true, buffer, length);
 
-    public ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
-        => Add(isRead: false, buffer, length, cancellationToken);
+    public ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length) => Add(file, isRead: false, buffer, length);
 
-    private ValueTask<AioResult> Add(bool isRead, AioBuffer buffer, int length, CancellationToken cancellationToken)
+    public int CancelAllCalls { get; private set; }
+
+    public void CancelAll(SafeHandle file)
     {
-        var submission = new Submission(isRead, buffer, length, buffer.Span[..length].ToArray());
+        CancelAllCalls++;
+        foreach (Submission submission in Pending.Where(s => ReferenceEquals(s.File, file)))
+        {
+            submission.Complete(-(long)Errno.ECONNRESET);
+        }
+    }
+
+    private ValueTask<AioResult> Add(SafeHandle file, bool isRead, AioBuffer buffer, int length)
+    {
+        var submission = new Submission(file, isRead, buffer, length, buffer.Span[..length].ToArray());
         lock (_gate)
         {
             Submissions.Add(submission);
         }
 
-        cancellationToken.Register(() => submission.Complete(-(long)Errno.ECONNRESET));
         return new ValueTask<AioResult>(submission.Completion.Task);
     }
 
-    internal sealed record Submission(bool IsRead, AioBuffer Buffer, int Length, byte[] DataAtSubmit)
+    internal sealed record Submission(SafeHandle File, bool IsRead, AioBuffer Buffer, int Length, byte[] DataAtSubmit)
     {
         public TaskCompletionSource<AioResult> Completion { get; } = new();
 

@@ -376,11 +376,15 @@ public sealed class OutEndpointTests : IAsyncLifetime
 
     private sealed class IgnoresCancel(FakeEndpointIo inner) : IEndpointIo
     {
-        public ValueTask<AioResult> ReadAsync(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
-            => inner.ReadAsync(file, buffer, length, CancellationToken.None);
+        public ValueTask<AioResult> ReadAsync(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length)
+            => inner.ReadAsync(file, buffer, length);
 
-        public ValueTask<AioResult> WriteAsync(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length, CancellationToken cancellationToken)
-            => inner.WriteAsync(file, buffer, length, CancellationToken.None);
+        public ValueTask<AioResult> WriteAsync(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length)
+            => inner.WriteAsync(file, buffer, length);
+
+        public void CancelAll(System.Runtime.InteropServices.SafeHandle file)
+        {
+        }
 
         public bool IsCompletionThread => inner.IsCompletionThread;
 
