@@ -16,7 +16,8 @@ import sys
 import time
 
 EVENT = struct.Struct("llHHi")  # struct input_event on 64-bit Linux: timeval, type, code, value
-EV_KEY = 1
+EV_SYN, EV_KEY = 0, 1
+SYN_DROPPED = 3
 KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_ENTER = 42, 54, 28
 # Linux input keycodes (input-event-codes.h) to characters on a US layout: (plain, shifted).
 KEYS = {2: "1!", 3: "2@", 4: "3#", 5: "4$", 6: "5%", 7: "6^", 8: "7&", 9: "8*", 10: "9(", 11: "0)", 12: "-_", 13: "=+",
@@ -66,6 +67,10 @@ def main():
         data = os.read(fd, EVENT.size * 64)
         for i in range(0, len(data), EVENT.size):
             _, _, etype, code, value = EVENT.unpack_from(data, i)
+            if etype == EV_SYN and code == SYN_DROPPED:
+                # evdev's buffer for this reader overflowed: keys were typed faster than we read them and are lost.
+                print("evdev dropped events: this reader fell behind the keyboard (run it with a higher priority)",
+                      file=sys.stderr, flush=True)
             if etype != EV_KEY:
                 continue
             if code in (KEY_LEFTSHIFT, KEY_RIGHTSHIFT):
