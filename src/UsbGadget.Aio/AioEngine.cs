@@ -368,7 +368,8 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             if (_deferring)
             {
                 // The completion thread is delivering a reap: this goes to the kernel with the others after it, in order.
-                _deferred[_deferredCount++] = op;
+                _deferred[_deferredCount] = op;
+                _deferredBlocks[_deferredCount++] = op.Block;
                 return new ValueTask<AioResult>(op, op.Version);
             }
         }
@@ -380,8 +381,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         }
         catch
         {
-            op.Registration.Dispose();
-            op.Registration = default;
+            op.DisposeRegistration();
             ReturnToPool(op);
             throw;
         }
@@ -404,8 +404,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
 
     private static void FailSubmit(Operation op, Errno errno)
     {
-        op.Registration.Dispose();
-        op.Registration = default;
+        op.DisposeRegistration();
         op.SetResult(new AioResult(-(long)errno, 0, cancelRequested: Volatile.Read(ref op.CancelPending) != 0, submitFailed: true));
     }
 
@@ -421,12 +420,6 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         lock (_submitLock)
         {
             count = _deferredCount;
-            for (int i = 0; i < count; i++)
-            {
-                _deferredBlocks[i] = _deferred[i].Block;
-                _deferredErrors[i] = Errno.None;
-            }
-
             int done = 0;
             if (count > 0 && Volatile.Read(ref _disposed) != 0)
             {
@@ -480,13 +473,13 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             if (_deferredExceptions[i] is { } exception)
             {
                 _deferredExceptions[i] = null;
-                op.Registration.Dispose();
-                op.Registration = default;
+                op.DisposeRegistration();
                 op.SetException(exception);
             }
-            else if (_deferredErrors[i] != Errno.None)
+            else if (_deferredErrors[i] is not Errno.None and Errno errno)
             {
-                FailSubmit(op, _deferredErrors[i]);
+                _deferredErrors[i] = Errno.None;
+                FailSubmit(op, errno);
             }
             else if (Volatile.Read(ref op.CancelPending) != 0)
             {
@@ -620,6 +613,13 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
 
         public short Version => _core.Version;
 
+        // Dispose waits for a cancel callback that is running, so none can reach this block once it is reused.
+        public void DisposeRegistration()
+        {
+            Registration.Dispose();
+            Registration = default;
+        }
+
         public void RequestCancel()
         {
             Interlocked.Exchange(ref CancelPending, 1);
@@ -656,9 +656,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
 
         public void Complete(in AioEvent e)
         {
-            // Dispose waits for a cancel callback that is running, so none can reach this block once it is reused.
-            Registration.Dispose();
-            Registration = default;
+            DisposeRegistration();
             SetResult(new AioResult(e.Result, e.Result2, e.CancelRequested));
         }
 

@@ -119,19 +119,13 @@ public sealed class InEndpoint : EndpointFile
             EndpointStatus refused = EndpointStatus.Ok;
             lock (Gate)
             {
-                if (_stopped)
+                if (!_stopped && _enabled && generation == _generation && !cancellationToken.IsCancellationRequested)
                 {
-                    Release(slot);
-                    refused = EndpointStatus.Stopped;
-                }
-                else if (!_enabled || generation != _generation || cancellationToken.IsCancellationRequested)
-                {
-                    slot.State = SlotState.Idle;
-                    refused = EndpointStatus.Disabled;
+                    SubmitLocked(slot, length);
                 }
                 else
                 {
-                    SubmitLocked(slot, length);
+                    refused = ReturnUnsentLocked(slot) ? EndpointStatus.Disabled : EndpointStatus.Stopped;
                 }
             }
 
@@ -369,20 +363,17 @@ public sealed class InEndpoint : EndpointFile
                 throw new InvalidOperationException("This buffer was already sent or disposed: take a new one from GetBufferAsync for every transfer.");
             }
 
-            slot.Version++;
-            if (_stopped)
+            if (!_stopped && _enabled && slot.Generation == _generation)
             {
-                Release(slot);
-                return EndpointStatus.Stopped;
-            }
-
-            if (_enabled && slot.Generation == _generation)
-            {
+                slot.Version++;
                 SubmitLocked(slot, length);
                 return EndpointStatus.Ok;
             }
 
-            slot.State = SlotState.Idle;
+            if (!ReturnUnsentLocked(slot))
+            {
+                return EndpointStatus.Stopped;
+            }
         }
 
         Free(slot);
@@ -393,22 +384,30 @@ public sealed class InEndpoint : EndpointFile
     {
         lock (Gate)
         {
-            if (slot.State != SlotState.Filling || slot.Version != version)
+            if (slot.State != SlotState.Filling || slot.Version != version || !ReturnUnsentLocked(slot))
             {
                 return;
             }
-
-            slot.Version++;
-            if (_stopped)
-            {
-                Release(slot);
-                return;
-            }
-
-            slot.State = SlotState.Idle;
         }
 
         Free(slot);
+    }
+
+    /// <summary>
+    /// A buffer taken for a write that is not sent: back to the pool after a stop (false), otherwise idle (true: the
+    /// caller frees it once out of the lock). A lent <see cref="InTransfer"/> for it can no longer send or return it.
+    /// </summary>
+    private bool ReturnUnsentLocked(TransferSlot slot)
+    {
+        slot.Version++;
+        if (_stopped)
+        {
+            Release(slot);
+            return false;
+        }
+
+        slot.State = SlotState.Idle;
+        return true;
     }
 
     private void OnCompleted(TransferSlot slot)
