@@ -22,6 +22,8 @@ namespace UsbGadget.Aio;
 /// Operations started while the completion thread delivers a reap's completions (typically by continuations running
 /// inline) are held and go to the kernel together, in the order they were started, with one io_submit when the reap
 /// is done: a transfer loop costs one io_submit per wake-up, not one per transfer.
+/// <see cref="StartRead"/> and <see cref="StartWrite"/> report to an <see cref="IAioCompletionHandler"/> instead of a
+/// task, called on the completion thread: the cheapest way to keep blocks queued.
 /// </remarks>
 public sealed class AioEngine : IAsyncDisposable, IDisposable
 {
@@ -195,6 +197,65 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         return Start(op, cancellationToken);
     }
 
+    /// <summary>
+    /// Reads up to <paramref name="length"/> bytes at <paramref name="offset"/> into <paramref name="buffer"/> and
+    /// reports the result to <paramref name="handler"/> instead of a task: no continuation to schedule or result to fetch,
+    /// for loops that keep blocks queued (the FunctionFS endpoints use it).
+    /// </summary>
+    /// <param name="file">The file.</param>
+    /// <param name="buffer">The destination, kept mapped until the operation completes.</param>
+    /// <param name="length">0 to the buffer's length.</param>
+    /// <param name="offset">The file offset.</param>
+    /// <param name="handler">Called once with the kernel's result (see <see cref="IAioCompletionHandler.OnAioCompleted"/>).</param>
+    /// <exception cref="InvalidOperationException"><see cref="MaxEvents"/> operations are already in flight.</exception>
+    /// <exception cref="ObjectDisposedException">The engine, file or buffer is disposed; the handler is not called.</exception>
+    public void StartRead(SafeHandle file, AioBuffer buffer, int length, long offset, IAioCompletionHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        Operation op = Rent();
+        try
+        {
+            op.Block.PrepareRead(file, buffer, length, offset);
+        }
+        catch
+        {
+            ReturnToPool(op);
+            throw;
+        }
+
+        op.Handler = handler;
+        Submit(op);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="length"/> bytes of <paramref name="buffer"/> at <paramref name="offset"/> and reports the
+    /// result to <paramref name="handler"/> instead of a task (see <see cref="StartRead"/>).
+    /// </summary>
+    /// <param name="file">The file.</param>
+    /// <param name="buffer">The source, kept mapped until the operation completes.</param>
+    /// <param name="length">0 to the buffer's length.</param>
+    /// <param name="offset">The file offset.</param>
+    /// <param name="handler">Called once with the kernel's result (see <see cref="IAioCompletionHandler.OnAioCompleted"/>).</param>
+    /// <exception cref="InvalidOperationException"><see cref="MaxEvents"/> operations are already in flight.</exception>
+    /// <exception cref="ObjectDisposedException">The engine, file or buffer is disposed; the handler is not called.</exception>
+    public void StartWrite(SafeHandle file, AioBuffer buffer, int length, long offset, IAioCompletionHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        Operation op = Rent();
+        try
+        {
+            op.Block.PrepareWrite(file, buffer, length, offset);
+        }
+        catch
+        {
+            ReturnToPool(op);
+            throw;
+        }
+
+        op.Handler = handler;
+        Submit(op);
+    }
+
     /// <summary>Completes when <paramref name="file"/> reports one of <paramref name="events"/>.</summary>
     /// <param name="file">The file.</param>
     /// <param name="events">The events to wait for (POLLERR and POLLHUP are always reported).</param>
@@ -250,7 +311,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     /// Requests io_cancel for every operation on <paramref name="file"/>: those in flight now, and those held for the
     /// next batch as soon as they are submitted. Each still completes with the kernel's result. Cheaper than a
     /// cancellation token per operation when a whole file's queue is torn down at once (a FunctionFS endpoint that
-    /// stops).
+    /// stops). An operation started on another thread while this runs may be missed: stop starting new ones first.
     /// </summary>
     public void CancelAll(SafeHandle file)
     {
@@ -357,12 +418,33 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     {
         // Registered before the submit so the completion thread always finds (and disposes) it; a
         // cancel that fires before the block is in flight is remembered and issued right after.
-        op.CancelPending = 0;
         if (cancellationToken.CanBeCanceled)
         {
             op.Registration = cancellationToken.UnsafeRegister(static state => ((Operation)state!).RequestCancel(), op);
         }
 
+        // The caller has not seen the task yet, so the operation cannot go back to the pool before this returns.
+        short version = op.Version;
+        if (Submit(op))
+        {
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref op.CancelPending) != 0)
+            {
+                op.TryCancel();
+            }
+        }
+
+        return new ValueTask<AioResult>(op, version);
+    }
+
+    /// <summary>
+    /// Submits <paramref name="op"/> now, or holds it for the batch after the reap being delivered. A refused block
+    /// completes at once.
+    /// </summary>
+    /// <returns>Whether the block went to the kernel from here. A handler operation may have completed and been
+    /// reused by then, so only a ValueTask operation may be touched afterwards.</returns>
+    private bool Submit(Operation op)
+    {
         lock (_submitLock)
         {
             if (_deferring)
@@ -370,7 +452,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
                 // The completion thread is delivering a reap: this goes to the kernel with the others after it, in order.
                 _deferred[_deferredCount] = op;
                 _deferredBlocks[_deferredCount++] = op.Block;
-                return new ValueTask<AioResult>(op, op.Version);
+                return false;
             }
         }
 
@@ -382,31 +464,22 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         catch
         {
             op.DisposeRegistration();
+            op.Handler = null;
             ReturnToPool(op);
             throw;
         }
 
-        ValueTask<AioResult> task = new(op, op.Version);
         if (errno != Errno.None)
         {
             FailSubmit(op, errno);
-            return task;
+            return false;
         }
 
-        Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref op.CancelPending) != 0)
-        {
-            op.TryCancel();
-        }
-
-        return task;
+        return true;
     }
 
-    private static void FailSubmit(Operation op, Errno errno)
-    {
-        op.DisposeRegistration();
-        op.SetResult(new AioResult(-(long)errno, 0, cancelRequested: Volatile.Read(ref op.CancelPending) != 0, submitFailed: true));
-    }
+    private void FailSubmit(Operation op, Errno errno)
+        => op.Finish(new AioResult(-(long)errno, 0, cancelRequested: Volatile.Read(ref op.CancelPending) != 0, submitFailed: true));
 
     /// <summary>
     /// Completion thread only: sends the operations held during a reap to the kernel, in the order they were started,
@@ -473,6 +546,13 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             if (_deferredExceptions[i] is { } exception)
             {
                 _deferredExceptions[i] = null;
+                if (op.Handler is not null)
+                {
+                    // A handler takes results only: the file or buffer was closed before the block could go out.
+                    op.Finish(new AioResult(-(long)Errno.EBADF, 0, cancelRequested: false, submitFailed: true));
+                    continue;
+                }
+
                 op.DisposeRegistration();
                 op.SetException(exception);
             }
@@ -497,6 +577,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             {
                 Operation op = _pool[--_pooled];
                 _pool[_pooled] = null!;
+                op.CancelPending = 0;
                 return op;
             }
 
@@ -581,7 +662,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             {
                 ref readonly AioEvent e = ref events[i];
                 var op = (Operation)GCHandle.FromIntPtr((nint)e.UserData).Target!;
-                op.Complete(in e);
+                op.Finish(new AioResult(e.Result, e.Result2, e.CancelRequested));
             }
         }
         while (got == events.Length && !_contextClosed);
@@ -654,13 +735,23 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             }
         }
 
-        public void Complete(in AioEvent e)
-        {
-            DisposeRegistration();
-            SetResult(new AioResult(e.Result, e.Result2, e.CancelRequested));
-        }
+        /// <summary>Set by StartRead/StartWrite: the result goes here instead of to a task.</summary>
+        public IAioCompletionHandler? Handler { get; set; }
 
-        public void SetResult(AioResult result) => _core.SetResult(result);
+        public void Finish(AioResult result)
+        {
+            if (Handler is { } handler)
+            {
+                // Back to the pool first: the handler typically starts the next operation at once.
+                Handler = null;
+                _engine.ReturnToPool(this);
+                handler.OnAioCompleted(result);
+                return;
+            }
+
+            DisposeRegistration();
+            _core.SetResult(result);
+        }
 
         public void SetException(Exception exception) => _core.SetException(exception);
 

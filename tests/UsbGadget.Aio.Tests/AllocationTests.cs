@@ -110,4 +110,27 @@ public sealed class AllocationTests : IDisposable
 
         Assert.True(allocated < operations * 8L, $"{allocated} bytes allocated over {operations} operations");
     }
+
+    [Fact]
+    public async Task ChainedHandlerReads_AllocateNothingPerOperation()
+    {
+        const int Reads = 100_000;
+        byte[] data = new byte[64 * 4096]; // the reads wrap around it
+        using var engine = new AioEngine(1);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("alloc", data), OpenFlags.ReadOnly);
+        using var buffer = AioBuffer.Allocate(4096);
+
+        var warmup = new ChainedReads(engine, file, buffer, 500, expected: null);
+        warmup.Start();
+        await warmup.Done.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var chain = new ChainedReads(engine, file, buffer, Reads, expected: null);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        chain.Start();
+        await chain.Done.WaitAsync(TimeSpan.FromSeconds(10));
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        // Process-wide, so the runner's own threads add some noise; one object per read would be 24 bytes or more.
+        Assert.True(allocated < Reads * 8L, $"{allocated} bytes allocated over {Reads} reads");
+    }
 }

@@ -8,9 +8,11 @@ namespace UsbGadget.FunctionFs;
 /// </summary>
 internal interface IEndpointIo
 {
-    ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length);
+    /// <summary>Starts a read; <paramref name="handler"/> gets the result (see <see cref="AioEngine.StartRead"/>).</summary>
+    void Read(SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler);
 
-    ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length);
+    /// <summary>Starts a write; <paramref name="handler"/> gets the result (see <see cref="AioEngine.StartWrite"/>).</summary>
+    void Write(SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler);
 
     /// <summary>Requests io_cancel for every transfer on <paramref name="file"/>; each still completes (ECONNRESET when cancelled).</summary>
     void CancelAll(SafeHandle file);
@@ -27,9 +29,9 @@ internal sealed class AioEndpointIo(AioEngine engine) : IEndpointIo
 {
     // No cancellation token per transfer (registering one costs more than the rest of the submission): an endpoint
     // that stops cancels its whole queue with CancelAll.
-    public ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length) => engine.ReadAsync(file, buffer, length);
+    public void Read(SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler) => engine.StartRead(file, buffer, length, 0, handler);
 
-    public ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length) => engine.WriteAsync(file, buffer, length);
+    public void Write(SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler) => engine.StartWrite(file, buffer, length, 0, handler);
 
     public void CancelAll(SafeHandle file) => engine.CancelAll(file);
 

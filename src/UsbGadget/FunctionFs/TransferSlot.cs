@@ -21,20 +21,17 @@ internal enum SlotState
 }
 
 /// <summary>
-/// One AIO buffer of an endpoint and its transfer in flight. The completion continuation is cached, so a transfer
-/// round trip allocates nothing.
+/// One AIO buffer of an endpoint and its transfer in flight. It is its own completion handler, so a transfer round
+/// trip allocates nothing and runs no task machinery.
 /// </summary>
-internal sealed class TransferSlot
+internal sealed class TransferSlot : IAioCompletionHandler
 {
     private readonly Action<TransferSlot> _onCompleted;
-    private readonly Action _continuation;
-    private ValueTask<AioResult> _pending;
 
     public TransferSlot(AioBuffer buffer, Action<TransferSlot> onCompleted)
     {
         Buffer = buffer;
         _onCompleted = onCompleted;
-        _continuation = Continue;
     }
 
     public AioBuffer Buffer { get; }
@@ -78,43 +75,29 @@ internal sealed class TransferSlot
     /// </summary>
     public void Submit(IEndpointIo io, SafeHandle file, bool write)
     {
-        ValueTask<AioResult> pending;
         try
         {
-            pending = write
-                ? io.WriteAsync(file, Source, Length)
-                : io.ReadAsync(file, Source, Length);
+            if (write)
+            {
+                io.Write(file, Source, Length, this);
+            }
+            else
+            {
+                io.Read(file, Source, Length, this);
+            }
         }
         catch (LinuxIOException ex)
         {
             Fail(ex.Errno);
-            return;
         }
         catch (ObjectDisposedException)
         {
             Fail(Errno.ESHUTDOWN);
-            return;
         }
         catch (InvalidOperationException)
         {
             // The engine has no free operation; it is sized for every queue, so this is a bug, reported as EIO.
             Fail(Errno.EIO);
-            return;
-        }
-
-        Start(pending);
-    }
-
-    public void Start(ValueTask<AioResult> pending)
-    {
-        _pending = pending;
-        if (pending.IsCompleted)
-        {
-            Continue();
-        }
-        else
-        {
-            pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_continuation);
         }
     }
 
@@ -125,32 +108,10 @@ internal sealed class TransferSlot
         _onCompleted(this);
     }
 
-    private void Continue()
+    /// <summary>The kernel's result (or io_submit's refusal, as -errno).</summary>
+    public void OnAioCompleted(AioResult result)
     {
-        ValueTask<AioResult> pending = _pending;
-        _pending = default;
-        try
-        {
-            Result = pending.GetAwaiter().GetResult().Result;
-        }
-        catch (LinuxIOException ex)
-        {
-            Result = -(long)ex.Errno;
-        }
-        catch (OperationCanceledException)
-        {
-            Result = -(long)Errno.ECONNRESET;
-        }
-        catch (ObjectDisposedException)
-        {
-            Result = -(long)Errno.ESHUTDOWN;
-        }
-        catch (Exception)
-        {
-            // Never let a failure escape onto the completion thread; the endpoint reports EIO instead.
-            Result = -(long)Errno.EIO;
-        }
-
+        Result = result.Result;
         _onCompleted(this);
     }
 }

@@ -37,9 +37,9 @@ internal sealed class FakeEndpointIo : IEndpointIo
         return action(state);
     }
 
-    public ValueTask<AioResult> ReadAsync(SafeHandle file, AioBuffer buffer, int length) => Add(file, isRead: true, buffer, length);
+    public void Read(SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler) => Add(file, isRead: true, buffer, length, handler);
 
-    public ValueTask<AioResult> WriteAsync(SafeHandle file, AioBuffer buffer, int length) => Add(file, isRead: false, buffer, length);
+    public void Write(SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler) => Add(file, isRead: false, buffer, length, handler);
 
     public int CancelAllCalls { get; private set; }
 
@@ -52,22 +52,28 @@ internal sealed class FakeEndpointIo : IEndpointIo
         }
     }
 
-    private ValueTask<AioResult> Add(SafeHandle file, bool isRead, AioBuffer buffer, int length)
+    private void Add(SafeHandle file, bool isRead, AioBuffer buffer, int length, IAioCompletionHandler handler)
     {
-        var submission = new Submission(file, isRead, buffer, length, buffer.Span[..length].ToArray());
+        var submission = new Submission(file, isRead, buffer, length, buffer.Span[..length].ToArray(), handler);
         lock (_gate)
         {
             Submissions.Add(submission);
         }
-
-        return new ValueTask<AioResult>(submission.Completion.Task);
     }
 
-    internal sealed record Submission(SafeHandle File, bool IsRead, AioBuffer Buffer, int Length, byte[] DataAtSubmit)
+    internal sealed record Submission(SafeHandle File, bool IsRead, AioBuffer Buffer, int Length, byte[] DataAtSubmit, IAioCompletionHandler Handler)
     {
         public TaskCompletionSource<AioResult> Completion { get; } = new();
 
-        public void Complete(long result) => Completion.TrySetResult(new AioResult(result, 0, cancelRequested: false));
+        /// <summary>Completes the transfer on the caller's thread, as the engine's completion thread would; once only.</summary>
+        public void Complete(long result)
+        {
+            var aioResult = new AioResult(result, 0, cancelRequested: false);
+            if (Completion.TrySetResult(aioResult))
+            {
+                Handler.OnAioCompleted(aioResult);
+            }
+        }
 
         public void CompleteRead(byte[] data)
         {

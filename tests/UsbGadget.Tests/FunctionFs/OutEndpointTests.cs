@@ -376,11 +376,11 @@ public sealed class OutEndpointTests : IAsyncLifetime
 
     private sealed class IgnoresCancel(FakeEndpointIo inner) : IEndpointIo
     {
-        public ValueTask<AioResult> ReadAsync(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length)
-            => inner.ReadAsync(file, buffer, length);
+        public void Read(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler)
+            => inner.Read(file, buffer, length, handler);
 
-        public ValueTask<AioResult> WriteAsync(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length)
-            => inner.WriteAsync(file, buffer, length);
+        public void Write(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler)
+            => inner.Write(file, buffer, length, handler);
 
         public void CancelAll(System.Runtime.InteropServices.SafeHandle file)
         {
