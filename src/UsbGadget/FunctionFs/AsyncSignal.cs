@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 
 namespace UsbGadget.FunctionFs;
@@ -15,7 +16,7 @@ namespace UsbGadget.FunctionFs;
 /// </remarks>
 internal sealed class AsyncSignal : IValueTaskSource
 {
-    private readonly Lock _lock = new();
+    private readonly Lock _lock;
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _registration;
     private CancellationToken _registeredToken;
@@ -23,7 +24,22 @@ internal sealed class AsyncSignal : IValueTaskSource
     private bool _signaled;
     private bool _waiting;
 
-    /// <summary>Completes at once if the signal is set (and resets it); otherwise when <see cref="Set"/> is called.</summary>
+    /// <summary>Creates a signal with its own lock.</summary>
+    public AsyncSignal()
+        : this(new Lock())
+    {
+    }
+
+    /// <summary>
+    /// Creates a signal guarded by its owner's lock: an owner that waits or signals inside its own locked section then
+    /// pays for no second lock (see <see cref="SetLocked"/>).
+    /// </summary>
+    public AsyncSignal(Lock gate) => _lock = gate;
+
+    /// <summary>
+    /// Completes at once if the signal is set (and resets it); otherwise when <see cref="Set"/> is called. May be
+    /// called with the lock held, to check a condition and start waiting for it atomically.
+    /// </summary>
     /// <exception cref="InvalidOperationException">Another wait is pending: the endpoint allows one reader or writer at a time.</exception>
     public ValueTask WaitAsync(CancellationToken cancellationToken)
     {
@@ -68,18 +84,41 @@ internal sealed class AsyncSignal : IValueTaskSource
     /// <param name="runContinuationInline">Run the waiter's continuation on this thread, before returning.</param>
     public void Set(bool runContinuationInline = false)
     {
+        bool wake;
         lock (_lock)
         {
-            if (!_waiting)
-            {
-                _signaled = true;
-                return;
-            }
-
-            _waiting = false;
-            _waitToken = default;
+            wake = SetLocked();
         }
 
+        if (wake)
+        {
+            Wake(runContinuationInline);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Set"/> for a caller that holds the lock: when it returns true, the caller must call
+    /// <see cref="Wake"/> once it has released the lock (the waiter's continuation must not run under it).
+    /// </summary>
+    public bool SetLocked()
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread);
+        if (!_waiting)
+        {
+            _signaled = true;
+            return false;
+        }
+
+        _waiting = false;
+        _waitToken = default;
+        return true;
+    }
+
+    /// <summary>Completes the wait that <see cref="SetLocked"/> ended.</summary>
+    /// <param name="runContinuationInline">Run the waiter's continuation on this thread, before returning.</param>
+    public void Wake(bool runContinuationInline)
+    {
+        Debug.Assert(!_lock.IsHeldByCurrentThread);
         _core.RunContinuationsAsynchronously = !runContinuationInline;
         _core.SetResult(true);
     }

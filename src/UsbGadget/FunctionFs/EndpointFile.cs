@@ -75,7 +75,7 @@ public abstract class EndpointFile
     /// Held around every submission and around <see cref="Halt"/>: the file is non-blocking, so two of them meeting on
     /// the kernel's endpoint mutex would fail one with EAGAIN, which must only ever mean "the endpoint is disabled".
     /// </summary>
-    private protected object Gate { get; } = new();
+    private protected Lock Gate { get; } = new();
 
     /// <summary>
     /// FUNCTIONFS_FIFO_STATUS: bytes sitting unclaimed in the endpoint FIFO (for precise fault handling).

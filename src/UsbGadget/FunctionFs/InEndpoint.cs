@@ -22,7 +22,7 @@ public sealed class InEndpoint : EndpointFile
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
     private readonly Stack<TransferSlot> _free;
-    private readonly AsyncSignal _freed = new();
+    private readonly AsyncSignal _freed;
     private readonly int _transferSize;
     private bool _enabled;
     private bool _stopped;
@@ -36,6 +36,7 @@ public sealed class InEndpoint : EndpointFile
         : base(path, file, declared, io, logger)
     {
         _pool = pool;
+        _freed = new AsyncSignal(Gate);
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
         _free = new Stack<TransferSlot>(depth);
@@ -86,6 +87,7 @@ public sealed class InEndpoint : EndpointFile
             TransferSlot? slot;
             while (true)
             {
+                ValueTask bufferFreed;
                 lock (Gate)
                 {
                     if (_stopped)
@@ -108,10 +110,12 @@ public sealed class InEndpoint : EndpointFile
                         slot.State = SlotState.Filling;
                         break;
                     }
+
+                    // Every buffer is in flight: back-pressure until a completion frees one.
+                    bufferFreed = _freed.WaitAsync(cancellationToken);
                 }
 
-                // Every buffer is in flight: back-pressure until a completion frees one.
-                await _freed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await bufferFreed.ConfigureAwait(false);
             }
 
             int length = Math.Min(data.Length - offset, _transferSize);
@@ -177,6 +181,7 @@ public sealed class InEndpoint : EndpointFile
 
         while (true)
         {
+            ValueTask bufferFreed;
             lock (Gate)
             {
                 if (_stopped)
@@ -201,9 +206,11 @@ public sealed class InEndpoint : EndpointFile
                     SubmitLocked(slot, received.Length);
                     return EndpointStatus.Ok;
                 }
+
+                bufferFreed = _freed.WaitAsync(cancellationToken);
             }
 
-            await _freed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await bufferFreed.ConfigureAwait(false);
         }
     }
 
@@ -223,6 +230,7 @@ public sealed class InEndpoint : EndpointFile
     {
         while (true)
         {
+            ValueTask bufferFreed;
             lock (Gate)
             {
                 if (_stopped)
@@ -242,9 +250,11 @@ public sealed class InEndpoint : EndpointFile
                     slot.Generation = _generation;
                     return new InTransfer(this, slot, ++slot.Version);
                 }
+
+                bufferFreed = _freed.WaitAsync(cancellationToken);
             }
 
-            await _freed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await bufferFreed.ConfigureAwait(false);
         }
     }
 
@@ -253,15 +263,18 @@ public sealed class InEndpoint : EndpointFile
     {
         while (true)
         {
+            ValueTask bufferFreed;
             lock (Gate)
             {
                 if (_inFlight == 0 || _stopped)
                 {
                     return;
                 }
+
+                bufferFreed = _freed.WaitAsync(cancellationToken);
             }
 
-            await _freed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await bufferFreed.ConfigureAwait(false);
         }
     }
 
@@ -415,24 +428,30 @@ public sealed class InEndpoint : EndpointFile
         Errno error = slot.Error;
         int generation = slot.Generation;
         TaskCompletionSource? idle = null;
-        bool stopped;
         bool kernelDisabled = false;
         OutEndpoint? lender;
         TransferSlot? borrowed;
         int lease;
+        bool wakeWriter = false;
         lock (Gate)
         {
             _inFlight--;
             slot.State = SlotState.Idle;
             (lender, borrowed, lease) = (slot.BorrowedFrom, slot.BorrowedSlot, slot.BorrowedVersion);
             (slot.BorrowedFrom, slot.BorrowedSlot) = (null, null);
-            stopped = _stopped;
             if (!_stopped && _enabled && generation == _generation && error is Errno.ESHUTDOWN or Errno.ECONNRESET or Errno.EAGAIN)
             {
                 // The kernel has disabled the endpoint, and may enable it again before DISABLE can be read: a write of
                 // this cycle submitted after that would reach the host's next session.
                 _enabled = false;
                 kernelDisabled = true;
+            }
+
+            if (!_stopped)
+            {
+                // Freed in the same locked section: one lock per completion.
+                _free.Push(slot);
+                wakeWriter = _freed.SetLocked();
             }
 
             if (_inFlight == 0 && _idle is not null)
@@ -464,9 +483,10 @@ public sealed class InEndpoint : EndpointFile
             KernelDisabled?.Invoke(generation);
         }
 
-        if (!stopped)
+        if (wakeWriter)
         {
-            Free(slot);
+            // On the completion thread, a writer waiting for room continues right here: no thread hop per transfer.
+            _freed.Wake(runContinuationInline: Io.IsCompletionThread);
         }
 
         idle?.TrySetResult();
@@ -474,13 +494,17 @@ public sealed class InEndpoint : EndpointFile
 
     private void Free(TransferSlot slot)
     {
+        bool wakeWriter;
         lock (Gate)
         {
             _free.Push(slot);
+            wakeWriter = _freed.SetLocked();
         }
 
-        // On the completion thread, a writer waiting for room continues right here: no thread hop per transfer.
-        _freed.Set(runContinuationInline: Io.IsCompletionThread);
+        if (wakeWriter)
+        {
+            _freed.Wake(runContinuationInline: Io.IsCompletionThread);
+        }
     }
 
     private void Release(TransferSlot slot)

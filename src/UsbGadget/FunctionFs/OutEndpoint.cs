@@ -25,7 +25,7 @@ public sealed class OutEndpoint : EndpointFile
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
     private readonly Queue<TransferSlot> _completed;
-    private readonly AsyncSignal _deliverable = new();
+    private readonly AsyncSignal _deliverable;
     private readonly int _configuredTransferSize;
     private int _transferSize;
     private bool _enabled;
@@ -48,6 +48,7 @@ public sealed class OutEndpoint : EndpointFile
         : base(path, file, declared, io, logger)
     {
         _pool = pool;
+        _deliverable = new AsyncSignal(Gate);
         _configuredTransferSize = transferSize;
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
@@ -84,22 +85,12 @@ public sealed class OutEndpoint : EndpointFile
     {
         while (true)
         {
-            if (TryDeliverNext(cancellationToken, out OutTransfer transfer))
+            if (TryDeliverNext(cancellationToken, out OutTransfer transfer, out ValueTask delivered))
             {
                 return transfer;
             }
 
-            if (Volatile.Read(ref _stopped))
-            {
-                return new OutTransfer(EndpointStatus.Stopped, Errno.None);
-            }
-
-            if (!Volatile.Read(ref _enabled))
-            {
-                return new OutTransfer(EndpointStatus.Disabled, Errno.ESHUTDOWN);
-            }
-
-            await _deliverable.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await delivered.ConfigureAwait(false);
         }
     }
 
@@ -287,10 +278,16 @@ public sealed class OutEndpoint : EndpointFile
         }
     }
 
-    private bool TryDeliverNext(CancellationToken cancellationToken, out OutTransfer transfer)
+    /// <summary>
+    /// Hands out the next completed read, or says why there is none (stopped, disabled), or starts waiting for one, all
+    /// in one locked section.
+    /// </summary>
+    /// <returns>False when the caller must await <paramref name="delivered"/> and try again.</returns>
+    private bool TryDeliverNext(CancellationToken cancellationToken, out OutTransfer transfer, out ValueTask delivered)
     {
         TransferSlot? slot;
         int version;
+        delivered = default;
         lock (Gate)
         {
             // Under the lock ENABLE takes: a reader whose run a DISABLE cancelled never takes the next cycle's data.
@@ -302,7 +299,20 @@ public sealed class OutEndpoint : EndpointFile
                 if (!_completed.TryPeek(out slot) || (slot.State == SlotState.Completed && IsNextSessionOf(slot, _generation)))
                 {
                     // Nothing, or data of the host's next session: that is for the next ENABLE's reader.
+                    if (_stopped)
+                    {
+                        transfer = new OutTransfer(EndpointStatus.Stopped, Errno.None);
+                        return true;
+                    }
+
+                    if (!_enabled)
+                    {
+                        transfer = new OutTransfer(EndpointStatus.Disabled, Errno.ESHUTDOWN);
+                        return true;
+                    }
+
                     transfer = default;
+                    delivered = _deliverable.WaitAsync(cancellationToken);
                     return false;
                 }
 
@@ -347,7 +357,7 @@ public sealed class OutEndpoint : EndpointFile
         Errno error = slot.Error;
         int generation = slot.Generation;
         TaskCompletionSource? idle = null;
-        bool delivered;
+        bool wakeReader;
         bool kernelDisabled;
         lock (Gate)
         {
@@ -379,7 +389,8 @@ public sealed class OutEndpoint : EndpointFile
             // The kernel completes an endpoint's reads in order, but a failed submission completes at once: hand data
             // to the reader strictly in submission order, which is the order the host sent it.
             AddReady(new ReadyRead(sequence, deliverable, generation, endedByKernel));
-            delivered = FlushReady(out kernelDisabled);
+            bool delivered = FlushReady(out kernelDisabled);
+            wakeReader = (delivered || kernelDisabled) && _deliverable.SetLocked();
 
             if (_inFlight == 0 && _idle is not null)
             {
@@ -404,10 +415,10 @@ public sealed class OutEndpoint : EndpointFile
             KernelDisabled?.Invoke(generation);
         }
 
-        if (delivered || kernelDisabled)
+        if (wakeReader)
         {
             // On the completion thread, the reader's next step runs right here: no thread hop per transfer.
-            _deliverable.Set(runContinuationInline: Io.IsCompletionThread);
+            _deliverable.Wake(runContinuationInline: Io.IsCompletionThread);
         }
 
         idle?.TrySetResult();

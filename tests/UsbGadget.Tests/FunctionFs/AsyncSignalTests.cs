@@ -30,6 +30,44 @@ public sealed class AsyncSignalTests
     }
 
     [Fact]
+    public async Task On_its_owners_lock_a_wait_starts_inside_the_owners_section_and_SetLocked_defers_the_wake_until_Wake()
+    {
+        var gate = new Lock();
+        var signal = new AsyncSignal(gate);
+        ValueTask waiting;
+        lock (gate)
+        {
+            waiting = signal.WaitAsync(CancellationToken.None); // the owner checks its condition and waits atomically
+        }
+
+        bool mustWake;
+        lock (gate)
+        {
+            mustWake = signal.SetLocked();
+        }
+
+        Assert.True(mustWake);
+        Assert.False(waiting.IsCompleted);
+        signal.Wake(runContinuationInline: false);
+        await waiting.AsTask().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public void SetLocked_without_a_waiter_asks_for_no_wake_and_completes_the_next_wait_at_once()
+    {
+        var gate = new Lock();
+        var signal = new AsyncSignal(gate);
+        bool mustWake;
+        lock (gate)
+        {
+            mustWake = signal.SetLocked();
+        }
+
+        Assert.False(mustWake);
+        Assert.True(signal.WaitAsync(CancellationToken.None).IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public async Task A_waiter_resumes_on_the_thread_pool_not_on_the_thread_that_sets()
     {
         var signal = new AsyncSignal();
