@@ -23,6 +23,7 @@ public sealed class InEndpoint : EndpointFile
     private readonly TransferSlot[] _slots;
     private readonly Stack<TransferSlot> _free;
     private readonly AsyncSignal _freed;
+    private readonly AsyncHandoff<InTransfer> _bufferTaker;
     private readonly int _transferSize;
     private bool _enabled;
     private bool _stopped;
@@ -37,6 +38,7 @@ public sealed class InEndpoint : EndpointFile
     {
         _pool = pool;
         _freed = new AsyncSignal(Gate);
+        _bufferTaker = new AsyncHandoff<InTransfer>(Gate);
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
         _free = new Stack<TransferSlot>(depth);
@@ -225,36 +227,32 @@ public sealed class InEndpoint : EndpointFile
     /// without one. Send it or dispose it: the endpoint has <see cref="QueueDepth"/> buffers.
     /// </returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting.</exception>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<InTransfer> GetBufferAsync(CancellationToken cancellationToken = default)
+    public ValueTask<InTransfer> GetBufferAsync(CancellationToken cancellationToken = default)
     {
-        while (true)
+        lock (Gate)
         {
-            ValueTask bufferFreed;
-            lock (Gate)
+            if (_stopped)
             {
-                if (_stopped)
-                {
-                    return new InTransfer(EndpointStatus.Stopped);
-                }
-
-                cancellationToken.ThrowIfCancellationRequested();
-                if (!_enabled)
-                {
-                    return new InTransfer(EndpointStatus.Disabled);
-                }
-
-                if (_free.TryPop(out TransferSlot? slot))
-                {
-                    slot.State = SlotState.Filling;
-                    slot.Generation = _generation;
-                    return new InTransfer(this, slot, ++slot.Version);
-                }
-
-                bufferFreed = _freed.WaitAsync(cancellationToken);
+                return new ValueTask<InTransfer>(new InTransfer(EndpointStatus.Stopped));
             }
 
-            await bufferFreed.ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromException<InTransfer>(new OperationCanceledException(cancellationToken));
+            }
+
+            if (!_enabled)
+            {
+                return new ValueTask<InTransfer>(new InTransfer(EndpointStatus.Disabled));
+            }
+
+            if (_free.TryPop(out TransferSlot? slot))
+            {
+                return new ValueTask<InTransfer>(LendLocked(slot));
+            }
+
+            // Every buffer is in flight: the completion that frees one lends it straight to this caller.
+            return _bufferTaker.WaitLocked(cancellationToken);
         }
     }
 
@@ -295,6 +293,7 @@ public sealed class InEndpoint : EndpointFile
     /// <inheritdoc/>
     internal override void Disable(string reason, int? generation = null)
     {
+        bool takerWaiting;
         lock (Gate)
         {
             if (!_enabled || (generation is int cycle && cycle != _generation))
@@ -303,9 +302,15 @@ public sealed class InEndpoint : EndpointFile
             }
 
             _enabled = false;
+            takerWaiting = _bufferTaker.TryClaimLocked();
         }
 
         FunctionFsLog.EndpointDisabled(Logger, Name, reason);
+        if (takerWaiting)
+        {
+            _bufferTaker.Complete(new InTransfer(EndpointStatus.Disabled), runContinuationInline: false);
+        }
+
         _freed.Set();
     }
 
@@ -325,10 +330,17 @@ public sealed class InEndpoint : EndpointFile
 
     internal async Task<bool> StopAsync(TimeSpan timeout)
     {
+        bool takerWaiting;
         lock (Gate)
         {
             _stopped = true;
             _enabled = false;
+            takerWaiting = _bufferTaker.TryClaimLocked();
+        }
+
+        if (takerWaiting)
+        {
+            _bufferTaker.Complete(new InTransfer(EndpointStatus.Stopped), runContinuationInline: false);
         }
 
         Io.CancelAll(File);
@@ -432,7 +444,8 @@ public sealed class InEndpoint : EndpointFile
         OutEndpoint? lender;
         TransferSlot? borrowed;
         int lease;
-        bool wakeWriter = false;
+        FreedTo freedTo = FreedTo.Stack;
+        InTransfer lent = default;
         lock (Gate)
         {
             _inFlight--;
@@ -450,8 +463,7 @@ public sealed class InEndpoint : EndpointFile
             if (!_stopped)
             {
                 // Freed in the same locked section: one lock per completion.
-                _free.Push(slot);
-                wakeWriter = _freed.SetLocked();
+                freedTo = FreeLocked(slot, out lent);
             }
 
             if (_inFlight == 0 && _idle is not null)
@@ -483,28 +495,79 @@ public sealed class InEndpoint : EndpointFile
             KernelDisabled?.Invoke(generation);
         }
 
-        if (wakeWriter)
-        {
-            // On the completion thread, a writer waiting for room continues right here: no thread hop per transfer.
-            _freed.Wake(runContinuationInline: Io.IsCompletionThread);
-        }
-
+        // On the completion thread, a writer waiting for room continues right here: no thread hop per transfer.
+        Resume(freedTo, lent, Io.IsCompletionThread);
         idle?.TrySetResult();
     }
 
     private void Free(TransferSlot slot)
     {
-        bool wakeWriter;
+        FreedTo freedTo;
+        InTransfer lent;
         lock (Gate)
         {
-            _free.Push(slot);
-            wakeWriter = _freed.SetLocked();
+            freedTo = FreeLocked(slot, out lent);
         }
 
-        if (wakeWriter)
+        Resume(freedTo, lent, Io.IsCompletionThread);
+    }
+
+    /// <summary>
+    /// Under the lock: a buffer is free again. A writer parked in <see cref="GetBufferAsync"/> gets it lent at once
+    /// (or hears that the endpoint is disabled); otherwise it goes on the free stack, and a writer waiting in
+    /// <see cref="WriteAsync"/>, <see cref="SendAsync"/> or <see cref="FlushAsync"/> is signalled.
+    /// </summary>
+    private FreedTo FreeLocked(TransferSlot slot, out InTransfer lent)
+    {
+        if (_bufferTaker.TryClaimLocked())
         {
-            _freed.Wake(runContinuationInline: Io.IsCompletionThread);
+            if (_enabled)
+            {
+                lent = LendLocked(slot);
+                return FreedTo.Taker;
+            }
+
+            _free.Push(slot);
+            lent = new InTransfer(EndpointStatus.Disabled);
+            return FreedTo.Taker;
         }
+
+        _free.Push(slot);
+        lent = default;
+        return _freed.SetLocked() ? FreedTo.Signal : FreedTo.Stack;
+    }
+
+    /// <summary>Out of the lock: resumes the writer <see cref="FreeLocked"/> chose, if any.</summary>
+    private void Resume(FreedTo freedTo, InTransfer lent, bool runContinuationInline)
+    {
+        // Never inline under the lock: a completion nested in a locked section resumes the writer on the thread pool.
+        runContinuationInline &= !Gate.IsHeldByCurrentThread;
+        if (freedTo == FreedTo.Taker)
+        {
+            _bufferTaker.Complete(lent, runContinuationInline);
+        }
+        else if (freedTo == FreedTo.Signal)
+        {
+            _freed.Wake(runContinuationInline);
+        }
+    }
+
+    private InTransfer LendLocked(TransferSlot slot)
+    {
+        slot.State = SlotState.Filling;
+        slot.Generation = _generation;
+        return new InTransfer(this, slot, ++slot.Version);
+    }
+
+    /// <summary>Where a freed buffer went.</summary>
+    private enum FreedTo
+    {
+        /// <summary>On the free stack; nobody was waiting.</summary>
+        Stack,
+        /// <summary>On the free stack, and a waiting writer must be signalled.</summary>
+        Signal,
+        /// <summary>Lent to the writer parked in GetBufferAsync (or that writer told the endpoint is disabled).</summary>
+        Taker,
     }
 
     private void Release(TransferSlot slot)

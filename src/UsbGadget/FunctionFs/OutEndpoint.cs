@@ -25,7 +25,8 @@ public sealed class OutEndpoint : EndpointFile
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
     private readonly Queue<TransferSlot> _completed;
-    private readonly AsyncSignal _deliverable;
+    private readonly AsyncHandoff<OutTransfer> _reader;
+    private bool _handingOff;
     private readonly int _configuredTransferSize;
     private int _transferSize;
     private bool _enabled;
@@ -48,7 +49,7 @@ public sealed class OutEndpoint : EndpointFile
         : base(path, file, declared, io, logger)
     {
         _pool = pool;
-        _deliverable = new AsyncSignal(Gate);
+        _reader = new AsyncHandoff<OutTransfer>(Gate);
         _configuredTransferSize = transferSize;
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
@@ -80,18 +81,27 @@ public sealed class OutEndpoint : EndpointFile
     /// endpoint is disabled and nothing is left to deliver, and with <see cref="EndpointStatus.Stopped"/> after disposal.
     /// </summary>
     /// <param name="cancellationToken">Stops waiting (throws <see cref="OperationCanceledException"/>); queued reads stay queued.</param>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<OutTransfer> ReadAsync(CancellationToken cancellationToken = default)
+    public ValueTask<OutTransfer> ReadAsync(CancellationToken cancellationToken = default)
     {
-        while (true)
+        OutTransfer transfer;
+        TransferSlot? failed;
+        lock (Gate)
         {
-            if (TryDeliverNext(cancellationToken, out OutTransfer transfer, out ValueTask delivered))
+            // Under the lock ENABLE takes: a reader whose run a DISABLE cancelled never takes the next cycle's data.
+            if (cancellationToken.IsCancellationRequested)
             {
-                return transfer;
+                return ValueTask.FromException<OutTransfer>(new OperationCanceledException(cancellationToken));
             }
 
-            await delivered.ConfigureAwait(false);
+            if (!TryTakeLocked(out transfer, out failed))
+            {
+                // The completion that brings the next read hands it over directly.
+                return _reader.WaitLocked(cancellationToken);
+            }
         }
+
+        RequeueFailed(failed);
+        return new ValueTask<OutTransfer>(transfer);
     }
 
     /// <summary>ENABLE: learn the max packet size at this speed, then queue every idle buffer.</summary>
@@ -177,6 +187,9 @@ public sealed class OutEndpoint : EndpointFile
     /// <inheritdoc/>
     internal override void Disable(string reason, int? generation = null)
     {
+        bool answered;
+        OutTransfer answer;
+        TransferSlot? failed;
         lock (Gate)
         {
             if (!_enabled || (generation is int cycle && cycle != _generation))
@@ -185,10 +198,14 @@ public sealed class OutEndpoint : EndpointFile
             }
 
             _enabled = false;
+            answered = TryAnswerReaderLocked(out answer, out failed);
         }
 
         FunctionFsLog.EndpointDisabled(Logger, Name, reason);
-        _deliverable.Set();
+        if (answered)
+        {
+            AnswerReader(answer, failed, runContinuationInline: false);
+        }
     }
 
     /// <summary>Waits until the kernel has returned every buffer (no read in flight).</summary>
@@ -209,13 +226,21 @@ public sealed class OutEndpoint : EndpointFile
     /// <summary>Stops for good: cancels queued reads, waits for every buffer, gives the buffers back to the pool.</summary>
     internal async Task<bool> StopAsync(TimeSpan timeout)
     {
+        bool answered;
+        OutTransfer answer;
+        TransferSlot? failed;
         lock (Gate)
         {
             _stopped = true;
             _enabled = false;
+            answered = TryAnswerReaderLocked(out answer, out failed);
         }
 
-        _deliverable.Set();
+        if (answered)
+        {
+            AnswerReader(answer, failed, runContinuationInline: false);
+        }
+
         Io.CancelAll(File);
         bool drained = await WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
         if (drained)
@@ -279,51 +304,47 @@ public sealed class OutEndpoint : EndpointFile
     }
 
     /// <summary>
-    /// Hands out the next completed read, or says why there is none (stopped, disabled), or starts waiting for one, all
-    /// in one locked section.
+    /// Under the lock: leases the next completed read to the reader, or says why there is none (stopped, disabled).
     /// </summary>
-    /// <returns>False when the caller must await <paramref name="delivered"/> and try again.</returns>
-    private bool TryDeliverNext(CancellationToken cancellationToken, out OutTransfer transfer, out ValueTask delivered)
+    /// <param name="transfer">The answer.</param>
+    /// <param name="failed">
+    /// A read the kernel failed: it carries no data, so the caller queues its buffer again with
+    /// <see cref="RequeueFailed"/> once out of the lock (a submission refused at once would complete under it).
+    /// </param>
+    /// <returns>False when there is nothing to answer yet: the reader waits.</returns>
+    private bool TryTakeLocked(out OutTransfer transfer, out TransferSlot? failed)
     {
+        failed = null;
+        DiscardEarlierCyclesLocked();
         TransferSlot? slot;
-        int version;
-        delivered = default;
-        lock (Gate)
+        // A slot a stop released after it was queued for the reader is skipped.
+        do
         {
-            // Under the lock ENABLE takes: a reader whose run a DISABLE cancelled never takes the next cycle's data.
-            cancellationToken.ThrowIfCancellationRequested();
-            DiscardEarlierCyclesLocked();
-            // A slot a stop released after it was queued for the reader is skipped.
-            do
+            if (!_completed.TryPeek(out slot) || (slot.State == SlotState.Completed && IsNextSessionOf(slot, _generation)))
             {
-                if (!_completed.TryPeek(out slot) || (slot.State == SlotState.Completed && IsNextSessionOf(slot, _generation)))
+                // Nothing, or data of the host's next session: that is for the next ENABLE's reader.
+                if (_stopped)
                 {
-                    // Nothing, or data of the host's next session: that is for the next ENABLE's reader.
-                    if (_stopped)
-                    {
-                        transfer = new OutTransfer(EndpointStatus.Stopped, Errno.None);
-                        return true;
-                    }
-
-                    if (!_enabled)
-                    {
-                        transfer = new OutTransfer(EndpointStatus.Disabled, Errno.ESHUTDOWN);
-                        return true;
-                    }
-
-                    transfer = default;
-                    delivered = _deliverable.WaitAsync(cancellationToken);
-                    return false;
+                    transfer = new OutTransfer(EndpointStatus.Stopped, Errno.None);
+                    return true;
                 }
 
-                _completed.Dequeue();
+                if (!_enabled)
+                {
+                    transfer = new OutTransfer(EndpointStatus.Disabled, Errno.ESHUTDOWN);
+                    return true;
+                }
+
+                transfer = default;
+                return false;
             }
-            while (slot.State != SlotState.Completed);
 
-            slot.State = SlotState.Leased;
-            version = ++slot.Version;
+            _completed.Dequeue();
         }
+        while (slot.State != SlotState.Completed);
 
+        slot.State = SlotState.Leased;
+        int version = ++slot.Version;
         Errno error = slot.Error;
         if (error == Errno.None)
         {
@@ -331,10 +352,51 @@ public sealed class OutEndpoint : EndpointFile
             return true;
         }
 
-        // A failed read carries no data: requeue the buffer at once and report the errno.
-        Return(slot, version);
+        failed = slot;
         transfer = new OutTransfer(EndpointStatus.Failed, error);
         return true;
+    }
+
+    private void RequeueFailed(TransferSlot? failed)
+    {
+        if (failed is not null)
+        {
+            Return(failed, failed.Version);
+        }
+    }
+
+    /// <summary>
+    /// Under the lock: answers a parked reader if there is now something to answer. A completion nested in this
+    /// (a resubmission refused at once) leaves the answering to this outer one, which sees what it queued.
+    /// </summary>
+    /// <returns>Whether the reader was claimed: complete it with <paramref name="transfer"/> once out of the lock.</returns>
+    private bool TryAnswerReaderLocked(out OutTransfer transfer, out TransferSlot? failed)
+    {
+        transfer = default;
+        failed = null;
+        if (_handingOff || !_reader.IsWaiting)
+        {
+            return false;
+        }
+
+        _handingOff = true;
+        try
+        {
+            return TryTakeLocked(out transfer, out failed) && _reader.TryClaimLocked();
+        }
+        finally
+        {
+            _handingOff = false;
+        }
+    }
+
+    /// <summary>Out of the lock: resumes a reader claimed by <see cref="TryAnswerReaderLocked"/>.</summary>
+    private void AnswerReader(OutTransfer transfer, TransferSlot? failed, bool runContinuationInline)
+    {
+        RequeueFailed(failed);
+
+        // Never inline under the lock: a completion nested in a locked section resumes the reader on the thread pool.
+        _reader.Complete(transfer, runContinuationInline && !Gate.IsHeldByCurrentThread);
     }
 
     /// <summary>
@@ -357,8 +419,10 @@ public sealed class OutEndpoint : EndpointFile
         Errno error = slot.Error;
         int generation = slot.Generation;
         TaskCompletionSource? idle = null;
-        bool wakeReader;
         bool kernelDisabled;
+        bool answered;
+        OutTransfer answer = default;
+        TransferSlot? failed = null;
         lock (Gate)
         {
             _inFlight--;
@@ -390,7 +454,7 @@ public sealed class OutEndpoint : EndpointFile
             // to the reader strictly in submission order, which is the order the host sent it.
             AddReady(new ReadyRead(sequence, deliverable, generation, endedByKernel));
             bool delivered = FlushReady(out kernelDisabled);
-            wakeReader = (delivered || kernelDisabled) && _deliverable.SetLocked();
+            answered = (delivered || kernelDisabled) && TryAnswerReaderLocked(out answer, out failed);
 
             if (_inFlight == 0 && _idle is not null)
             {
@@ -415,10 +479,10 @@ public sealed class OutEndpoint : EndpointFile
             KernelDisabled?.Invoke(generation);
         }
 
-        if (wakeReader)
+        if (answered)
         {
             // On the completion thread, the reader's next step runs right here: no thread hop per transfer.
-            _deliverable.Wake(runContinuationInline: Io.IsCompletionThread);
+            AnswerReader(answer, failed, runContinuationInline: Io.IsCompletionThread);
         }
 
         idle?.TrySetResult();

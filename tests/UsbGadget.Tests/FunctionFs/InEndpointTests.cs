@@ -266,6 +266,60 @@ public sealed class InEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_writer_waiting_for_a_buffer_is_lent_the_one_a_completion_frees()
+    {
+        _endpoint.Enable(1);
+        (await _endpoint.GetBufferAsync()).Send(1);
+        (await _endpoint.GetBufferAsync()).Send(1);
+        ValueTask<InTransfer> waiting = _endpoint.GetBufferAsync();
+        Assert.False(waiting.IsCompleted);
+
+        _io.Submissions[1].Complete(1);
+        InTransfer lent = await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(EndpointStatus.Ok, lent.Status);
+        lent.Span[0] = 42;
+        Assert.Equal(EndpointStatus.Ok, lent.Send(1));
+        Assert.Same(_io.Submissions[1].Buffer, _io.Submissions[2].Buffer);
+        Assert.Equal(42, _io.Submissions[2].DataAtSubmit[0]);
+        _io.Submissions[0].Complete(1);
+        _io.Submissions[2].Complete(1);
+    }
+
+    [Fact]
+    public async Task A_waiting_writer_whose_token_is_cancelled_is_lent_nothing_and_the_buffer_stays_free()
+    {
+        _endpoint.Enable(1);
+        (await _endpoint.GetBufferAsync()).Send(1);
+        (await _endpoint.GetBufferAsync()).Send(1);
+        using var run = new CancellationTokenSource();
+        ValueTask<InTransfer> waiting = _endpoint.GetBufferAsync(run.Token);
+
+        await run.CancelAsync();
+        _io.Submissions[0].Complete(1);
+
+        await Assert.ThrowsAsync<OperationCanceledException>(async () => await waiting);
+        ValueTask<InTransfer> next = _endpoint.GetBufferAsync();
+        Assert.True(next.IsCompletedSuccessfully);
+        (await next).Dispose();
+        _io.Submissions[1].Complete(1);
+    }
+
+    [Fact]
+    public async Task A_writer_waiting_for_a_buffer_hears_Stopped_at_stop()
+    {
+        _endpoint.Enable(1);
+        (await _endpoint.GetBufferAsync()).Send(1);
+        (await _endpoint.GetBufferAsync()).Send(1);
+        ValueTask<InTransfer> waiting = _endpoint.GetBufferAsync();
+
+        Task<bool> stopping = _endpoint.StopAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(EndpointStatus.Stopped, (await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5))).Status);
+        Assert.True(await stopping);
+    }
+
+    [Fact]
     public async Task A_buffer_is_sent_once_and_disposing_it_afterwards_does_nothing()
     {
         _endpoint.Enable(1);

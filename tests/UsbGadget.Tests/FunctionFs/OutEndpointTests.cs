@@ -102,6 +102,64 @@ public sealed class OutEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_waiting_reader_is_handed_the_read_that_completes_and_the_endpoint_keeps_nothing_back()
+    {
+        _endpoint.Enable(1, 512);
+        ValueTask<OutTransfer> read = _endpoint.ReadAsync();
+
+        _io.Submissions[0].CompleteRead([5]);
+        OutTransfer transfer = await read.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(5, transfer.Span[0]);
+        Assert.False(_endpoint.ReadAsync().IsCompleted); // it was handed over, not also left queued
+        transfer.Dispose();
+        await Eventually.True(() => _io.Submissions.Count == 5);
+        Assert.Same(_io.Submissions[0].Buffer, _io.Submissions[4].Buffer);
+    }
+
+    [Fact]
+    public async Task A_failed_read_handed_to_a_waiting_reader_reports_its_errno_and_requeues_the_buffer()
+    {
+        _endpoint.Enable(1, 512);
+        ValueTask<OutTransfer> read = _endpoint.ReadAsync();
+
+        _io.Submissions[0].Complete(-(long)Errno.EPIPE);
+        OutTransfer transfer = await read.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(EndpointStatus.Failed, transfer.Status);
+        Assert.Equal(Errno.EPIPE, transfer.Error);
+        await Eventually.True(() => _io.Submissions.Count == 5);
+        Assert.Equal(4, _endpoint.InFlight);
+    }
+
+    [Fact]
+    public async Task A_waiting_reader_whose_token_is_cancelled_gets_nothing_and_the_data_waits_for_the_next_reader()
+    {
+        _endpoint.Enable(1, 512);
+        using var run = new CancellationTokenSource();
+        ValueTask<OutTransfer> read = _endpoint.ReadAsync(run.Token);
+
+        await run.CancelAsync();
+        _io.Submissions[0].CompleteRead([3]);
+
+        await Assert.ThrowsAsync<OperationCanceledException>(async () => await read);
+        using OutTransfer next = await _endpoint.ReadAsync();
+        Assert.Equal(3, next.Span[0]);
+    }
+
+    [Fact]
+    public async Task A_waiting_reader_hears_Stopped_at_stop()
+    {
+        _endpoint.Enable(1, 512);
+        ValueTask<OutTransfer> read = _endpoint.ReadAsync();
+
+        Task<bool> stopping = _endpoint.StopAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(EndpointStatus.Stopped, (await read.AsTask().WaitAsync(TimeSpan.FromSeconds(5))).Status);
+        Assert.True(await stopping);
+    }
+
+    [Fact]
     public async Task A_later_read_waits_for_the_earlier_one_to_complete()
     {
         _endpoint.Enable(1, 512);
