@@ -74,12 +74,14 @@ internal sealed class AsyncHandoff<T> : IValueTaskSource<T>
     }
 
     /// <summary>
-    /// Takes the parked caller, if any: the claimer must then <see cref="Complete"/> it, once the lock is released (its
-    /// continuation must not run under the lock).
+    /// Takes the parked caller, if any, even one whose token is cancelled (check <see cref="IsWaiting"/> first before
+    /// handing over data): the claimer must then <see cref="Complete"/> it, once the lock is released (its continuation
+    /// must not run under the lock).
     /// </summary>
     public bool TryClaimLocked()
     {
-        if (!IsWaiting)
+        Debug.Assert(_lock.IsHeldByCurrentThread);
+        if (!_waiting)
         {
             return false;
         }

@@ -519,7 +519,7 @@ public sealed class InEndpoint : EndpointFile
     /// </summary>
     private FreedTo FreeLocked(TransferSlot slot, out InTransfer lent)
     {
-        if (_bufferTaker.TryClaimLocked())
+        if (_bufferTaker.IsWaiting && _bufferTaker.TryClaimLocked())
         {
             if (_enabled)
             {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
@@ -382,7 +383,15 @@ public sealed class OutEndpoint : EndpointFile
         _handingOff = true;
         try
         {
-            return TryTakeLocked(out transfer, out failed) && _reader.TryClaimLocked();
+            if (!TryTakeLocked(out transfer, out failed))
+            {
+                return false;
+            }
+
+            // Nothing else can claim the reader meanwhile: Cancel needs the lock, and nested completions stay out.
+            bool claimed = _reader.TryClaimLocked();
+            Debug.Assert(claimed);
+            return true;
         }
         finally
         {
