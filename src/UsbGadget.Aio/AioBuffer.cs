@@ -61,7 +61,8 @@ public sealed class AioBuffer : IDisposable
     /// <summary>How many submitted blocks still use this buffer.</summary>
     public int KernelReferences => Volatile.Read(ref _kernelReferences);
 
-    internal AioBufferPool? Pool { get; set; }
+    /// <summary>The pool that created this buffer (where <see cref="AioBufferPool.Return"/> takes it back), or null for <see cref="Allocate"/>.</summary>
+    public AioBufferPool? Pool { get; internal set; }
 
     internal bool IsRented { get; set; }
 

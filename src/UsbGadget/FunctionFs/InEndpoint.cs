@@ -155,8 +155,10 @@ public sealed class InEndpoint : EndpointFile
 
     /// <summary>
     /// Sends the bytes of <paramref name="received"/>, an OUT transfer, straight from the buffer they arrived in: an
-    /// echo or a forward with no copy. The buffer goes back to its OUT endpoint (and is queued for the next read) when
-    /// this write completes. Waits while every write is in flight, like <see cref="WriteAsync"/>.
+    /// echo or a forward with no copy. The OUT endpoint takes this endpoint's idle buffer in exchange and queues its next
+    /// read into it at once, so its read queue stays full while the echo is in flight (if either buffer is too small
+    /// for the other endpoint, the received one is lent instead and goes back when this write completes). Waits while
+    /// every write is in flight, like <see cref="WriteAsync"/>.
     /// </summary>
     /// <remarks>
     /// When this returns <see cref="EndpointStatus.Ok"/> the buffer belongs to the write: do not touch
@@ -199,7 +201,7 @@ public sealed class InEndpoint : EndpointFile
 
                 if (_free.TryPeek(out TransferSlot? slot))
                 {
-                    if (!received.TryLendTo(slot))
+                    if (!received.TryHandOverTo(slot, _transferSize))
                     {
                         throw new InvalidOperationException("This OUT transfer was already disposed or sent: its buffer belongs to its endpoint again.");
                     }
@@ -570,12 +572,12 @@ public sealed class InEndpoint : EndpointFile
         Taker,
     }
 
-    private void Release(TransferSlot slot)
+    private static void Release(TransferSlot slot)
     {
         if (slot.State != SlotState.Released)
         {
             slot.State = SlotState.Released;
-            _pool.Return(slot.Buffer);
+            slot.ReturnBuffer();
         }
     }
 }

@@ -67,6 +67,9 @@ public sealed class OutEndpoint : EndpointFile
     /// <inheritdoc/>
     public override bool IsEnabled => Volatile.Read(ref _enabled);
 
+    /// <summary>The transfer size configured, before rounding to the packet size: what each of its buffers must hold.</summary>
+    internal int ConfiguredTransferSize => _configuredTransferSize;
+
     /// <summary>Number of reads kept queued.</summary>
     public int QueueDepth => _slots.Length;
 
@@ -279,6 +282,28 @@ public sealed class OutEndpoint : EndpointFile
         }
     }
 
+    /// <summary>
+    /// Ends a lease by exchanging buffers with <paramref name="write"/> (an IN slot, whose endpoint's lock the caller
+    /// holds): the write gets the received buffer, and the slot gets the write's idle one and is queued for the next
+    /// read at once.
+    /// </summary>
+    /// <returns>False when <paramref name="version"/> no longer holds the lease.</returns>
+    internal bool TryExchangeLease(TransferSlot slot, int version, TransferSlot write)
+    {
+        lock (Gate)
+        {
+            if (slot.State != SlotState.Leased || slot.Version != version)
+            {
+                return false;
+            }
+
+            (slot.Buffer, write.Buffer) = (write.Buffer, slot.Buffer);
+            slot.Version++;
+            RequeueLocked(slot);
+            return true;
+        }
+    }
+
     internal void Return(TransferSlot slot, int version)
     {
         lock (Gate)
@@ -288,19 +313,25 @@ public sealed class OutEndpoint : EndpointFile
                 return;
             }
 
-            if (_stopped)
-            {
-                // The kernel never holds a leased buffer, so it can go back to the pool now.
-                Release(slot);
-            }
-            else if (_enabled)
-            {
-                SubmitLocked(slot);
-            }
-            else
-            {
-                slot.State = SlotState.Idle;
-            }
+            RequeueLocked(slot);
+        }
+    }
+
+    /// <summary>A buffer back from its reader: queued for the next read, kept idle while disabled, or released after a stop.</summary>
+    private void RequeueLocked(TransferSlot slot)
+    {
+        if (_stopped)
+        {
+            // The kernel never holds a leased buffer, so it can go back to the pool now.
+            Release(slot);
+        }
+        else if (_enabled)
+        {
+            SubmitLocked(slot);
+        }
+        else
+        {
+            slot.State = SlotState.Idle;
         }
     }
 
@@ -549,12 +580,12 @@ public sealed class OutEndpoint : EndpointFile
         return delivered;
     }
 
-    private void Release(TransferSlot slot)
+    private static void Release(TransferSlot slot)
     {
         if (slot.State != SlotState.Released)
         {
             slot.State = SlotState.Released;
-            _pool.Return(slot.Buffer);
+            slot.ReturnBuffer();
         }
     }
 

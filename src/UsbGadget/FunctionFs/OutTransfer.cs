@@ -43,12 +43,28 @@ public readonly struct OutTransfer : IDisposable
     public ReadOnlySpan<byte> Span => _slot is null ? ReadOnlySpan<byte>.Empty : _slot.Buffer.Span[..Length];
 
     /// <summary>
-    /// Moves the lease to <paramref name="write"/>, an IN write that sends this buffer and gives it back when it
-    /// completes; this transfer's <see cref="Dispose"/> then does nothing.
+    /// Hands this buffer to <paramref name="write"/>, an IN write that sends it; this transfer's <see cref="Dispose"/>
+    /// then does nothing. When each buffer is large enough for the other endpoint, the two are exchanged: the OUT
+    /// endpoint takes the write's idle buffer and queues its next read into it at once, so its read queue stays full
+    /// while the echo is in flight (as a C gadget with a shared pool does). Otherwise the buffer is lent, and goes back
+    /// to its endpoint when the write completes.
     /// </summary>
-    internal bool TryLendTo(TransferSlot write)
+    /// <param name="write">The IN slot, held under its endpoint's lock.</param>
+    /// <param name="writeTransferSize">The IN endpoint's transfer size: the least a buffer it takes must hold.</param>
+    /// <returns>False when this transfer was already disposed or sent.</returns>
+    internal bool TryHandOverTo(TransferSlot write, int writeTransferSize)
     {
-        if (_endpoint is null || !_endpoint.TryTakeLease(_slot!, _version, out int version))
+        if (_endpoint is null)
+        {
+            return false;
+        }
+
+        if (write.Buffer.Length >= _endpoint.ConfiguredTransferSize && _slot!.Buffer.Length >= writeTransferSize)
+        {
+            return _endpoint.TryExchangeLease(_slot, _version, write);
+        }
+
+        if (!_endpoint.TryTakeLease(_slot!, _version, out int version))
         {
             return false;
         }

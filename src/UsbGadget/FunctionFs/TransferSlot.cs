@@ -34,7 +34,12 @@ internal sealed class TransferSlot : IAioCompletionHandler
         _onCompleted = onCompleted;
     }
 
-    public AioBuffer Buffer { get; }
+    /// <summary>
+    /// The slot's buffer. An echo (<see cref="InEndpoint.SendAsync"/>) exchanges the buffers of an OUT and an IN slot,
+    /// so a buffer may end up in the other endpoint; it always goes back to the pool it was rented from. Guarded by the
+    /// endpoint's lock.
+    /// </summary>
+    public AioBuffer Buffer { get; set; }
 
     /// <summary>
     /// IN only: a received OUT buffer this write sends instead of <see cref="Buffer"/> (a zero-copy echo), and the
@@ -100,6 +105,9 @@ internal sealed class TransferSlot : IAioCompletionHandler
             Fail(Errno.EIO);
         }
     }
+
+    /// <summary>Gives the buffer back to the pool it came from (which may be the other endpoint's, after an exchange).</summary>
+    public void ReturnBuffer() => Buffer.Pool!.Return(Buffer);
 
     /// <summary>Completes without the kernel, e.g. when io_submit itself failed.</summary>
     public void Fail(Errno error)

@@ -64,21 +64,64 @@ public sealed class InEndpointSendTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_buffer_goes_back_to_OUT_for_the_next_read_only_when_the_write_completes()
+    public async Task OUT_takes_the_idle_IN_buffer_in_exchange_and_queues_its_next_read_into_it_at_once()
     {
         EnableBoth();
         OutTransfer received = await ReceiveAsync(1, 2, 3);
+        AioBuffer sent = _outIo.Submissions[0].Buffer;
+
         await _input.SendAsync(received);
 
-        // Disposing the transfer after sending it does nothing: the kernel still reads the buffer.
+        // The read queue is full again while the echo is in flight, as with a C gadget's shared buffer pool.
+        Assert.Equal(3, _outIo.Submissions.Count);
+        Assert.True(_outIo.Submissions[2].IsRead);
+        Assert.NotSame(sent, _outIo.Submissions[2].Buffer);
+        Assert.Same(_inPool, _outIo.Submissions[2].Buffer.Pool);
+        Assert.Equal(2, _output.InFlight);
+
+        // Disposing the transfer after sending it does nothing, and the write's completion gives nothing back to OUT.
         received.Dispose();
+        _inIo.Submissions[0].Complete(3);
+        await Eventually.True(() => _input.InFlight == 0);
+        Assert.Equal(3, _outIo.Submissions.Count);
+    }
+
+    [Fact]
+    public async Task Exchanged_buffers_go_back_to_the_pools_they_came_from_at_stop()
+    {
+        EnableBoth();
+        await _input.SendAsync(await ReceiveAsync(1));
+        _inIo.Submissions[0].Complete(1);
+        await Eventually.True(() => _input.InFlight == 0);
+
+        Assert.Same(_outPool, _inIo.Submissions[0].Buffer.Pool); // an OUT buffer now serves IN
+        Assert.Same(_inPool, _outIo.Submissions[2].Buffer.Pool); // and an IN buffer serves OUT
+
+        Assert.True(await _input.StopAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(await _output.StopAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, _outPool.Outstanding);
+        Assert.Equal(0, _inPool.Outstanding);
+    }
+
+    [Fact]
+    public async Task When_an_IN_buffer_is_too_small_for_OUT_the_received_buffer_is_lent_and_comes_back_when_the_write_completes()
+    {
+        using var bigPool = new AioBufferPool(8192, 2);
+        var output = new OutEndpoint("/ffs/ep3", TestEndpoints.NoFile(), TestEndpoints.BulkPair()[0], _outIo, bigPool, depth: 2, transferSize: 8192, NullLogger.Instance);
+        output.Enable(1, 512);
+        _input.Enable(1);
+        _outIo.Submissions[0].CompleteRead([1, 2, 3]);
+        OutTransfer received = await output.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(EndpointStatus.Ok, await _input.SendAsync(received));
+        Assert.Same(_outIo.Submissions[0].Buffer, _inIo.Submissions[0].Buffer);
         Assert.Equal(2, _outIo.Submissions.Count);
 
         _inIo.Submissions[0].Complete(3);
-
         await Eventually.True(() => _outIo.Submissions.Count == 3);
         Assert.Same(_outIo.Submissions[0].Buffer, _outIo.Submissions[2].Buffer);
-        Assert.True(_outIo.Submissions[2].IsRead);
+        Assert.True(await output.StopAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, bigPool.Outstanding);
     }
 
     [Fact]
@@ -142,7 +185,7 @@ public sealed class InEndpointSendTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_write_dropped_by_a_disable_still_gives_the_buffer_back()
+    public async Task A_write_dropped_by_a_disable_frees_its_slot_and_OUT_queues_every_buffer_at_the_next_ENABLE()
     {
         EnableBoth();
         using OutTransfer received = await ReceiveAsync(7);
@@ -150,13 +193,19 @@ public sealed class InEndpointSendTests : IAsyncLifetime
 
         _input.Disable("DISABLE");
         _output.Disable("DISABLE");
-        _outIo.Submissions[1].Complete(-(long)Errno.ESHUTDOWN);
+        foreach (FakeEndpointIo.Submission pending in _outIo.Pending)
+        {
+            pending.Complete(-(long)Errno.ESHUTDOWN);
+        }
+
         _inIo.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
 
-        // Back with OUT, idle until the next ENABLE queues it again.
-        await Eventually.True(() => _input.InFlight == 0);
+        await Eventually.True(() => _input.InFlight == 0 && _output.InFlight == 0);
         _output.Enable(2, 512);
-        await Eventually.True(() => _outIo.Submissions.Count(s => s.Buffer == _outIo.Submissions[0].Buffer) == 2);
+        _input.Enable(2);
+        Assert.Equal(2, _output.InFlight);
+        Assert.Equal(EndpointStatus.Ok, await _input.WriteAsync(new byte[] { 8 }));
+        _inIo.Submissions[1].Complete(1);
     }
 
     [Fact]
