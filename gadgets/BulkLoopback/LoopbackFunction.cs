@@ -97,7 +97,7 @@ internal sealed class LoopbackFunction : IGadgetFunction
             {
                 return;
             }
-            // SendAsync writes the received buffer itself back to the host (no copy) and hands it back to OUT when done.
+            // SendAsync writes the received buffer itself back to the host (no copy); OUT reads on into IN's idle buffer meanwhile.
             int length = transfer.Length;
             if (length > 0 && await input.SendAsync(transfer, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
             {
