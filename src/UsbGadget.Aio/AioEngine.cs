@@ -154,18 +154,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             return ValueTask.FromCanceled<AioResult>(cancellationToken);
         }
 
-        Operation op = Rent();
-        try
-        {
-            op.Block.PrepareRead(file, buffer, length, offset);
-        }
-        catch
-        {
-            ReturnToPool(op);
-            throw;
-        }
-
-        return Start(op, cancellationToken);
+        return Start(RentPrepared(AioOperation.Read, file, buffer, length, offset), cancellationToken);
     }
 
     /// <summary>Writes <paramref name="length"/> bytes of <paramref name="buffer"/> at <paramref name="offset"/>.</summary>
@@ -183,18 +172,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             return ValueTask.FromCanceled<AioResult>(cancellationToken);
         }
 
-        Operation op = Rent();
-        try
-        {
-            op.Block.PrepareWrite(file, buffer, length, offset);
-        }
-        catch
-        {
-            ReturnToPool(op);
-            throw;
-        }
-
-        return Start(op, cancellationToken);
+        return Start(RentPrepared(AioOperation.Write, file, buffer, length, offset), cancellationToken);
     }
 
     /// <summary>
@@ -212,17 +190,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     public void StartRead(SafeHandle file, AioBuffer buffer, int length, long offset, IAioCompletionHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        Operation op = Rent();
-        try
-        {
-            op.Block.PrepareRead(file, buffer, length, offset);
-        }
-        catch
-        {
-            ReturnToPool(op);
-            throw;
-        }
-
+        Operation op = RentPrepared(AioOperation.Read, file, buffer, length, offset);
         op.Handler = handler;
         Submit(op);
     }
@@ -241,17 +209,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     public void StartWrite(SafeHandle file, AioBuffer buffer, int length, long offset, IAioCompletionHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        Operation op = Rent();
-        try
-        {
-            op.Block.PrepareWrite(file, buffer, length, offset);
-        }
-        catch
-        {
-            ReturnToPool(op);
-            throw;
-        }
-
+        Operation op = RentPrepared(AioOperation.Write, file, buffer, length, offset);
         op.Handler = handler;
         Submit(op);
     }
@@ -268,18 +226,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             return ValueTask.FromCanceled<AioResult>(cancellationToken);
         }
 
-        Operation op = Rent();
-        try
-        {
-            op.Block.PreparePoll(file, events);
-        }
-        catch
-        {
-            ReturnToPool(op);
-            throw;
-        }
-
-        return Start(op, cancellationToken);
+        return Start(RentPrepared(AioOperation.Poll, file, null, 0, 0, events), cancellationToken);
     }
 
     /// <summary>Flushes <paramref name="file"/> (IOCB_CMD_FSYNC).</summary>
@@ -293,18 +240,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             return ValueTask.FromCanceled<AioResult>(cancellationToken);
         }
 
-        Operation op = Rent();
-        try
-        {
-            op.Block.PrepareFsync(file);
-        }
-        catch
-        {
-            ReturnToPool(op);
-            throw;
-        }
-
-        return Start(op, cancellationToken);
+        return Start(RentPrepared(AioOperation.Fsync, file, null, 0, 0), cancellationToken);
     }
 
     /// <summary>
@@ -566,6 +502,38 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
                 op.TryCancel();
             }
         }
+    }
+
+    /// <summary>Rents an operation with its block prepared; on a refused argument, gives it back and rethrows.</summary>
+    private Operation RentPrepared(AioOperation operation, SafeHandle file, AioBuffer? buffer, int length, long offset, PollEvents events = 0)
+    {
+        Operation op = Rent();
+        try
+        {
+            switch (operation)
+            {
+                case AioOperation.Read:
+                    op.Block.PrepareRead(file, buffer!, length, offset);
+                    break;
+                case AioOperation.Write:
+                    op.Block.PrepareWrite(file, buffer!, length, offset);
+                    break;
+                case AioOperation.Poll:
+                    op.Block.PreparePoll(file, events);
+                    break;
+                default:
+                    Debug.Assert(operation == AioOperation.Fsync);
+                    op.Block.PrepareFsync(file);
+                    break;
+            }
+        }
+        catch
+        {
+            ReturnToPool(op);
+            throw;
+        }
+
+        return op;
     }
 
     private Operation Rent()

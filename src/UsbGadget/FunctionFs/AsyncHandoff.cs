@@ -11,8 +11,9 @@ namespace UsbGadget.FunctionFs;
 /// <remarks>
 /// Guarded by the endpoint's lock: the endpoint checks for something to take and parks the caller in one locked section
 /// (<see cref="WaitLocked"/>), and a completion claims the waiter in its own (<see cref="TryClaimLocked"/>) and completes
-/// it once the lock is released (<see cref="Complete"/>). Cancellation keeps one registration while waits use the same
-/// token, as <see cref="AsyncSignal"/> does.
+/// it once the lock is released (<see cref="Complete"/>). Cancellation registers on the token once and keeps the
+/// registration while waits use the same token (a function's run token, for a whole enable cycle): registering per
+/// wait cost more than the rest of a transfer.
 /// </remarks>
 /// <typeparam name="T">What the waiter gets.</typeparam>
 internal sealed class AsyncHandoff<T> : IValueTaskSource<T>
@@ -48,7 +49,7 @@ internal sealed class AsyncHandoff<T> : IValueTaskSource<T>
         Debug.Assert(_lock.IsHeldByCurrentThread);
         if (cancellationToken.IsCancellationRequested)
         {
-            return ValueTask.FromException<T>(new OperationCanceledException(cancellationToken));
+            return ValueTask.FromCanceled<T>(cancellationToken);
         }
 
         if (_waiting)

@@ -89,7 +89,7 @@ public sealed class InEndpoint : EndpointFile
             TransferSlot? slot;
             while (true)
             {
-                ValueTask bufferFreed;
+                ValueTask<bool> bufferFreed;
                 lock (Gate)
                 {
                     if (_stopped)
@@ -185,7 +185,7 @@ public sealed class InEndpoint : EndpointFile
 
         while (true)
         {
-            ValueTask bufferFreed;
+            ValueTask<bool> bufferFreed;
             lock (Gate)
             {
                 if (_stopped)
@@ -263,7 +263,7 @@ public sealed class InEndpoint : EndpointFile
     {
         while (true)
         {
-            ValueTask bufferFreed;
+            ValueTask<bool> bufferFreed;
             lock (Gate)
             {
                 if (_inFlight == 0 || _stopped)

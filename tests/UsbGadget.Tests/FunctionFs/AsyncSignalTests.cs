@@ -22,7 +22,7 @@ public sealed class AsyncSignalTests
         signal.Set(); // auto-reset: two sets before a wait are one
 
         Assert.True(signal.WaitAsync(CancellationToken.None).IsCompletedSuccessfully);
-        ValueTask second = signal.WaitAsync(CancellationToken.None);
+        ValueTask<bool> second = signal.WaitAsync(CancellationToken.None);
         Assert.False(second.IsCompleted);
 
         signal.Set();
@@ -34,7 +34,7 @@ public sealed class AsyncSignalTests
     {
         var gate = new Lock();
         var signal = new AsyncSignal(gate);
-        ValueTask waiting;
+        ValueTask<bool> waiting;
         lock (gate)
         {
             waiting = signal.WaitAsync(CancellationToken.None); // the owner checks its condition and waits atomically
@@ -123,7 +123,7 @@ public sealed class AsyncSignalTests
     {
         var signal = new AsyncSignal();
         using var cancellation = new CancellationTokenSource();
-        ValueTask wait = signal.WaitAsync(cancellation.Token);
+        ValueTask<bool> wait = signal.WaitAsync(cancellation.Token);
 
         await cancellation.CancelAsync();
 
@@ -140,7 +140,7 @@ public sealed class AsyncSignalTests
         using var nextRun = new CancellationTokenSource();
         for (int i = 0; i < 3; i++)
         {
-            ValueTask wait = signal.WaitAsync(run.Token);
+            ValueTask<bool> wait = signal.WaitAsync(run.Token);
             signal.Set();
             await wait.AsTask().WaitAsync(Timeout);
         }
@@ -149,7 +149,7 @@ public sealed class AsyncSignalTests
         await run.CancelAsync();
         Assert.True(signal.WaitAsync(run.Token).IsCanceled);
 
-        ValueTask other = signal.WaitAsync(nextRun.Token);
+        ValueTask<bool> other = signal.WaitAsync(nextRun.Token);
         Assert.False(other.IsCompleted);
         signal.Set();
         await other.AsTask().WaitAsync(Timeout);
@@ -161,11 +161,11 @@ public sealed class AsyncSignalTests
         var signal = new AsyncSignal();
         using var first = new CancellationTokenSource();
         using var second = new CancellationTokenSource();
-        ValueTask wait = signal.WaitAsync(first.Token);
+        ValueTask<bool> wait = signal.WaitAsync(first.Token);
         signal.Set();
         await wait.AsTask().WaitAsync(Timeout);
 
-        ValueTask pending = signal.WaitAsync(second.Token);
+        ValueTask<bool> pending = signal.WaitAsync(second.Token);
         await first.CancelAsync();
 
         Assert.False(pending.IsCompleted);
@@ -188,7 +188,7 @@ public sealed class AsyncSignalTests
     public async Task A_second_concurrent_waiter_is_refused_with_a_message_that_says_one_at_a_time()
     {
         var signal = new AsyncSignal();
-        ValueTask first = signal.WaitAsync(CancellationToken.None);
+        ValueTask<bool> first = signal.WaitAsync(CancellationToken.None);
 
         var refused = Assert.Throws<InvalidOperationException>(() => signal.WaitAsync(CancellationToken.None));
 
