@@ -188,12 +188,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     /// <exception cref="InvalidOperationException"><see cref="MaxEvents"/> operations are already in flight.</exception>
     /// <exception cref="ObjectDisposedException">The engine, file or buffer is disposed; the handler is not called.</exception>
     public void StartRead(SafeHandle file, AioBuffer buffer, int length, long offset, IAioCompletionHandler handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        Operation op = RentPrepared(AioOperation.Read, file, buffer, length, offset);
-        op.Handler = handler;
-        Submit(op);
-    }
+        => StartWithHandler(AioOperation.Read, file, buffer, length, offset, handler);
 
     /// <summary>
     /// Writes <paramref name="length"/> bytes of <paramref name="buffer"/> at <paramref name="offset"/> and reports the
@@ -207,12 +202,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     /// <exception cref="InvalidOperationException"><see cref="MaxEvents"/> operations are already in flight.</exception>
     /// <exception cref="ObjectDisposedException">The engine, file or buffer is disposed; the handler is not called.</exception>
     public void StartWrite(SafeHandle file, AioBuffer buffer, int length, long offset, IAioCompletionHandler handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        Operation op = RentPrepared(AioOperation.Write, file, buffer, length, offset);
-        op.Handler = handler;
-        Submit(op);
-    }
+        => StartWithHandler(AioOperation.Write, file, buffer, length, offset, handler);
 
     /// <summary>Completes when <paramref name="file"/> reports one of <paramref name="events"/>.</summary>
     /// <param name="file">The file.</param>
@@ -502,6 +492,14 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
                 op.TryCancel();
             }
         }
+    }
+
+    private void StartWithHandler(AioOperation operation, SafeHandle file, AioBuffer buffer, int length, long offset, IAioCompletionHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        Operation op = RentPrepared(operation, file, buffer, length, offset);
+        op.Handler = handler;
+        Submit(op);
     }
 
     /// <summary>Rents an operation with its block prepared; on a refused argument, gives it back and rethrows.</summary>
