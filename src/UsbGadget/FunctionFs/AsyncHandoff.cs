@@ -105,6 +105,16 @@ internal sealed class AsyncHandoff<T> : IValueTaskSource<T>
         _core.SetResult(value);
     }
 
+    /// <summary>Ends the claimed caller's wait with <paramref name="exception"/>.</summary>
+    /// <param name="exception">What the caller's await throws.</param>
+    /// <param name="runContinuationInline">As for <see cref="Complete"/>.</param>
+    public void Fail(Exception exception, bool runContinuationInline)
+    {
+        Debug.Assert(!runContinuationInline || !_lock.IsHeldByCurrentThread);
+        _core.RunContinuationsAsynchronously = !runContinuationInline;
+        _core.SetException(exception);
+    }
+
     private void Cancel(CancellationToken cancellationToken)
     {
         lock (_lock)

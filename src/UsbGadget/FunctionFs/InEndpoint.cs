@@ -24,6 +24,8 @@ public sealed class InEndpoint : EndpointFile
     private readonly Stack<TransferSlot> _free;
     private readonly AsyncSignal _freed;
     private readonly AsyncHandoff<InTransfer> _bufferTaker;
+    private readonly AsyncHandoff<EndpointStatus> _sender;
+    private OutTransfer _parkedSend;
     private readonly int _transferSize;
     private bool _enabled;
     private bool _stopped;
@@ -39,6 +41,7 @@ public sealed class InEndpoint : EndpointFile
         _pool = pool;
         _freed = new AsyncSignal(Gate);
         _bufferTaker = new AsyncHandoff<InTransfer>(Gate);
+        _sender = new AsyncHandoff<EndpointStatus>(Gate);
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
         _free = new Stack<TransferSlot>(depth);
@@ -157,8 +160,9 @@ public sealed class InEndpoint : EndpointFile
     /// Sends the bytes of <paramref name="received"/>, an OUT transfer, straight from the buffer they arrived in: an
     /// echo or a forward with no copy. The OUT endpoint takes this endpoint's idle buffer in exchange and queues its next
     /// read into it at once, so its read queue stays full while the echo is in flight (if either buffer is too small
-    /// for the other endpoint, the received one is lent instead and goes back when this write completes). Waits while
-    /// every write is in flight, like <see cref="WriteAsync"/>.
+    /// for the other endpoint, the received one is lent instead and goes back when this write completes). While every
+    /// write is in flight, the completion that frees a buffer sends this transfer itself and then resumes the caller,
+    /// on the AIO completion thread (do not block there).
     /// </summary>
     /// <remarks>
     /// When this returns <see cref="EndpointStatus.Ok"/> the buffer belongs to the write: do not touch
@@ -168,10 +172,11 @@ public sealed class InEndpoint : EndpointFile
     /// </remarks>
     /// <returns>As <see cref="WriteAsync"/>.</returns>
     /// <exception cref="ArgumentException"><paramref name="received"/> holds no data: its status is not Ok.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="received"/> was already disposed or sent.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <paramref name="received"/> was already disposed or sent (or disposed while this waited), or another send is waiting.
+    /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the write was queued.</exception>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<EndpointStatus> SendAsync(OutTransfer received, CancellationToken cancellationToken = default)
+    public ValueTask<EndpointStatus> SendAsync(OutTransfer received, CancellationToken cancellationToken = default)
     {
         if (received.Status != EndpointStatus.Ok)
         {
@@ -180,43 +185,47 @@ public sealed class InEndpoint : EndpointFile
 
         if (received.Length > _transferSize)
         {
-            return await WriteAsync(received.Data, cancellationToken).ConfigureAwait(false);
+            return WriteAsync(received.Data, cancellationToken);
         }
 
-        while (true)
+        lock (Gate)
         {
-            ValueTask<bool> bufferFreed;
-            lock (Gate)
+            if (_stopped)
             {
-                if (_stopped)
-                {
-                    return EndpointStatus.Stopped;
-                }
-
-                cancellationToken.ThrowIfCancellationRequested();
-                if (!_enabled)
-                {
-                    return EndpointStatus.Disabled;
-                }
-
-                if (_free.TryPeek(out TransferSlot? slot))
-                {
-                    if (!received.TryHandOverTo(slot, _transferSize))
-                    {
-                        throw new InvalidOperationException("This OUT transfer was already disposed or sent: its buffer belongs to its endpoint again.");
-                    }
-
-                    _free.Pop();
-                    SubmitLocked(slot, received.Length);
-                    return EndpointStatus.Ok;
-                }
-
-                bufferFreed = _freed.WaitAsync(cancellationToken);
+                return new ValueTask<EndpointStatus>(EndpointStatus.Stopped);
             }
 
-            await bufferFreed.ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromException<EndpointStatus>(new OperationCanceledException(cancellationToken));
+            }
+
+            if (!_enabled)
+            {
+                return new ValueTask<EndpointStatus>(EndpointStatus.Disabled);
+            }
+
+            if (_free.TryPeek(out TransferSlot? slot))
+            {
+                if (!received.TryHandOverTo(slot, _transferSize))
+                {
+                    throw AlreadySent();
+                }
+
+                _free.Pop();
+                SubmitLocked(slot, received.Length);
+                return new ValueTask<EndpointStatus>(EndpointStatus.Ok);
+            }
+
+            // Every buffer is in flight: the completion that frees one sends this transfer from it, then resumes the caller.
+            ValueTask<EndpointStatus> sent = _sender.WaitLocked(cancellationToken);
+            _parkedSend = received;
+            return sent;
         }
     }
+
+    private static InvalidOperationException AlreadySent() =>
+        new("This OUT transfer was already disposed or sent: its buffer belongs to its endpoint again.");
 
     /// <summary>
     /// Lends the caller one of the endpoint's AIO buffers to fill and <see cref="InTransfer.Send"/>: the zero-copy
@@ -296,6 +305,7 @@ public sealed class InEndpoint : EndpointFile
     internal override void Disable(string reason, int? generation = null)
     {
         bool takerWaiting;
+        bool senderWaiting;
         lock (Gate)
         {
             if (!_enabled || (generation is int cycle && cycle != _generation))
@@ -305,12 +315,18 @@ public sealed class InEndpoint : EndpointFile
 
             _enabled = false;
             takerWaiting = _bufferTaker.TryClaimLocked();
+            senderWaiting = ClaimSenderLocked();
         }
 
         FunctionFsLog.EndpointDisabled(Logger, Name, reason);
         if (takerWaiting)
         {
             _bufferTaker.Complete(new InTransfer(EndpointStatus.Disabled), runContinuationInline: false);
+        }
+
+        if (senderWaiting)
+        {
+            _sender.Complete(EndpointStatus.Disabled, runContinuationInline: false);
         }
 
         _freed.Set();
@@ -333,16 +349,23 @@ public sealed class InEndpoint : EndpointFile
     internal async Task<bool> StopAsync(TimeSpan timeout)
     {
         bool takerWaiting;
+        bool senderWaiting;
         lock (Gate)
         {
             _stopped = true;
             _enabled = false;
             takerWaiting = _bufferTaker.TryClaimLocked();
+            senderWaiting = ClaimSenderLocked();
         }
 
         if (takerWaiting)
         {
             _bufferTaker.Complete(new InTransfer(EndpointStatus.Stopped), runContinuationInline: false);
+        }
+
+        if (senderWaiting)
+        {
+            _sender.Complete(EndpointStatus.Stopped, runContinuationInline: false);
         }
 
         Io.CancelAll(File);
@@ -446,8 +469,7 @@ public sealed class InEndpoint : EndpointFile
         OutEndpoint? lender;
         TransferSlot? borrowed;
         int lease;
-        FreedTo freedTo = FreedTo.Stack;
-        InTransfer lent = default;
+        Freed freed = default;
         lock (Gate)
         {
             _inFlight--;
@@ -465,7 +487,7 @@ public sealed class InEndpoint : EndpointFile
             if (!_stopped)
             {
                 // Freed in the same locked section: one lock per completion.
-                freedTo = FreeLocked(slot, out lent);
+                freed = FreeLocked(slot);
             }
 
             if (_inFlight == 0 && _idle is not null)
@@ -498,59 +520,91 @@ public sealed class InEndpoint : EndpointFile
         }
 
         // On the completion thread, a writer waiting for room continues right here: no thread hop per transfer.
-        Resume(freedTo, lent, Io.IsCompletionThread);
+        Resume(freed, Io.IsCompletionThread);
         idle?.TrySetResult();
     }
 
     private void Free(TransferSlot slot)
     {
-        FreedTo freedTo;
-        InTransfer lent;
+        Freed freed;
         lock (Gate)
         {
-            freedTo = FreeLocked(slot, out lent);
+            freed = FreeLocked(slot);
         }
 
-        Resume(freedTo, lent, Io.IsCompletionThread);
+        Resume(freed, Io.IsCompletionThread);
     }
 
     /// <summary>
-    /// Under the lock: a buffer is free again. A writer parked in <see cref="GetBufferAsync"/> gets it lent at once
-    /// (or hears that the endpoint is disabled); otherwise it goes on the free stack, and a writer waiting in
-    /// <see cref="WriteAsync"/>, <see cref="SendAsync"/> or <see cref="FlushAsync"/> is signalled.
+    /// Under the lock: a buffer is free again. A writer parked in <see cref="GetBufferAsync"/> gets it lent at once, and
+    /// one parked in <see cref="SendAsync"/> has its transfer sent from it at once (or either hears that the endpoint is
+    /// disabled); otherwise it goes on the free stack, and a writer waiting in <see cref="WriteAsync"/> or
+    /// <see cref="FlushAsync"/> is signalled.
     /// </summary>
-    private FreedTo FreeLocked(TransferSlot slot, out InTransfer lent)
+    private Freed FreeLocked(TransferSlot slot)
     {
         if (_bufferTaker.IsWaiting && _bufferTaker.TryClaimLocked())
         {
             if (_enabled)
             {
-                lent = LendLocked(slot);
-                return FreedTo.Taker;
+                return new Freed(FreedTo.Taker, LendLocked(slot));
             }
 
             _free.Push(slot);
-            lent = new InTransfer(EndpointStatus.Disabled);
-            return FreedTo.Taker;
+            return new Freed(FreedTo.Taker, new InTransfer(EndpointStatus.Disabled));
+        }
+
+        if (_sender.IsWaiting && ClaimSenderLocked(out OutTransfer parked))
+        {
+            if (!_enabled)
+            {
+                _free.Push(slot);
+                return new Freed(FreedTo.Sender, Sent: EndpointStatus.Disabled);
+            }
+
+            if (!parked.TryHandOverTo(slot, _transferSize))
+            {
+                // Disposed while it waited: this buffer is still free, and the caller hears what it did wrong.
+                _free.Push(slot);
+                return new Freed(FreedTo.SenderRefused);
+            }
+
+            SubmitLocked(slot, parked.Length);
+            return new Freed(FreedTo.Sender, Sent: EndpointStatus.Ok);
         }
 
         _free.Push(slot);
-        lent = default;
-        return _freed.SetLocked() ? FreedTo.Signal : FreedTo.Stack;
+        return new Freed(_freed.SetLocked() ? FreedTo.Signal : FreedTo.Stack);
+    }
+
+    private bool ClaimSenderLocked() => ClaimSenderLocked(out _);
+
+    private bool ClaimSenderLocked(out OutTransfer parked)
+    {
+        parked = _parkedSend;
+        _parkedSend = default;
+        return _sender.TryClaimLocked();
     }
 
     /// <summary>Out of the lock: resumes the writer <see cref="FreeLocked"/> chose, if any.</summary>
-    private void Resume(FreedTo freedTo, InTransfer lent, bool runContinuationInline)
+    private void Resume(in Freed freed, bool runContinuationInline)
     {
         // Never inline under the lock: a completion nested in a locked section resumes the writer on the thread pool.
         runContinuationInline &= !Gate.IsHeldByCurrentThread;
-        if (freedTo == FreedTo.Taker)
+        switch (freed.To)
         {
-            _bufferTaker.Complete(lent, runContinuationInline);
-        }
-        else if (freedTo == FreedTo.Signal)
-        {
-            _freed.Wake(runContinuationInline);
+            case FreedTo.Taker:
+                _bufferTaker.Complete(freed.Lent, runContinuationInline);
+                break;
+            case FreedTo.Sender:
+                _sender.Complete(freed.Sent, runContinuationInline);
+                break;
+            case FreedTo.SenderRefused:
+                _sender.Fail(AlreadySent(), runContinuationInline);
+                break;
+            case FreedTo.Signal:
+                _freed.Wake(runContinuationInline);
+                break;
         }
     }
 
@@ -570,7 +624,14 @@ public sealed class InEndpoint : EndpointFile
         Signal,
         /// <summary>Lent to the writer parked in GetBufferAsync (or that writer told the endpoint is disabled).</summary>
         Taker,
+        /// <summary>Sending the transfer of the writer parked in SendAsync (or that writer told the endpoint is disabled).</summary>
+        Sender,
+        /// <summary>On the free stack: the transfer parked in SendAsync was disposed while it waited.</summary>
+        SenderRefused,
     }
+
+    /// <summary>Where a freed buffer went, and the answer for the writer it resumes.</summary>
+    private readonly record struct Freed(FreedTo To, InTransfer Lent = default, EndpointStatus Sent = default);
 
     private static void Release(TransferSlot slot)
     {

@@ -184,6 +184,140 @@ public sealed class InEndpointSendTests : IAsyncLifetime
         _inIo.Submissions[2].Complete(1);
     }
 
+    /// <summary>Fills the IN queue with two one-byte writes, so the next send has to wait.</summary>
+    private async Task FillInQueueAsync()
+    {
+        await _input.WriteAsync(new byte[] { 1 });
+        await _input.WriteAsync(new byte[] { 2 });
+    }
+
+    [Fact]
+    public async Task The_completion_that_frees_a_buffer_sends_a_waiting_echo_itself_before_the_sender_resumes()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        OutTransfer received = await ReceiveAsync(9, 8);
+        ValueTask<EndpointStatus> send = _input.SendAsync(received);
+
+        _inIo.Submissions[0].Complete(1);
+
+        // Submitted inside the completion, with the exchange: nothing waits for the sender to run again.
+        Assert.Equal(3, _inIo.Submissions.Count);
+        Assert.Equal(new byte[] { 9, 8 }, _inIo.Submissions[2].DataAtSubmit);
+        Assert.Same(_outIo.Submissions[0].Buffer, _inIo.Submissions[2].Buffer);
+        Assert.Equal(3, _outIo.Submissions.Count);
+        Assert.Equal(EndpointStatus.Ok, await send.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        received.Dispose();
+        Assert.Equal(3, _outIo.Submissions.Count);
+        _inIo.Submissions[1].Complete(1);
+        _inIo.Submissions[2].Complete(2);
+    }
+
+    [Fact]
+    public async Task A_waiting_send_hears_Disabled_at_DISABLE_and_keeps_its_buffer()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        OutTransfer received = await ReceiveAsync(5);
+        ValueTask<EndpointStatus> send = _input.SendAsync(received);
+
+        _input.Disable("DISABLE");
+
+        Assert.Equal(EndpointStatus.Disabled, await send.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(5, received.Span[0]);
+        _inIo.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
+        _inIo.Submissions[1].Complete(-(long)Errno.ESHUTDOWN);
+        Assert.Equal(2, _inIo.Submissions.Count);
+        received.Dispose();
+        Assert.Equal(3, _outIo.Submissions.Count);
+    }
+
+    [Fact]
+    public async Task A_waiting_send_hears_Disabled_when_the_kernel_drops_a_write_first()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        using OutTransfer received = await ReceiveAsync(5);
+        ValueTask<EndpointStatus> send = _input.SendAsync(received);
+
+        _inIo.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
+
+        Assert.Equal(EndpointStatus.Disabled, await send.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(2, _inIo.Submissions.Count);
+        _inIo.Submissions[1].Complete(-(long)Errno.ESHUTDOWN);
+    }
+
+    [Fact]
+    public async Task A_waiting_send_hears_Stopped_at_stop_and_keeps_its_buffer()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        OutTransfer received = await ReceiveAsync(6);
+        ValueTask<EndpointStatus> send = _input.SendAsync(received);
+
+        Task<bool> stopping = _input.StopAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(EndpointStatus.Stopped, await send.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(await stopping);
+        Assert.Equal(6, received.Span[0]);
+        received.Dispose();
+    }
+
+    [Fact]
+    public async Task A_waiting_send_whose_token_is_cancelled_throws_and_the_freed_buffer_stays_free()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        using OutTransfer received = await ReceiveAsync(7);
+        using var run = new CancellationTokenSource();
+        ValueTask<EndpointStatus> send = _input.SendAsync(received, run.Token);
+
+        await run.CancelAsync();
+        _inIo.Submissions[0].Complete(1);
+
+        await Assert.ThrowsAsync<OperationCanceledException>(async () => await send);
+        Assert.Equal(2, _inIo.Submissions.Count);
+        Assert.Equal(EndpointStatus.Ok, await _input.SendAsync(received));
+        Assert.Equal(3, _inIo.Submissions.Count);
+        _inIo.Submissions[1].Complete(1);
+        _inIo.Submissions[2].Complete(1);
+    }
+
+    [Fact]
+    public async Task A_transfer_disposed_while_its_send_waits_is_refused_and_the_freed_buffer_stays_free()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        OutTransfer received = await ReceiveAsync(8);
+        ValueTask<EndpointStatus> send = _input.SendAsync(received);
+
+        received.Dispose();
+        _inIo.Submissions[0].Complete(1);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await send);
+        Assert.Equal(2, _inIo.Submissions.Count);
+        Assert.Equal(EndpointStatus.Ok, await _input.WriteAsync(new byte[] { 3 }));
+        _inIo.Submissions[1].Complete(1);
+        _inIo.Submissions[2].Complete(1);
+    }
+
+    [Fact]
+    public async Task Only_one_send_waits_at_a_time()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        using OutTransfer first = await ReceiveAsync(1);
+        using OutTransfer second = await ReceiveAsync(2);
+        ValueTask<EndpointStatus> waiting = _input.SendAsync(first);
+
+        Assert.Throws<InvalidOperationException>(() => _input.SendAsync(second));
+
+        _inIo.Submissions[0].Complete(1);
+        Assert.Equal(EndpointStatus.Ok, await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        _inIo.Submissions[1].Complete(1);
+        _inIo.Submissions[2].Complete(1);
+    }
+
     [Fact]
     public async Task A_write_dropped_by_a_disable_frees_its_slot_and_OUT_queues_every_buffer_at_the_next_ENABLE()
     {
