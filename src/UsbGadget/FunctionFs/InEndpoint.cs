@@ -432,6 +432,12 @@ public sealed class InEndpoint : EndpointFile
 
     internal void Return(TransferSlot slot, int version)
     {
+        // A sent buffer is disposed after Send as a rule: nothing to do, and no lock to take for it.
+        if (slot.HasMovedOn(version))
+        {
+            return;
+        }
+
         lock (Gate)
         {
             if (slot.State != SlotState.Filling || slot.Version != version || !ReturnUnsentLocked(slot))

@@ -305,6 +305,12 @@ public sealed class OutEndpoint : EndpointFile
 
     internal void Return(TransferSlot slot, int version)
     {
+        // A transfer sent with SendAsync is disposed after it as a rule: nothing to do, and no lock to take for it.
+        if (slot.HasMovedOn(version))
+        {
+            return;
+        }
+
         lock (Gate)
         {
             if (slot.State != SlotState.Leased || slot.Version != version)

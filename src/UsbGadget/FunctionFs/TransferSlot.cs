@@ -70,7 +70,20 @@ internal sealed class TransferSlot : IAioCompletionHandler
     public int Generation { get; set; }
 
     /// <summary>Incremented on every lease so a stale <see cref="OutTransfer"/> cannot return the slot twice.</summary>
-    public int Version { get; set; }
+    public int Version
+    {
+        get => _version;
+        set => Volatile.Write(ref _version, value);
+    }
+
+    private int _version;
+
+    /// <summary>
+    /// Whether a lease of <paramref name="version"/> has already ended (sent, returned or handed over), read without the
+    /// endpoint's lock: versions only grow, so a different value is final. The same value may be stale; check again
+    /// under the lock.
+    /// </summary>
+    public bool HasMovedOn(int version) => Volatile.Read(ref _version) != version;
 
     public Errno Error => Result < 0 ? (Errno)(-Result) : Errno.None;
 
