@@ -390,8 +390,12 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         catch
         {
             op.DisposeRegistration();
-            op.Handler = null;
-            ReturnToPool(op);
+            if (!op.Reserved)
+            {
+                op.Handler = null;
+                ReturnToPool(op);
+            }
+
             throw;
         }
 
@@ -492,6 +496,65 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
                 op.TryCancel();
             }
         }
+    }
+
+    /// <summary>
+    /// Reserves one operation for <paramref name="handler"/>, to start again and again through the returned request:
+    /// the way a libaio loop keeps one iocb per buffer. Each start then takes nothing from the engine's pool and gives
+    /// nothing back, so a completion that starts the next transfer passes through no lock of the pool.
+    /// </summary>
+    /// <param name="handler">Called once per start (see <see cref="IAioCompletionHandler.OnAioCompleted"/>).</param>
+    /// <returns>The request. It counts against <see cref="MaxEvents"/> until it is disposed.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="MaxEvents"/> operations are already in flight or reserved.</exception>
+    /// <exception cref="ObjectDisposedException">The engine is disposed.</exception>
+    public AioRequest Reserve(IAioCompletionHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        Operation op = Rent();
+        op.Handler = handler;
+        op.Reserved = true;
+        return new AioRequest(this, op);
+    }
+
+    /// <summary>Starts a reserved operation (see <see cref="AioRequest"/>).</summary>
+    internal void StartReserved(Operation op, AioOperation operation, SafeHandle file, AioBuffer buffer, int length, long offset)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (op.Block.IsInFlight)
+        {
+            ThrowHelper.ThrowInvalidOperation("This request is already in flight: start it again from its handler, once it has completed.");
+        }
+
+        op.CancelPending = 0;
+        if (operation == AioOperation.Read)
+        {
+            op.Block.PrepareRead(file, buffer, length, offset);
+        }
+        else
+        {
+            op.Block.PrepareWrite(file, buffer, length, offset);
+        }
+
+        Submit(op);
+    }
+
+    /// <summary>Ends a reservation: the operation goes back to the pool.</summary>
+    internal void Unreserve(Operation op)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            // Released with the context.
+            return;
+        }
+
+        if (op.Block.IsInFlight)
+        {
+            ThrowHelper.ThrowInvalidOperation("This request is in flight: dispose it once its handler has been called.");
+        }
+
+        op.Reserved = false;
+        op.Handler = null;
+        ReturnToPool(op);
     }
 
     private void StartWithHandler(AioOperation operation, SafeHandle file, AioBuffer buffer, int length, long offset, IAioCompletionHandler handler)
@@ -636,7 +699,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     }
 
     /// <summary>One pooled operation: its block and its IValueTaskSource.</summary>
-    private sealed class Operation : IValueTaskSource<AioResult>
+    internal sealed class Operation : IValueTaskSource<AioResult>
     {
         public readonly AioBlock Block = new();
 
@@ -704,13 +767,20 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         /// <summary>Set by StartRead/StartWrite: the result goes here instead of to a task.</summary>
         public IAioCompletionHandler? Handler { get; set; }
 
+        /// <summary>Held by an <see cref="AioRequest"/>: keeps its handler, and stays out of the pool between starts.</summary>
+        public bool Reserved { get; set; }
+
         public void Finish(AioResult result)
         {
             if (Handler is { } handler)
             {
                 // Back to the pool first: the handler typically starts the next operation at once.
-                Handler = null;
-                _engine.ReturnToPool(this);
+                if (!Reserved)
+                {
+                    Handler = null;
+                    _engine.ReturnToPool(this);
+                }
+
                 handler.OnAioCompleted(result);
                 return;
             }

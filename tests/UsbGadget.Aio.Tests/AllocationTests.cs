@@ -112,6 +112,29 @@ public sealed class AllocationTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadsThroughAReservedRequest_AllocateNothingPerOperation()
+    {
+        const int Reads = 100_000;
+        byte[] data = new byte[64 * 4096]; // the reads wrap around it
+        using var engine = new AioEngine(1);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("reserved", data), OpenFlags.ReadOnly);
+        using var buffer = AioBuffer.Allocate(4096);
+
+        var warmup = new ReservedReads(engine, file, buffer, 500, expected: null);
+        warmup.Start();
+        await warmup.Done.WaitAsync(TimeSpan.FromSeconds(10));
+        warmup.Request.Dispose();
+
+        var chain = new ReservedReads(engine, file, buffer, Reads, expected: null);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        chain.Start();
+        await chain.Done.WaitAsync(TimeSpan.FromSeconds(10));
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.True(allocated < Reads * 8L, $"{allocated} bytes allocated over {Reads} reads");
+    }
+
+    [Fact]
     public async Task ChainedHandlerReads_AllocateNothingPerOperation()
     {
         const int Reads = 100_000;

@@ -170,8 +170,8 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
 
             int outCount = endpoints.Count(e => e.Direction == EndpointDirection.Out);
             int inCount = endpoints.Count - outCount;
-            // Completions run inline on the engine's thread: the endpoints' handlers only take a short lock and wake the
-            // reader or writer, which resumes on the thread pool. That is one thread hop per transfer instead of two.
+            // Every endpoint buffer reserves one operation (an iocb per buffer), so this is exactly what the queues need.
+            // Completions run inline on the engine's thread, and so does the reader or writer a completion resumes.
             var engine = new AioEngine(
                 Math.Max(1, (outCount * options.OutQueueDepth) + (inCount * options.InQueueDepth)), runContinuationsInline: true, logger);
             disposables.Add(engine);

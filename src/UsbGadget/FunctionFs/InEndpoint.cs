@@ -48,7 +48,7 @@ public sealed class InEndpoint : EndpointFile
         Action<TransferSlot> onCompleted = OnCompleted;
         for (int i = 0; i < depth; i++)
         {
-            _slots[i] = new TransferSlot(pool.Rent(), onCompleted);
+            _slots[i] = new TransferSlot(pool.Rent(), io, onCompleted);
             _free.Push(_slots[i]);
         }
     }
@@ -401,7 +401,7 @@ public sealed class InEndpoint : EndpointFile
         slot.Length = length;
         _inFlight++;
 
-        slot.Submit(Io, File, write: true);
+        slot.Submit(File, write: true);
     }
 
     internal EndpointStatus Send(TransferSlot slot, int version, int length)
@@ -644,7 +644,7 @@ public sealed class InEndpoint : EndpointFile
         if (slot.State != SlotState.Released)
         {
             slot.State = SlotState.Released;
-            slot.ReturnBuffer();
+            slot.Release();
         }
     }
 }

@@ -57,7 +57,7 @@ public sealed class OutEndpoint : EndpointFile
         Action<TransferSlot> onCompleted = OnCompleted;
         for (int i = 0; i < depth; i++)
         {
-            _slots[i] = new TransferSlot(pool.Rent(), onCompleted);
+            _slots[i] = new TransferSlot(pool.Rent(), io, onCompleted);
         }
 
         _completed = new Queue<TransferSlot>(depth);
@@ -456,7 +456,7 @@ public sealed class OutEndpoint : EndpointFile
         slot.Sequence = _nextSequence++;
         _inFlight++;
 
-        slot.Submit(Io, File, write: false);
+        slot.Submit(File, write: false);
     }
 
     private void OnCompleted(TransferSlot slot)
@@ -590,7 +590,7 @@ public sealed class OutEndpoint : EndpointFile
         if (slot.State != SlotState.Released)
         {
             slot.State = SlotState.Released;
-            slot.ReturnBuffer();
+            slot.Release();
         }
     }
 

@@ -27,11 +27,13 @@ internal enum SlotState
 internal sealed class TransferSlot : IAioCompletionHandler
 {
     private readonly Action<TransferSlot> _onCompleted;
+    private readonly IEndpointRequest _request;
 
-    public TransferSlot(AioBuffer buffer, Action<TransferSlot> onCompleted)
+    public TransferSlot(AioBuffer buffer, IEndpointIo io, Action<TransferSlot> onCompleted)
     {
         Buffer = buffer;
         _onCompleted = onCompleted;
+        _request = io.Reserve(this);
     }
 
     /// <summary>
@@ -91,17 +93,17 @@ internal sealed class TransferSlot : IAioCompletionHandler
     /// Submits the slot's buffer as a read (OUT) or write (IN) of <see cref="Length"/> bytes. A submission the engine
     /// refuses completes the slot at once with the errno, as the kernel would have.
     /// </summary>
-    public void Submit(IEndpointIo io, SafeHandle file, bool write)
+    public void Submit(SafeHandle file, bool write)
     {
         try
         {
             if (write)
             {
-                io.Write(file, Source, Length, this);
+                _request.StartWrite(file, Source, Length);
             }
             else
             {
-                io.Read(file, Source, Length, this);
+                _request.StartRead(file, Source, Length);
             }
         }
         catch (LinuxIOException ex)
@@ -114,13 +116,20 @@ internal sealed class TransferSlot : IAioCompletionHandler
         }
         catch (InvalidOperationException)
         {
-            // The engine has no free operation; it is sized for every queue, so this is a bug, reported as EIO.
+            // The slot's request is still in flight: a bug in the endpoint's bookkeeping, reported as EIO.
             Fail(Errno.EIO);
         }
     }
 
-    /// <summary>Gives the buffer back to the pool it came from (which may be the other endpoint's, after an exchange).</summary>
-    public void ReturnBuffer() => Buffer.Pool!.Return(Buffer);
+    /// <summary>
+    /// The slot is done (its endpoint stopped, nothing in flight): the buffer goes back to the pool it came from (which
+    /// may be the other endpoint's, after an exchange), and the reserved request back to the engine.
+    /// </summary>
+    public void Release()
+    {
+        Buffer.Pool!.Return(Buffer);
+        _request.Dispose();
+    }
 
     /// <summary>Completes without the kernel, e.g. when io_submit itself failed.</summary>
     public void Fail(Errno error)

@@ -37,9 +37,15 @@ internal sealed class FakeEndpointIo : IEndpointIo
         return action(state);
     }
 
-    public void Read(SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler) => Add(file, isRead: true, buffer, length, handler);
+    public int Reserved { get; private set; }
 
-    public void Write(SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler) => Add(file, isRead: false, buffer, length, handler);
+    public int Unreserved { get; private set; }
+
+    public IEndpointRequest Reserve(IAioCompletionHandler handler)
+    {
+        Reserved++;
+        return new Request(this, handler);
+    }
 
     public int CancelAllCalls { get; private set; }
 
@@ -52,13 +58,47 @@ internal sealed class FakeEndpointIo : IEndpointIo
         }
     }
 
-    private void Add(SafeHandle file, bool isRead, AioBuffer buffer, int length, IAioCompletionHandler handler)
+    /// <summary>One slot's reservation: records its starts, and refuses one while the last is pending, as the engine does.</summary>
+    private sealed class Request(FakeEndpointIo io, IAioCompletionHandler handler) : IEndpointRequest
+    {
+        private Submission? _last;
+        private bool _disposed;
+
+        public void StartRead(SafeHandle file, AioBuffer buffer, int length) => Start(file, isRead: true, buffer, length);
+
+        public void StartWrite(SafeHandle file, AioBuffer buffer, int length) => Start(file, isRead: false, buffer, length);
+
+        public void Dispose()
+        {
+            Assert.False(_last is { Completion.Task.IsCompleted: false }, "A slot gave back its request while a transfer was in flight.");
+            if (!_disposed)
+            {
+                _disposed = true;
+                io.Unreserved++;
+            }
+        }
+
+        private void Start(SafeHandle file, bool isRead, AioBuffer buffer, int length)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_last is { Completion.Task.IsCompleted: false })
+            {
+                throw new InvalidOperationException("This request is already in flight.");
+            }
+
+            _last = io.Add(file, isRead, buffer, length, handler);
+        }
+    }
+
+    private Submission Add(SafeHandle file, bool isRead, AioBuffer buffer, int length, IAioCompletionHandler handler)
     {
         var submission = new Submission(file, isRead, buffer, length, buffer.Span[..length].ToArray(), handler);
         lock (_gate)
         {
             Submissions.Add(submission);
         }
+
+        return submission;
     }
 
     internal sealed record Submission(SafeHandle File, bool IsRead, AioBuffer Buffer, int Length, byte[] DataAtSubmit, IAioCompletionHandler Handler)

@@ -31,6 +31,8 @@ public sealed class InEndpointSendTests : IAsyncLifetime
         Assert.True(await _output.StopAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(0, _outPool.Outstanding);
         Assert.Equal(0, _inPool.Outstanding);
+        Assert.Equal(_outIo.Reserved, _outIo.Unreserved); // each slot's request back to the engine, too
+        Assert.Equal(_inIo.Reserved, _inIo.Unreserved);
         _outPool.Dispose();
         _inPool.Dispose();
     }

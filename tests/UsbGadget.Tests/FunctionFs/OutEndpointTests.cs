@@ -434,11 +434,7 @@ public sealed class OutEndpointTests : IAsyncLifetime
 
     private sealed class IgnoresCancel(FakeEndpointIo inner) : IEndpointIo
     {
-        public void Read(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler)
-            => inner.Read(file, buffer, length, handler);
-
-        public void Write(System.Runtime.InteropServices.SafeHandle file, AioBuffer buffer, int length, IAioCompletionHandler handler)
-            => inner.Write(file, buffer, length, handler);
+        public IEndpointRequest Reserve(IAioCompletionHandler handler) => inner.Reserve(handler);
 
         public void CancelAll(System.Runtime.InteropServices.SafeHandle file)
         {

@@ -1,0 +1,168 @@
+namespace UsbGadget.Aio.Tests;
+
+/// <summary><see cref="AioEngine.Reserve"/>: one operation kept for one handler, started again and again, like an iocb per buffer.</summary>
+public sealed class AioRequestTests : IDisposable
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(10);
+    private readonly ScratchDirectory _scratch = new();
+
+    public void Dispose() => _scratch.Dispose();
+
+    [Fact]
+    public async Task AReservedRequest_RestartedFromItsHandler_ReadsEveryBlockInTurn()
+    {
+        const int Reads = 200;
+        byte[] data = Patterns.Bytes(Reads * 512, seed: 21);
+        using var engine = new AioEngine(1);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("chain", data), OpenFlags.ReadOnly);
+        using var buffer = AioBuffer.Allocate(4096);
+        var chain = new ReservedReads(engine, file, buffer, Reads, data);
+
+        chain.Start();
+
+        Assert.Equal(Reads, await chain.Done.WaitAsync(s_wait));
+        Assert.Equal(0, engine.InFlight);
+        Assert.False(chain.Request.IsInFlight);
+    }
+
+    [Fact]
+    public void AReservation_CountsAgainstMaxEvents_UntilItIsDisposed()
+    {
+        using var engine = new AioEngine(1);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("small", new byte[4096]), OpenFlags.ReadOnly);
+        using var buffer = AioBuffer.Allocate(4096);
+        AioRequest request = engine.Reserve(new Discard());
+
+        Assert.Throws<InvalidOperationException>(() => engine.StartRead(file, buffer, 512, 0, new Discard()));
+        Assert.Throws<InvalidOperationException>(() => engine.Reserve(new Discard()));
+
+        request.Dispose();
+        request.Dispose();
+        engine.Reserve(new Discard()).Dispose();
+    }
+
+    [Fact]
+    public async Task StartingARequestInFlight_IsRefused_AndTheTransferInFlightCompletes()
+    {
+        using var engine = new AioEngine(2);
+        (UnixFileHandle readEnd, UnixFileHandle writeEnd) = UnixFileHandle.CreatePipe();
+        using (readEnd)
+        using (writeEnd)
+        {
+            using var buffer = AioBuffer.Allocate(4096);
+            var handler = new Recording();
+            using AioRequest request = engine.Reserve(handler);
+
+            // A pipe read has no asynchronous path in the kernel: io_submit itself waits for data, with the block
+            // already in flight. That holds the request in flight for as long as the test needs.
+            Task started = Task.Factory.StartNew(() => request.StartRead(readEnd, buffer, 16, 0), TaskCreationOptions.LongRunning);
+            for (int waited = 0; !request.IsInFlight; waited += 10)
+            {
+                Assert.True(waited < 10_000, "io_submit never took the pipe read");
+                await Task.Delay(10);
+            }
+
+            Assert.Throws<InvalidOperationException>(() => request.StartRead(readEnd, buffer, 16, 0));
+            Assert.Throws<InvalidOperationException>(request.Dispose);
+            writeEnd.TryWrite([1, 2, 3], out _);
+            await started.WaitAsync(s_wait);
+            Assert.Equal(3, (await handler.Next.WaitAsync(s_wait)).Result);
+        }
+    }
+
+    [Fact]
+    public async Task ASubmitRefusedByTheKernel_ReachesTheHandlerAtOnce_AndTheRequestCanStartAgain()
+    {
+        using var engine = new AioEngine(1);
+        using var writeOnly = UnixFileHandle.Open(_scratch.NewFile("wo"), OpenFlags.WriteOnly);
+        using var readable = UnixFileHandle.Open(_scratch.NewFile("ro", new byte[4096]), OpenFlags.ReadOnly);
+        using var buffer = AioBuffer.Allocate(4096);
+        var handler = new Recording();
+        using AioRequest request = engine.Reserve(handler);
+
+        request.StartRead(writeOnly, buffer, 4096, 0);
+
+        Assert.True(handler.Next.IsCompleted);
+        AioResult refused = await handler.Next;
+        Assert.True(refused.SubmitFailed);
+        Assert.Equal(Errno.EBADF, refused.Error);
+
+        handler.Reset();
+        request.StartRead(readable, buffer, 4096, 0);
+        Assert.Equal(4096, (await handler.Next.WaitAsync(s_wait)).Result);
+    }
+
+    [Fact]
+    public void AReservedRequest_IsRefusedAfterItsEngineIsDisposed_AndDisposingItThenDoesNothing()
+    {
+        var engine = new AioEngine(1);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("gone", new byte[4096]), OpenFlags.ReadOnly);
+        using var buffer = AioBuffer.Allocate(4096);
+        AioRequest request = engine.Reserve(new Discard());
+
+        engine.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => request.StartRead(file, buffer, 512, 0));
+        request.Dispose();
+    }
+
+    private sealed class Discard : IAioCompletionHandler
+    {
+        public void OnAioCompleted(AioResult result)
+        {
+        }
+    }
+
+    private sealed class Recording : IAioCompletionHandler
+    {
+        private TaskCompletionSource<AioResult> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<AioResult> Next => _next.Task;
+
+        public void Reset() => _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnAioCompleted(AioResult result) => _next.TrySetResult(result);
+    }
+}
+
+/// <summary>Reads 512-byte blocks one after another through one reserved request, restarted by its own handler.</summary>
+internal sealed class ReservedReads : IAioCompletionHandler
+{
+    private readonly UnixFileHandle _file;
+    private readonly AioBuffer _buffer;
+    private readonly int _count;
+    private readonly byte[]? _expected;
+    private readonly TaskCompletionSource<int> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _completed;
+
+    public ReservedReads(AioEngine engine, UnixFileHandle file, AioBuffer buffer, int count, byte[]? expected)
+    {
+        (_file, _buffer, _count, _expected) = (file, buffer, count, expected);
+        Request = engine.Reserve(this);
+    }
+
+    public AioRequest Request { get; }
+
+    public Task<int> Done => _done.Task;
+
+    public void Start() => Request.StartRead(_file, _buffer, 512, 0);
+
+    public void OnAioCompleted(AioResult result)
+    {
+        long offset = (long)_completed * 512;
+        if (result.Result != 512 || (_expected is not null && !_buffer.Span[..512].SequenceEqual(_expected.AsSpan((int)offset, 512))))
+        {
+            _done.TrySetException(new InvalidOperationException($"read {_completed} returned {result.Result} or the wrong bytes"));
+            return;
+        }
+
+        if (++_completed == _count)
+        {
+            _done.TrySetResult(_completed);
+            return;
+        }
+
+        long next = _expected is null ? (long)_completed * 512 % (64 * 4096) : (long)_completed * 512;
+        Request.StartRead(_file, _buffer, 512, next);
+    }
+}
