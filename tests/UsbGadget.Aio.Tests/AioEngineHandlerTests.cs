@@ -106,32 +106,60 @@ public sealed class AioEngineHandlerTests : IDisposable
     }
 }
 
-/// <summary>Reads 512-byte blocks one after another, each started by the previous one's handler.</summary>
-internal sealed class ChainedReads(AioEngine engine, UnixFileHandle file, AioBuffer buffer, int count, byte[]? expected) : IAioCompletionHandler
+/// <summary>
+/// Reads 512-byte blocks one after another, each started by the previous one's handler: through the engine's pool, or
+/// through one request reserved for the chain (<see cref="AioEngine.Reserve"/>).
+/// </summary>
+internal sealed class ChainedReads : IAioCompletionHandler
 {
+    private readonly AioEngine _engine;
+    private readonly UnixFileHandle _file;
+    private readonly AioBuffer _buffer;
+    private readonly int _count;
+    private readonly byte[]? _expected;
     private readonly TaskCompletionSource<int> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _completed;
 
+    public ChainedReads(AioEngine engine, UnixFileHandle file, AioBuffer buffer, int count, byte[]? expected, bool reserved = false)
+    {
+        (_engine, _file, _buffer, _count, _expected) = (engine, file, buffer, count, expected);
+        Request = reserved ? engine.Reserve(this) : null;
+    }
+
+    /// <summary>The chain's own request, when it was created reserved.</summary>
+    public AioRequest? Request { get; }
+
     public Task<int> Done => _done.Task;
 
-    public void Start() => engine.StartRead(file, buffer, 512, 0, this);
+    public void Start() => Read(0);
 
     public void OnAioCompleted(AioResult result)
     {
         long offset = (long)_completed * 512;
-        if (result.Result != 512 || (expected is not null && !buffer.Span[..512].SequenceEqual(expected.AsSpan((int)offset, 512))))
+        if (result.Result != 512 || (_expected is not null && !_buffer.Span[..512].SequenceEqual(_expected.AsSpan((int)offset, 512))))
         {
             _done.TrySetException(new InvalidOperationException($"read {_completed} returned {result.Result} or the wrong bytes"));
             return;
         }
 
-        if (++_completed == count)
+        if (++_completed == _count)
         {
             _done.TrySetResult(_completed);
             return;
         }
 
-        long next = expected is null ? (long)_completed * 512 % (64 * 4096) : (long)_completed * 512;
-        engine.StartRead(file, buffer, 512, next, this);
+        Read(_expected is null ? (long)_completed * 512 % (64 * 4096) : (long)_completed * 512);
+    }
+
+    private void Read(long offset)
+    {
+        if (Request is null)
+        {
+            _engine.StartRead(_file, _buffer, 512, offset, this);
+        }
+        else
+        {
+            Request.StartRead(_file, _buffer, 512, offset);
+        }
     }
 }

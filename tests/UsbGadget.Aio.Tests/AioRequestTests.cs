@@ -16,13 +16,13 @@ public sealed class AioRequestTests : IDisposable
         using var engine = new AioEngine(1);
         using var file = UnixFileHandle.Open(_scratch.NewFile("chain", data), OpenFlags.ReadOnly);
         using var buffer = AioBuffer.Allocate(4096);
-        var chain = new ReservedReads(engine, file, buffer, Reads, data);
+        var chain = new ChainedReads(engine, file, buffer, Reads, data, reserved: true);
 
         chain.Start();
 
         Assert.Equal(Reads, await chain.Done.WaitAsync(s_wait));
         Assert.Equal(0, engine.InFlight);
-        Assert.False(chain.Request.IsInFlight);
+        Assert.False(chain.Request!.IsInFlight);
     }
 
     [Fact]
@@ -122,47 +122,5 @@ public sealed class AioRequestTests : IDisposable
         public void Reset() => _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public void OnAioCompleted(AioResult result) => _next.TrySetResult(result);
-    }
-}
-
-/// <summary>Reads 512-byte blocks one after another through one reserved request, restarted by its own handler.</summary>
-internal sealed class ReservedReads : IAioCompletionHandler
-{
-    private readonly UnixFileHandle _file;
-    private readonly AioBuffer _buffer;
-    private readonly int _count;
-    private readonly byte[]? _expected;
-    private readonly TaskCompletionSource<int> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _completed;
-
-    public ReservedReads(AioEngine engine, UnixFileHandle file, AioBuffer buffer, int count, byte[]? expected)
-    {
-        (_file, _buffer, _count, _expected) = (file, buffer, count, expected);
-        Request = engine.Reserve(this);
-    }
-
-    public AioRequest Request { get; }
-
-    public Task<int> Done => _done.Task;
-
-    public void Start() => Request.StartRead(_file, _buffer, 512, 0);
-
-    public void OnAioCompleted(AioResult result)
-    {
-        long offset = (long)_completed * 512;
-        if (result.Result != 512 || (_expected is not null && !_buffer.Span[..512].SequenceEqual(_expected.AsSpan((int)offset, 512))))
-        {
-            _done.TrySetException(new InvalidOperationException($"read {_completed} returned {result.Result} or the wrong bytes"));
-            return;
-        }
-
-        if (++_completed == _count)
-        {
-            _done.TrySetResult(_completed);
-            return;
-        }
-
-        long next = _expected is null ? (long)_completed * 512 % (64 * 4096) : (long)_completed * 512;
-        Request.StartRead(_file, _buffer, 512, next);
     }
 }
