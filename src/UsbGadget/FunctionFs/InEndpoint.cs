@@ -304,8 +304,7 @@ public sealed class InEndpoint : EndpointFile
     /// <inheritdoc/>
     internal override void Disable(string reason, int? generation = null)
     {
-        bool takerWaiting;
-        bool senderWaiting;
+        ParkedWriters parked;
         lock (Gate)
         {
             if (!_enabled || (generation is int cycle && cycle != _generation))
@@ -314,21 +313,11 @@ public sealed class InEndpoint : EndpointFile
             }
 
             _enabled = false;
-            takerWaiting = _bufferTaker.TryClaimLocked();
-            senderWaiting = ClaimSenderLocked();
+            parked = ClaimParkedWritersLocked();
         }
 
         FunctionFsLog.EndpointDisabled(Logger, Name, reason);
-        if (takerWaiting)
-        {
-            _bufferTaker.Complete(new InTransfer(EndpointStatus.Disabled), runContinuationInline: false);
-        }
-
-        if (senderWaiting)
-        {
-            _sender.Complete(EndpointStatus.Disabled, runContinuationInline: false);
-        }
-
+        AnswerParkedWriters(parked, EndpointStatus.Disabled);
         _freed.Set();
     }
 
@@ -348,25 +337,15 @@ public sealed class InEndpoint : EndpointFile
 
     internal async Task<bool> StopAsync(TimeSpan timeout)
     {
-        bool takerWaiting;
-        bool senderWaiting;
+        ParkedWriters parked;
         lock (Gate)
         {
             _stopped = true;
             _enabled = false;
-            takerWaiting = _bufferTaker.TryClaimLocked();
-            senderWaiting = ClaimSenderLocked();
+            parked = ClaimParkedWritersLocked();
         }
 
-        if (takerWaiting)
-        {
-            _bufferTaker.Complete(new InTransfer(EndpointStatus.Stopped), runContinuationInline: false);
-        }
-
-        if (senderWaiting)
-        {
-            _sender.Complete(EndpointStatus.Stopped, runContinuationInline: false);
-        }
+        AnswerParkedWriters(parked, EndpointStatus.Stopped);
 
         Io.CancelAll(File);
         bool drained = await OutEndpoint.WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
@@ -583,7 +562,30 @@ public sealed class InEndpoint : EndpointFile
         return new Freed(_freed.SetLocked() ? FreedTo.Signal : FreedTo.Stack);
     }
 
-    private bool ClaimSenderLocked() => ClaimSenderLocked(out _);
+    /// <summary>Under the lock: takes the writers parked in GetBufferAsync and SendAsync, to tell them the endpoint closed.</summary>
+    private ParkedWriters ClaimParkedWritersLocked() =>
+        (_bufferTaker.TryClaimLocked() ? ParkedWriters.Taker : 0) | (ClaimSenderLocked(out _) ? ParkedWriters.Sender : 0);
+
+    /// <summary>Out of the lock: tells the claimed writers <paramref name="status"/> (Disabled or Stopped); a sender keeps its transfer.</summary>
+    private void AnswerParkedWriters(ParkedWriters parked, EndpointStatus status)
+    {
+        if ((parked & ParkedWriters.Taker) != 0)
+        {
+            _bufferTaker.Complete(new InTransfer(status), runContinuationInline: false);
+        }
+
+        if ((parked & ParkedWriters.Sender) != 0)
+        {
+            _sender.Complete(status, runContinuationInline: false);
+        }
+    }
+
+    [Flags]
+    private enum ParkedWriters
+    {
+        Taker = 1,
+        Sender = 2,
+    }
 
     private bool ClaimSenderLocked(out OutTransfer parked)
     {
