@@ -526,15 +526,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         }
 
         op.CancelPending = 0;
-        if (operation == AioOperation.Read)
-        {
-            op.Block.PrepareRead(file, buffer, length, offset);
-        }
-        else
-        {
-            op.Block.PrepareWrite(file, buffer, length, offset);
-        }
-
+        Prepare(op.Block, operation, file, buffer, length, offset);
         Submit(op);
     }
 
@@ -571,22 +563,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         Operation op = Rent();
         try
         {
-            switch (operation)
-            {
-                case AioOperation.Read:
-                    op.Block.PrepareRead(file, buffer!, length, offset);
-                    break;
-                case AioOperation.Write:
-                    op.Block.PrepareWrite(file, buffer!, length, offset);
-                    break;
-                case AioOperation.Poll:
-                    op.Block.PreparePoll(file, events);
-                    break;
-                default:
-                    Debug.Assert(operation == AioOperation.Fsync);
-                    op.Block.PrepareFsync(file);
-                    break;
-            }
+            Prepare(op.Block, operation, file, buffer, length, offset, events);
         }
         catch
         {
@@ -595,6 +572,26 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         }
 
         return op;
+    }
+
+    private static void Prepare(AioBlock block, AioOperation operation, SafeHandle file, AioBuffer? buffer, int length, long offset, PollEvents events = 0)
+    {
+        switch (operation)
+        {
+            case AioOperation.Read:
+                block.PrepareRead(file, buffer!, length, offset);
+                break;
+            case AioOperation.Write:
+                block.PrepareWrite(file, buffer!, length, offset);
+                break;
+            case AioOperation.Poll:
+                block.PreparePoll(file, events);
+                break;
+            default:
+                Debug.Assert(operation == AioOperation.Fsync);
+                block.PrepareFsync(file);
+                break;
+        }
     }
 
     private Operation Rent()
