@@ -2,7 +2,7 @@ namespace UsbGadget.FunctionFs;
 
 /// <summary>
 /// An auto-reset signal with at most one waiter, reused for every wait so that waiting allocates nothing: an IN
-/// endpoint's writer parks here until a completion frees room. An <see cref="AsyncHandoff{T}"/> that carries no value,
+/// endpoint's FlushAsync parks here until a completion frees a buffer. An <see cref="AsyncHandoff{T}"/> that carries no value,
 /// plus a latch for a signal that arrives while nobody waits.
 /// </summary>
 /// <remarks>

@@ -85,68 +85,34 @@ public sealed class InEndpoint : EndpointFile
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<EndpointStatus> WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
+        // A copy into lent buffers: the same wait, hand-off and enable-cycle checks as GetBufferAsync and Send.
         int offset = 0;
         int generation = -1;
         do
         {
-            TransferSlot? slot;
-            while (true)
+            using InTransfer transfer = await GetBufferAsync(cancellationToken).ConfigureAwait(false);
+            if (transfer.Status != EndpointStatus.Ok)
             {
-                ValueTask<bool> bufferFreed;
-                lock (Gate)
-                {
-                    if (_stopped)
-                    {
-                        return EndpointStatus.Stopped;
-                    }
-
-                    // Checked under the lock ENABLE takes: a writer whose run a DISABLE cancelled never sends into
-                    // the next enable cycle, and no transfer straddles two (the host reset its side in between).
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (!_enabled || (generation != -1 && generation != _generation))
-                    {
-                        return EndpointStatus.Disabled;
-                    }
-
-                    generation = _generation;
-
-                    if (_free.TryPop(out slot))
-                    {
-                        slot.State = SlotState.Filling;
-                        break;
-                    }
-
-                    // Every buffer is in flight: back-pressure until a completion frees one.
-                    bufferFreed = _freed.WaitAsync(cancellationToken);
-                }
-
-                await bufferFreed.ConfigureAwait(false);
+                return transfer.Status;
             }
 
+            // No transfer straddles two enable cycles: the host reset its side in between.
+            if (generation != -1 && transfer.Generation != generation)
+            {
+                return EndpointStatus.Disabled;
+            }
+
+            generation = transfer.Generation;
             int length = Math.Min(data.Length - offset, _transferSize);
-            data.Span.Slice(offset, length).CopyTo(slot.Buffer.Span);
-            EndpointStatus refused = EndpointStatus.Ok;
-            lock (Gate)
-            {
-                if (!_stopped && _enabled && generation == _generation && !cancellationToken.IsCancellationRequested)
-                {
-                    SubmitLocked(slot, length);
-                }
-                else
-                {
-                    refused = ReturnUnsentLocked(slot) ? EndpointStatus.Disabled : EndpointStatus.Stopped;
-                }
-            }
+            data.Span.Slice(offset, length).CopyTo(transfer.Span);
 
-            if (refused != EndpointStatus.Ok)
+            // A run that DISABLE cancelled while this copied sends nothing; Send refuses a later enable cycle itself.
+            cancellationToken.ThrowIfCancellationRequested();
+            EndpointStatus sent = transfer.Send(length);
+            if (sent != EndpointStatus.Ok)
             {
-                if (refused == EndpointStatus.Disabled)
-                {
-                    Free(slot);
-                }
-
                 cancellationToken.ThrowIfCancellationRequested();
-                return refused;
+                return sent;
             }
 
             offset += length;
@@ -523,8 +489,7 @@ public sealed class InEndpoint : EndpointFile
     /// <summary>
     /// Under the lock: a buffer is free again. A writer parked in <see cref="GetBufferAsync"/> gets it lent at once, and
     /// one parked in <see cref="SendAsync"/> has its transfer sent from it at once (or either hears that the endpoint is
-    /// disabled); otherwise it goes on the free stack, and a writer waiting in <see cref="WriteAsync"/> or
-    /// <see cref="FlushAsync"/> is signalled.
+    /// disabled); otherwise it goes on the free stack, and a caller waiting in <see cref="FlushAsync"/> is signalled.
     /// </summary>
     private Freed FreeLocked(TransferSlot slot)
     {

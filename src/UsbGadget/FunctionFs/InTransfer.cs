@@ -60,6 +60,9 @@ public readonly struct InTransfer : IDisposable
         return _endpoint.Send(_slot, _version, length);
     }
 
+    /// <summary>The enable cycle the buffer was lent in; <see cref="Send"/> refuses it in any other.</summary>
+    internal int Generation => _slot?.Generation ?? -1;
+
     /// <summary>Gives an unsent buffer back to the endpoint. Idempotent; does nothing after <see cref="Send"/>.</summary>
     public void Dispose() => _endpoint?.Return(_slot!, _version);
 }
