@@ -68,16 +68,23 @@ internal sealed class BenchmarkFunction : IGadgetFunction
         }
     }
 
-    private static async Task SinkAsync(OutEndpoint output, CancellationToken cancellationToken)
+    // Like the C reference's sink: each read is counted and its buffer queued again inside the completion, with no
+    // ReadAsync loop in between.
+    private static Task SinkAsync(OutEndpoint output, CancellationToken cancellationToken) =>
+        output.ReceiveAsync(Sink.Instance, cancellationToken);
+
+    private sealed class Sink : IOutTransferHandler
     {
-        while (!cancellationToken.IsCancellationRequested)
+        public static readonly Sink Instance = new();
+
+        public void OnReceived(OutTransfer transfer)
         {
-            using OutTransfer transfer = await output.ReadAsync(cancellationToken).ConfigureAwait(false);
-            if (transfer.Status != EndpointStatus.Ok)
+            if (transfer.Status == EndpointStatus.Ok)
             {
-                return;
+                Interlocked.Increment(ref s_transfers);
             }
-            Interlocked.Increment(ref s_transfers);
+
+            transfer.Dispose();
         }
     }
 }

@@ -22,7 +22,7 @@ namespace UsbGadget.Benchmarks;
 /// </remarks>
 internal static class PipelineBenchmark
 {
-    private static readonly string[] s_modes = ["loopback", "in", "out"];
+    private static readonly string[] s_modes = ["loopback", "in", "out", "receive"];
 
     public static int Run(string[] args)
     {
@@ -44,13 +44,13 @@ internal static class PipelineBenchmark
                 case "--mode": modes = [Next()]; break;
                 case "--only": only = Next(); break; // aio or endpoints alone (under perf): both columns show it
 
-                default: throw new ArgumentException($"Unknown option '{args[i]}'. Options: --size N --depth N --seconds S --rounds N --mode loopback|in|out.");
+                default: throw new ArgumentException($"Unknown option '{args[i]}'. Options: --size N --depth N --seconds S --rounds N --mode loopback|in|out|receive.");
             }
         }
 
         if (size < 512 || size % 512 != 0 || depth < 1 || seconds <= 0 || rounds < 1 || modes.Except(s_modes).Any() || only is not (null or "aio" or "endpoints"))
         {
-            throw new ArgumentException("--size must be a positive multiple of 512, --depth, --seconds and --rounds positive, --mode loopback, in or out, --only aio or endpoints.");
+            throw new ArgumentException("--size must be a positive multiple of 512, --depth, --seconds and --rounds positive, --mode loopback, in, out or receive, --only aio or endpoints.");
         }
 
         Console.WriteLine($"Pipeline benchmark: {size} B transfers, depth {depth}, {seconds} s per run, {rounds} round(s), median shown; OUT reads /dev/zero, IN writes /dev/null, completed inside io_submit.");
@@ -226,6 +226,7 @@ internal static class PipelineBenchmark
             {
                 "loopback" => LoopbackFunction.EchoAsync(output, input, () => transfers += 2, stop),
                 "in" => SourceAsync(input, size, () => transfers++, stop),
+                "receive" => output.ReceiveAsync(new ReceivingSink(() => transfers++), stop),
                 _ => SinkAsync(output, () => transfers++, stop),
             };
         });
@@ -264,6 +265,20 @@ internal static class PipelineBenchmark
             }
 
             received();
+        }
+    }
+
+    // The same sink on ReceiveAsync: each read handled inline on the completion thread, with no ReadAsync loop.
+    private sealed class ReceivingSink(Action received) : IOutTransferHandler
+    {
+        public void OnReceived(OutTransfer transfer)
+        {
+            if (transfer.Status == EndpointStatus.Ok)
+            {
+                received();
+            }
+
+            transfer.Dispose();
         }
     }
 
