@@ -1,30 +1,11 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using UsbGadget.Aio;
 using UsbGadget.FunctionFs;
 
 namespace UsbGadget.Tests.FunctionFs;
 
-/// <summary>OutEndpoint.ReceiveAsync: reads handed to a handler as they complete, instead of a ReadAsync loop.</summary>
-public sealed class OutEndpointReceiveTests : IAsyncLifetime
+// OutEndpoint.ReceiveAsync: reads handed to a handler as they complete, instead of a ReadAsync loop.
+public sealed partial class OutEndpointTests
 {
-    private readonly FakeEndpointIo _io = new();
-    private readonly AioBufferPool _pool = new(4096, 8);
-    private readonly OutEndpoint _endpoint;
-
-    public OutEndpointReceiveTests()
-    {
-        _endpoint = new OutEndpoint("/ffs/ep1", TestEndpoints.NoFile(), TestEndpoints.BulkPair()[0], _io, _pool, depth: 4, transferSize: 1000, NullLogger.Instance);
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        // Every test ends with the endpoint stopped and every buffer back in the pool.
-        Assert.True(await _endpoint.StopAsync(TimeSpan.FromSeconds(5)));
-        _pool.Dispose();
-    }
-
     [Fact]
     public async Task Reads_reach_the_handler_in_the_order_the_host_sent_them_and_each_disposed_buffer_is_queued_again()
     {
