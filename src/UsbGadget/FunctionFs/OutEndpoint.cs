@@ -161,7 +161,7 @@ public sealed class OutEndpoint : EndpointFile
 
         // Registered out of the lock: a token cancelled meanwhile runs the callback at once, and it takes the lock.
         CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(
-            static state => ((OutEndpoint)state!).CancelReceiving(), this);
+            static (state, token) => ((OutEndpoint)state!).CancelReceiving(token), this);
         bool ended;
         lock (Gate)
         {
@@ -184,12 +184,13 @@ public sealed class OutEndpoint : EndpointFile
     private static InvalidOperationException Busy() =>
         new("Another read or receive is already running on this endpoint. An endpoint serves one reader at a time: await ReadAsync before the next call, and do not mix it with ReceiveAsync.");
 
-    private void CancelReceiving()
+    private void CancelReceiving(CancellationToken token)
     {
         ReceiveEnd end = default;
         lock (Gate)
         {
-            if (_receiving is null)
+            // A registration of an earlier receive may fire before it is unregistered: only this receive's token counts.
+            if (_receiving is null || _receiveToken != token)
             {
                 return;
             }
