@@ -33,7 +33,7 @@ public sealed partial class ReceiveSinkTests(GadgetVmFixture fixture) : VmTestBa
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.Super);
         string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string dll = Path.Combine(Sample.RepositoryRoot, "tests", "UsbGadget.Benchmarks.Gadget", "bin", configuration, "net10.0", "linux-x64", "UsbGadget.Benchmarks.Gadget.dll");
+        string dll = Path.Combine(Sample.RepositoryRoot, "tests", "UsbGadget.Benchmarks.Gadget", "bin", configuration, "net10.0", "UsbGadget.Benchmarks.Gadget.dll");
         Assert.True(File.Exists(dll), $"{dll} is not built: run 'dotnet build tests/UsbGadget.Benchmarks.Gadget -c {configuration}'.");
         var options = new GuestCommandOptions { WorkingDirectory = Path.GetDirectoryName(dll)! };
         options.Environment["DOTNET_NOLOGO"] = "1";
