@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
@@ -83,34 +84,50 @@ internal sealed class LoopbackFunction : IGadgetFunction
         EchoAsync(context.GetOutEndpoint(OutEndpointNumber), context.GetInEndpoint(InEndpointNumber), echoed: null, cancellationToken);
 
     /// <summary>
-    /// Sends every OUT transfer back on IN, ended the way it ended on OUT, until an endpoint stops or
+    /// Sends every OUT transfer back on IN, ended the way it ended on OUT, until an endpoint is disabled or stopped or
     /// <paramref name="cancellationToken"/> fires.
     /// </summary>
     /// <param name="echoed">Called after each transfer has gone back (tests/UsbGadget.Benchmarks.Gadget counts them); null for none.</param>
-    public static async Task EchoAsync(OutEndpoint output, InEndpoint input, Action? echoed, CancellationToken cancellationToken)
+    public static Task EchoAsync(OutEndpoint output, InEndpoint input, Action? echoed, CancellationToken cancellationToken) =>
+        output.ReceiveAsync(new Echo(output, input, echoed), cancellationToken);
+
+    /// <summary>
+    /// The echo runs inside the OUT completions, with no read loop. While every IN buffer is in flight its task stays
+    /// pending, which holds the next read back: the host's OUT transfers wait until its IN reads make room.
+    /// </summary>
+    private sealed class Echo(OutEndpoint output, InEndpoint input, Action? echoed) : IOutTransferHandler
     {
-        int maxPacket = output.Current?.PacketSize ?? 512;
-        while (!cancellationToken.IsCancellationRequested)
+        private readonly int _maxPacket = output.Current?.PacketSize ?? 512;
+
+        // Pooled: an echo that waits for room reuses its state machine instead of allocating one per wait.
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+        public async ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken)
         {
-            using OutTransfer transfer = await output.ReadAsync(cancellationToken).ConfigureAwait(false);
-            if (transfer.Status != EndpointStatus.Ok)
+            using (transfer)
             {
-                return;
+                // A failed read carries no data (the endpoint logged it); one of a disabled endpoint ends the receive.
+                if (transfer.Status != EndpointStatus.Ok)
+                {
+                    return;
+                }
+
+                // SendAsync writes the received buffer itself back to the host (no copy); OUT reads on into IN's idle buffer meanwhile.
+                int length = transfer.Length;
+                if (length > 0 && await input.SendAsync(transfer, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
+                {
+                    return;
+                }
+
+                // A read that stopped short of its buffer ended a host transfer. If it ended on a packet boundary (or was
+                // empty), the host ended it with a zero-length packet, so end the echo the same way.
+                if (length < output.TransferSize && length % _maxPacket == 0
+                    && await input.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
+                {
+                    return;
+                }
+
+                echoed?.Invoke();
             }
-            // SendAsync writes the received buffer itself back to the host (no copy); OUT reads on into IN's idle buffer meanwhile.
-            int length = transfer.Length;
-            if (length > 0 && await input.SendAsync(transfer, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
-            {
-                return;
-            }
-            // A read that stopped short of its buffer ended a host transfer. If it ended on a packet boundary (or was
-            // empty), the host ended it with a zero-length packet, so end the echo the same way.
-            if (length < output.TransferSize && length % maxPacket == 0
-                && await input.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
-            {
-                return;
-            }
-            echoed?.Invoke();
         }
     }
 }

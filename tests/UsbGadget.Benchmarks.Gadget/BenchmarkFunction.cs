@@ -77,7 +77,7 @@ internal sealed class BenchmarkFunction : IGadgetFunction
     {
         public static readonly Sink Instance = new();
 
-        public void OnReceived(OutTransfer transfer)
+        public ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken)
         {
             if (transfer.Status == EndpointStatus.Ok)
             {
@@ -85,6 +85,7 @@ internal sealed class BenchmarkFunction : IGadgetFunction
             }
 
             transfer.Dispose();
+            return default;
         }
     }
 }

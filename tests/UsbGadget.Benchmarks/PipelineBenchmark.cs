@@ -22,7 +22,7 @@ namespace UsbGadget.Benchmarks;
 /// </remarks>
 internal static class PipelineBenchmark
 {
-    private static readonly string[] s_modes = ["loopback", "in", "out", "receive"];
+    private static readonly string[] s_modes = ["loopback", "loopback-read", "in", "out", "receive"];
 
     public static int Run(string[] args)
     {
@@ -44,13 +44,13 @@ internal static class PipelineBenchmark
                 case "--mode": modes = [Next()]; break;
                 case "--only": only = Next(); break; // aio or endpoints alone (under perf): both columns show it
 
-                default: throw new ArgumentException($"Unknown option '{args[i]}'. Options: --size N --depth N --seconds S --rounds N --mode loopback|in|out|receive.");
+                default: throw new ArgumentException($"Unknown option '{args[i]}'. Options: --size N --depth N --seconds S --rounds N --mode loopback|loopback-read|in|out|receive.");
             }
         }
 
         if (size < 512 || size % 512 != 0 || depth < 1 || seconds <= 0 || rounds < 1 || modes.Except(s_modes).Any() || only is not (null or "aio" or "endpoints"))
         {
-            throw new ArgumentException("--size must be a positive multiple of 512, --depth, --seconds and --rounds positive, --mode loopback, in, out or receive, --only aio or endpoints.");
+            throw new ArgumentException("--size must be a positive multiple of 512, --depth, --seconds and --rounds positive, --mode loopback, loopback-read, in, out or receive, --only aio or endpoints.");
         }
 
         Console.WriteLine($"Pipeline benchmark: {size} B transfers, depth {depth}, {seconds} s per run, {rounds} round(s), median shown; OUT reads /dev/zero, IN writes /dev/null, completed inside io_submit.");
@@ -136,7 +136,7 @@ internal static class PipelineBenchmark
         for (int i = 0; i < depth; i++)
         {
             rented.Add(pool.Rent());
-            loops[i] = new HandlerSlot(engine, zero, nul, rented[i], size, mode, stop);
+            loops[i] = new HandlerSlot(engine, zero, nul, rented[i], size, mode == "loopback-read" ? "loopback" : mode, stop);
         }
 
         foreach (HandlerSlot slot in loops)
@@ -225,6 +225,7 @@ internal static class PipelineBenchmark
             return mode switch
             {
                 "loopback" => LoopbackFunction.EchoAsync(output, input, () => transfers += 2, stop),
+                "loopback-read" => ReadLoopEchoAsync(output, input, () => transfers += 2, stop),
                 "in" => SourceAsync(input, size, () => transfers++, stop),
                 "receive" => output.ReceiveAsync(new ReceivingSink(() => transfers++), stop),
                 _ => SinkAsync(output, () => transfers++, stop),
@@ -268,10 +269,25 @@ internal static class PipelineBenchmark
         }
     }
 
+    // The loopback sample's echo before it ran on ReceiveAsync: a ReadAsync/SendAsync loop, kept as its baseline.
+    private static async Task ReadLoopEchoAsync(OutEndpoint output, InEndpoint input, Action echoed, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            using OutTransfer transfer = await output.ReadAsync(stop).ConfigureAwait(false);
+            if (transfer.Status != EndpointStatus.Ok || await input.SendAsync(transfer, stop).ConfigureAwait(false) != EndpointStatus.Ok)
+            {
+                return;
+            }
+
+            echoed();
+        }
+    }
+
     // The same sink on ReceiveAsync: each read handled inline on the completion thread, with no ReadAsync loop.
     private sealed class ReceivingSink(Action received) : IOutTransferHandler
     {
-        public void OnReceived(OutTransfer transfer)
+        public ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken)
         {
             if (transfer.Status == EndpointStatus.Ok)
             {
@@ -279,6 +295,7 @@ internal static class PipelineBenchmark
             }
 
             transfer.Dispose();
+            return default;
         }
     }
 

@@ -12,5 +12,12 @@ public interface IOutTransferHandler
     /// <see cref="InEndpoint.SendAsync(OutTransfer, CancellationToken)"/>.
     /// </summary>
     /// <param name="transfer">The read; check <see cref="OutTransfer.Status"/> (a failed read carries no data).</param>
-    void OnReceived(OutTransfer transfer);
+    /// <param name="cancellationToken">The token given to <see cref="OutEndpoint.ReceiveAsync"/>.</param>
+    /// <returns>
+    /// A completed task (<see langword="default"/>) to take the next read at once. A pending one holds the next call back
+    /// until it completes: back-pressure, for a handler that waits for room downstream, such as an echo awaiting
+    /// <see cref="InEndpoint.SendAsync(OutTransfer, CancellationToken)"/> while every IN buffer is in flight. Reads
+    /// meanwhile wait, in order, in the endpoint's queue.
+    /// </returns>
+    ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken);
 }

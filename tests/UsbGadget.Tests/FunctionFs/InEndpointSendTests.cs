@@ -127,6 +127,47 @@ public sealed class InEndpointSendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_echo_on_ReceiveAsync_waits_for_room_on_IN_and_holds_later_reads_back_meanwhile()
+    {
+        EnableBoth();
+        var echo = new EchoHandler(_input);
+        Task<EndpointStatus> receiving = _output.ReceiveAsync(echo);
+
+        for (byte i = 1; i <= 4; i++)
+        {
+            _outIo.Pending[0].CompleteRead([i]);
+        }
+
+        // Two writes fill IN; the third echo waits for room, and the fourth read waits for the third echo.
+        Assert.Equal([1, 2], _inIo.Submissions.Select(write => write.DataAtSubmit[0]));
+        Assert.Equal(3, echo.Calls);
+
+        _inIo.Submissions[0].Complete(1);
+        await Eventually.True(() => echo.Calls == 4);
+        _inIo.Submissions[1].Complete(1);
+        await Eventually.True(() => _inIo.Submissions.Count == 4);
+
+        Assert.Equal([1, 2, 3, 4], _inIo.Submissions.Select(write => write.DataAtSubmit[0]));
+        Assert.False(receiving.IsCompleted);
+    }
+
+    private sealed class EchoHandler(InEndpoint input) : IOutTransferHandler
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public async ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            using (transfer)
+            {
+                await input.SendAsync(transfer, cancellationToken);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_refused_send_leaves_the_buffer_with_the_caller()
     {
         _output.Enable(1, 512);

@@ -172,7 +172,73 @@ public sealed partial class OutEndpointTests
         Assert.Equal(EndpointStatus.Disabled, await receiving);
     }
 
-    private sealed class RecordingHandler(Action? onFirst = null, bool keep = false) : IOutTransferHandler
+    [Fact]
+    public async Task A_pending_handler_task_holds_the_next_read_back_until_it_completes()
+    {
+        _endpoint.Enable(1, 512);
+        var firstCall = new TaskCompletionSource();
+        var handler = new RecordingHandler(firstCallTask: firstCall.Task);
+        Task<EndpointStatus> receiving = _endpoint.ReceiveAsync(handler);
+
+        _io.Submissions[0].CompleteRead([1]);
+        _io.Submissions[1].CompleteRead([2]);
+        Assert.Equal([1], handler.Received);
+
+        firstCall.SetResult();
+        await Eventually.True(() => handler.Received.Count == 2);
+        Assert.Equal([1, 2], handler.Received);
+        Assert.Equal(6, _io.Submissions.Count);
+        Assert.False(receiving.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_handler_task_that_faults_ends_the_receive_with_its_exception_and_the_buffer_is_queued_again()
+    {
+        _endpoint.Enable(1, 512);
+        var call = new TaskCompletionSource();
+        Task<EndpointStatus> receiving = _endpoint.ReceiveAsync(new PendingHandler(_ => call.Task));
+
+        _io.Submissions[0].CompleteRead([1]);
+        Assert.Equal(4, _io.Submissions.Count); // the handler still holds the buffer
+        call.SetException(new InvalidDataException("bad frame"));
+
+        var thrown = await Assert.ThrowsAsync<InvalidDataException>(() => receiving.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal("bad frame", thrown.Message);
+        Assert.Equal(5, _io.Submissions.Count);
+        Assert.Same(_io.Submissions[0].Buffer, _io.Submissions[4].Buffer);
+    }
+
+    [Fact]
+    public async Task A_handler_task_cancelled_by_the_receive_token_ends_the_receive_cancelled_and_the_buffer_is_queued_again()
+    {
+        _endpoint.Enable(1, 512);
+        using var run = new CancellationTokenSource();
+        Task<EndpointStatus> receiving = _endpoint.ReceiveAsync(new PendingHandler(token => Task.Delay(Timeout.Infinite, token)), run.Token);
+        _io.Submissions[0].CompleteRead([1]);
+
+        run.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => receiving.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(receiving.IsCanceled);
+        Assert.Equal(5, _io.Submissions.Count);
+    }
+
+    [Fact]
+    public async Task Receiving_ends_with_Disabled_once_a_pending_handler_task_completes()
+    {
+        _endpoint.Enable(1, 512);
+        var call = new TaskCompletionSource();
+        Task<EndpointStatus> receiving = _endpoint.ReceiveAsync(new PendingHandler(_ => call.Task));
+        _io.Submissions[0].CompleteRead([1]);
+
+        _endpoint.Disable("test");
+        Assert.False(receiving.IsCompleted);
+        call.SetResult();
+
+        Assert.Equal(EndpointStatus.Disabled, await receiving.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    private sealed class RecordingHandler(Action? onFirst = null, bool keep = false, Task? firstCallTask = null) : IOutTransferHandler
     {
         private readonly List<OutTransfer> _kept = [];
         private int _active;
@@ -185,7 +251,7 @@ public sealed partial class OutEndpointTests
 
         public int MostAtOnce { get; private set; }
 
-        public void OnReceived(OutTransfer transfer)
+        public ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken)
         {
             MostAtOnce = Math.Max(MostAtOnce, Interlocked.Increment(ref _active));
             Calls++;
@@ -210,6 +276,7 @@ public sealed partial class OutEndpointTests
             }
 
             Interlocked.Decrement(ref _active);
+            return Calls == 1 && firstCallTask is not null ? new ValueTask(firstCallTask) : default;
         }
 
         public void DisposeKept()
@@ -221,8 +288,20 @@ public sealed partial class OutEndpointTests
         }
     }
 
+    /// <summary>Disposes each transfer once the task <paramref name="call"/> returns for it completes.</summary>
+    private sealed class PendingHandler(Func<CancellationToken, Task> call) : IOutTransferHandler
+    {
+        public async ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken)
+        {
+            using (transfer)
+            {
+                await call(cancellationToken);
+            }
+        }
+    }
+
     private sealed class ThrowingHandler : IOutTransferHandler
     {
-        public void OnReceived(OutTransfer transfer) => throw new InvalidDataException("bad frame");
+        public ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken) => throw new InvalidDataException("bad frame");
     }
 }
