@@ -53,18 +53,17 @@ internal sealed class BenchmarkFunction : IGadgetFunction
             : Task.WhenAll(SourceAsync(input, cancellationToken), SinkAsync(output, cancellationToken));
     }
 
-    // Like the C reference's source, fills nothing: each buffer keeps the zeros it was mapped with, and the framework's
-    // zero-copy write sends it as it is.
-    private async Task SourceAsync(InEndpoint input, CancellationToken cancellationToken)
+    // Like the C reference's source, fills nothing: each buffer keeps the zeros it was mapped with, and is sent as it
+    // is from inside the completion that freed it, with no GetBufferAsync loop in between.
+    private Task SourceAsync(InEndpoint input, CancellationToken cancellationToken) =>
+        input.SendFromAsync(new Source(_writeSize), cancellationToken);
+
+    private sealed class Source(int writeSize) : IInTransferSource
     {
-        while (!cancellationToken.IsCancellationRequested)
+        public ValueTask<int> FillAsync(Memory<byte> buffer, CancellationToken cancellationToken)
         {
-            using InTransfer transfer = await input.GetBufferAsync(cancellationToken).ConfigureAwait(false);
-            if (transfer.Status != EndpointStatus.Ok || transfer.Send(_writeSize) != EndpointStatus.Ok)
-            {
-                return;
-            }
             Interlocked.Increment(ref s_transfers);
+            return new ValueTask<int>(writeSize);
         }
     }
 

@@ -22,7 +22,7 @@ namespace UsbGadget.Benchmarks;
 /// </remarks>
 internal static class PipelineBenchmark
 {
-    private static readonly string[] s_modes = ["loopback", "loopback-read", "in", "out", "receive"];
+    private static readonly string[] s_modes = ["loopback", "loopback-read", "source", "in", "receive", "out"];
 
     public static int Run(string[] args)
     {
@@ -44,13 +44,13 @@ internal static class PipelineBenchmark
                 case "--mode": modes = [Next()]; break;
                 case "--only": only = Next(); break; // aio or endpoints alone (under perf): both columns show it
 
-                default: throw new ArgumentException($"Unknown option '{args[i]}'. Options: --size N --depth N --seconds S --rounds N --mode loopback|loopback-read|in|out|receive.");
+                default: throw new ArgumentException($"Unknown option '{args[i]}'. Options: --size N --depth N --seconds S --rounds N --mode loopback|loopback-read|source|in|receive|out.");
             }
         }
 
         if (size < 512 || size % 512 != 0 || depth < 1 || seconds <= 0 || rounds < 1 || modes.Except(s_modes).Any() || only is not (null or "aio" or "endpoints"))
         {
-            throw new ArgumentException("--size must be a positive multiple of 512, --depth, --seconds and --rounds positive, --mode loopback, loopback-read, in, out or receive, --only aio or endpoints.");
+            throw new ArgumentException("--size must be a positive multiple of 512, --depth, --seconds and --rounds positive, --mode loopback, loopback-read, source, in, receive or out, --only aio or endpoints.");
         }
 
         Console.WriteLine($"Pipeline benchmark: {size} B transfers, depth {depth}, {seconds} s per run, {rounds} round(s), median shown; OUT reads /dev/zero, IN writes /dev/null, completed inside io_submit.");
@@ -136,7 +136,7 @@ internal static class PipelineBenchmark
         for (int i = 0; i < depth; i++)
         {
             rented.Add(pool.Rent());
-            loops[i] = new HandlerSlot(engine, zero, nul, rented[i], size, mode == "loopback-read" ? "loopback" : mode, stop);
+            loops[i] = new HandlerSlot(engine, zero, nul, rented[i], size, mode switch { "loopback-read" => "loopback", "source" => "in", _ => mode }, stop);
         }
 
         foreach (HandlerSlot slot in loops)
@@ -227,6 +227,7 @@ internal static class PipelineBenchmark
                 "loopback" => LoopbackFunction.EchoAsync(output, input, () => transfers += 2, stop),
                 "loopback-read" => ReadLoopEchoAsync(output, input, () => transfers += 2, stop),
                 "in" => SourceAsync(input, size, () => transfers++, stop),
+                "source" => input.SendFromAsync(new FillingSource(size, () => transfers++), stop),
                 "receive" => output.ReceiveAsync(new ReceivingSink(() => transfers++), stop),
                 _ => SinkAsync(output, () => transfers++, stop),
             };
@@ -240,7 +241,18 @@ internal static class PipelineBenchmark
         return () => Volatile.Read(ref transfers);
     }
 
-    // The VM benchmark gadget's source and sink (tests/UsbGadget.Benchmarks.Gadget/BenchmarkFunction.cs).
+    // The VM benchmark gadget's source (tests/UsbGadget.Benchmarks.Gadget/BenchmarkFunction.cs): each free buffer
+    // sent as it is from inside the completion that freed it, with no GetBufferAsync loop.
+    private sealed class FillingSource(int size, Action sent) : IInTransferSource
+    {
+        public ValueTask<int> FillAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            sent();
+            return new ValueTask<int>(size);
+        }
+    }
+
+    // The same source as a GetBufferAsync/Send loop, kept as its baseline; and a ReadAsync sink.
     private static async Task SourceAsync(InEndpoint input, int size, Action sent, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
@@ -8,7 +9,8 @@ namespace UsbGadget.FunctionFs;
 /// <summary>
 /// An IN endpoint (device to host) with a bounded write queue: <see cref="WriteAsync"/> copies into one of a fixed
 /// set of AIO buffers and submits it, and waits when every buffer is in flight (back-pressure).
-/// <see cref="GetBufferAsync"/> lends such a buffer to fill in place instead, with no copy.
+/// <see cref="GetBufferAsync"/> lends such a buffer to fill in place instead, with no copy, and
+/// <see cref="SendFromAsync"/> hands each free buffer to a source to fill, with no loop at all.
 /// </summary>
 /// <remarks>
 /// <para>One writer at a time. Data is sent in submission order. A write longer than <see cref="TransferSize"/> is
@@ -26,6 +28,9 @@ public sealed class InEndpoint : EndpointFile
     private readonly AsyncHandoff<InTransfer> _bufferTaker;
     private readonly AsyncHandoff<EndpointStatus> _sender;
     private OutTransfer _parkedSend;
+
+    // SendFromAsync's pump: free buffers to the source, one call at a time.
+    private readonly Source _source;
     private readonly int _transferSize;
     private bool _enabled;
     private bool _stopped;
@@ -42,6 +47,7 @@ public sealed class InEndpoint : EndpointFile
         _freed = new AsyncSignal(Gate);
         _bufferTaker = new AsyncHandoff<InTransfer>(Gate);
         _sender = new AsyncHandoff<EndpointStatus>(Gate);
+        _source = new Source(this);
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
         _free = new Stack<TransferSlot>(depth);
@@ -156,6 +162,7 @@ public sealed class InEndpoint : EndpointFile
 
         lock (Gate)
         {
+            ThrowIfSourceRunningLocked();
             if (_stopped)
             {
                 return new ValueTask<EndpointStatus>(EndpointStatus.Stopped);
@@ -208,6 +215,7 @@ public sealed class InEndpoint : EndpointFile
     {
         lock (Gate)
         {
+            ThrowIfSourceRunningLocked();
             if (_stopped)
             {
                 return new ValueTask<InTransfer>(new InTransfer(EndpointStatus.Stopped));
@@ -230,6 +238,60 @@ public sealed class InEndpoint : EndpointFile
 
             // Every buffer is in flight: the completion that frees one lends it straight to this caller.
             return _bufferTaker.WaitLocked(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Hands each free buffer to <paramref name="source"/> to fill, and sends what it returns, instead of a
+    /// <see cref="GetBufferAsync"/> loop: one call at a time, in order, on the AIO completion thread as writes complete
+    /// (the buffers free when this is called are filled on the caller's thread). No task, state machine or hand-off
+    /// stands between two writes, and the write and the next buffer take one trip through the endpoint's lock: the
+    /// cheapest way to feed an endpoint.
+    /// </summary>
+    /// <remarks>
+    /// A call whose task is pending holds the next one back until it completes, which then runs the next call on the
+    /// thread that completed it. While this runs, the endpoint's other writers (<see cref="WriteAsync"/>,
+    /// <see cref="GetBufferAsync"/>, <see cref="SendAsync(OutTransfer, CancellationToken)"/>) throw
+    /// <see cref="InvalidOperationException"/>. Data filled in one enable cycle is never sent in the next.
+    /// </remarks>
+    /// <returns>
+    /// A task that completes when sending ends: with <see cref="EndpointStatus.Ok"/> once the source returns
+    /// <see cref="IInTransferSource.EndOfData"/> (what it filled before is queued; <see cref="FlushAsync"/> waits for
+    /// it); with <see cref="EndpointStatus.Disabled"/> or <see cref="EndpointStatus.Stopped"/>; cancelled when
+    /// <paramref name="cancellationToken"/> is (after the current call and its task complete); faulted with the exception
+    /// the source threw or its task ended with (the buffer it was filling is not sent).
+    /// </returns>
+    /// <exception cref="InvalidOperationException">Another writer is waiting, or another source is running.</exception>
+    public Task<EndpointStatus> SendFromAsync(IInTransferSource source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        TaskCompletionSource<EndpointStatus> run;
+        lock (Gate)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Task.FromCanceled<EndpointStatus>(cancellationToken);
+            }
+
+            if (_bufferTaker.IsWaiting || _sender.IsWaiting)
+            {
+                throw new InvalidOperationException(
+                    "A writer is waiting for a buffer on this endpoint. An endpoint serves one writer at a time: let it finish before starting a source.");
+            }
+
+            ThrowIfSourceRunningLocked();
+            run = _source.StartLocked(source, cancellationToken);
+        }
+
+        return _source.Started(run, cancellationToken);
+    }
+
+    private void ThrowIfSourceRunningLocked()
+    {
+        if (_source.IsRunningLocked)
+        {
+            throw new InvalidOperationException(
+                "A source started with SendFromAsync is feeding this endpoint. An endpoint serves one writer at a time: cancel the source (or return EndOfData from it) before writing otherwise.");
         }
     }
 
@@ -284,6 +346,7 @@ public sealed class InEndpoint : EndpointFile
 
         FunctionFsLog.EndpointDisabled(Logger, Name, reason);
         AnswerParkedWriters(parked, EndpointStatus.Disabled);
+        _source.Resume();
         _freed.Set();
     }
 
@@ -312,6 +375,7 @@ public sealed class InEndpoint : EndpointFile
         }
 
         AnswerParkedWriters(parked, EndpointStatus.Stopped);
+        _source.Resume();
 
         Io.CancelAll(File);
         bool drained = await OutEndpoint.WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
@@ -421,6 +485,7 @@ public sealed class InEndpoint : EndpointFile
         TransferSlot? borrowed;
         int lease;
         Freed freed = default;
+        bool nested = Gate.IsHeldByCurrentThread;
         lock (Gate)
         {
             _inFlight--;
@@ -438,7 +503,7 @@ public sealed class InEndpoint : EndpointFile
             if (!_stopped)
             {
                 // Freed in the same locked section: one lock per completion.
-                freed = FreeLocked(slot);
+                freed = FreeLocked(slot, nested);
             }
 
             if (_inFlight == 0 && _idle is not null)
@@ -478,9 +543,10 @@ public sealed class InEndpoint : EndpointFile
     private void Free(TransferSlot slot)
     {
         Freed freed;
+        bool nested = Gate.IsHeldByCurrentThread;
         lock (Gate)
         {
-            freed = FreeLocked(slot);
+            freed = FreeLocked(slot, nested);
         }
 
         Resume(freed, Io.IsCompletionThread);
@@ -490,9 +556,31 @@ public sealed class InEndpoint : EndpointFile
     /// Under the lock: a buffer is free again. A writer parked in <see cref="GetBufferAsync"/> gets it lent at once, and
     /// one parked in <see cref="SendAsync"/> has its transfer sent from it at once (or either hears that the endpoint is
     /// disabled); otherwise it goes on the free stack, and a caller waiting in <see cref="FlushAsync"/> is signalled.
+    /// A running source takes it from there at once, unless it is being called (it takes it when the call is over).
     /// </summary>
-    private Freed FreeLocked(TransferSlot slot)
+    private Freed FreeLocked(TransferSlot slot, bool nested)
     {
+        if (_source.IsRunningLocked)
+        {
+            // No other writer waits while a source runs.
+            _free.Push(slot);
+            bool wake = _freed.SetLocked();
+            if (_source.IsCallingLocked)
+            {
+                return new Freed(wake ? FreedTo.Signal : FreedTo.Stack);
+            }
+
+            if (nested)
+            {
+                // Never call the source inside someone else's locked section: the pool calls it.
+                return new Freed(FreedTo.SourceLater, Wake: wake);
+            }
+
+            return _source.TryStartLocked(out TransferSlot? filling, out PumpEnd end)
+                ? new Freed(FreedTo.Source, Filling: filling, Wake: wake)
+                : new Freed(FreedTo.SourceEnded, SourceEnd: end, Wake: wake);
+        }
+
         if (_bufferTaker.IsWaiting && _bufferTaker.TryClaimLocked())
         {
             if (_enabled)
@@ -578,6 +666,26 @@ public sealed class InEndpoint : EndpointFile
             case FreedTo.Signal:
                 _freed.Wake(runContinuationInline);
                 break;
+            case FreedTo.Source:
+                WakeIf(freed.Wake, runContinuationInline);
+                _source.Run(freed.Filling!);
+                break;
+            case FreedTo.SourceEnded:
+                WakeIf(freed.Wake, runContinuationInline);
+                freed.SourceEnd.Complete();
+                break;
+            case FreedTo.SourceLater:
+                WakeIf(freed.Wake, runContinuationInline);
+                ThreadPool.UnsafeQueueUserWorkItem(static source => source.Resume(), _source, preferLocal: false);
+                break;
+        }
+    }
+
+    private void WakeIf(bool wake, bool runContinuationInline)
+    {
+        if (wake)
+        {
+            _freed.Wake(runContinuationInline);
         }
     }
 
@@ -601,10 +709,124 @@ public sealed class InEndpoint : EndpointFile
         Sender,
         /// <summary>On the free stack: the transfer parked in SendAsync was disposed while it waited.</summary>
         SenderRefused,
+        /// <summary>Taken by the running source: call it with the buffer (<see cref="Freed.Filling"/>, maybe another one).</summary>
+        Source,
+        /// <summary>On the free stack, and the source's run is over (<see cref="Freed.SourceEnd"/>).</summary>
+        SourceEnded,
+        /// <summary>On the free stack, freed inside a locked section while the source waits: the pool resumes it.</summary>
+        SourceLater,
     }
 
     /// <summary>Where a freed buffer went, and the answer for the writer it resumes.</summary>
-    private readonly record struct Freed(FreedTo To, InTransfer Lent = default, EndpointStatus Sent = default);
+    private readonly record struct Freed(
+        FreedTo To, InTransfer Lent = default, EndpointStatus Sent = default, TransferSlot? Filling = null, PumpEnd SourceEnd = default, bool Wake = false);
+
+    /// <summary>Under the lock: the next free buffer for the source, or why there is none.</summary>
+    private bool TryLendToSourceLocked([NotNullWhen(true)] out TransferSlot? slot, out EndpointStatus ended)
+    {
+        ended = _stopped ? EndpointStatus.Stopped : EndpointStatus.Disabled;
+        slot = null;
+        if (_stopped || !_enabled || !_free.TryPop(out slot))
+        {
+            return false;
+        }
+
+        slot.State = SlotState.Filling;
+        slot.Generation = _generation;
+        slot.Version++;
+        return true;
+    }
+
+    /// <summary>
+    /// Under the lock: sends what the source filled <paramref name="slot"/> with, unless the endpoint was disabled or
+    /// stopped meanwhile (the next take ends the run) or the source is done; false when it is.
+    /// </summary>
+    private bool FinishFillLocked(TransferSlot slot, int length)
+    {
+        if (length != IInTransferSource.EndOfData && !_stopped && _enabled && slot.Generation == _generation)
+        {
+            slot.Version++;
+            SubmitLocked(slot, length);
+            return true;
+        }
+
+        if (ReturnUnsentLocked(slot))
+        {
+            _free.Push(slot);
+        }
+
+        return length != IInTransferSource.EndOfData;
+    }
+
+    /// <summary><see cref="SendFromAsync"/>'s pump: hands free buffers to the source and sends what it fills.</summary>
+    private sealed class Source(InEndpoint endpoint) : TransferPump<TransferSlot, int>(endpoint.Gate)
+    {
+        private IInTransferSource? _source;
+        private ValueTask<int> _pendingCall;
+
+        public TaskCompletionSource<EndpointStatus> StartLocked(IInTransferSource source, CancellationToken cancellationToken)
+        {
+            _source = source;
+            return StartLocked(endpoint._generation, cancellationToken);
+        }
+
+        protected override Take TryTakeLocked(out TransferSlot? item, out EndpointStatus ended)
+        {
+            if (endpoint._generation != Cycle && !endpoint._stopped)
+            {
+                // Disabled and enabled again while a call was pending: the host has reset its side since the run began.
+                (item, ended) = (null, EndpointStatus.Disabled);
+                return Take.Ended;
+            }
+
+            if (endpoint.TryLendToSourceLocked(out item, out ended))
+            {
+                return Take.Item;
+            }
+
+            return endpoint._stopped || !endpoint._enabled ? Take.Ended : Take.Nothing;
+        }
+
+        protected override bool TryCall(in TransferSlot item, CancellationToken cancellationToken, out int result)
+        {
+            ValueTask<int> call = _source!.FillAsync(item.Buffer.Memory[..endpoint._transferSize], cancellationToken);
+            if (call.IsCompleted)
+            {
+                result = Checked(call.GetAwaiter().GetResult());
+                return true;
+            }
+
+            _pendingCall = call;
+            result = 0;
+            return false;
+        }
+
+        protected override void ContinueAfterPendingCall(Action continuation) =>
+            _pendingCall.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(continuation);
+
+        protected override int EndPendingCall()
+        {
+            ValueTask<int> call = _pendingCall;
+            _pendingCall = default;
+            return Checked(call.GetAwaiter().GetResult());
+        }
+
+        protected override bool FinishLocked(in TransferSlot item, int result) => endpoint.FinishFillLocked(item, result);
+
+        // Not sent: the buffer goes back to the free stack (or the pool, after a stop).
+        protected override void Abandon(in TransferSlot item) => endpoint.Return(item, item.Version);
+
+        private int Checked(int length)
+        {
+            if (length == IInTransferSource.EndOfData || (uint)length <= (uint)endpoint._transferSize)
+            {
+                return length;
+            }
+
+            throw new InvalidOperationException(
+                $"{_source!.GetType().Name}.FillAsync returned {length}: return the number of bytes filled, 0 to {endpoint._transferSize}, or IInTransferSource.EndOfData to end.");
+        }
+    }
 
     private static void Release(TransferSlot slot)
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
 using UsbGadget.Descriptors;
@@ -29,18 +28,8 @@ public sealed class OutEndpoint : EndpointFile
     private readonly AsyncHandoff<OutTransfer> _reader;
     private bool _handingOff;
 
-    // ReceiveAsync's state: the handler, its task, and whether a thread is calling the handler now (only one may).
-    private IOutTransferHandler? _receiver;
-    private TaskCompletionSource<EndpointStatus>? _receiving;
-    private CancellationTokenRegistration _receiveRegistration;
-    private CancellationToken _receiveToken;
-    private bool _receiveCancelled;
-    private bool _delivering;
-
-    // A handler call whose task was pending, and the read it was given: delivery resumes when it completes.
-    private Delivery _pendingDelivery;
-    private ValueTask _pendingCall;
-    private readonly Action _onCallCompleted;
+    // ReceiveAsync's pump: completed reads to the handler, one call at a time.
+    private readonly Receiver _receiver;
     private readonly int _configuredTransferSize;
     private int _transferSize;
     private bool _enabled;
@@ -64,7 +53,7 @@ public sealed class OutEndpoint : EndpointFile
     {
         _pool = pool;
         _reader = new AsyncHandoff<OutTransfer>(Gate);
-        _onCallCompleted = OnCallCompleted;
+        _receiver = new Receiver(this);
         _configuredTransferSize = transferSize;
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
@@ -111,7 +100,7 @@ public sealed class OutEndpoint : EndpointFile
                 return ValueTask.FromException<OutTransfer>(new OperationCanceledException(cancellationToken));
             }
 
-            if (_receiving is not null)
+            if (_receiver.IsRunningLocked)
             {
                 throw Busy();
             }
@@ -149,7 +138,7 @@ public sealed class OutEndpoint : EndpointFile
     public Task<EndpointStatus> ReceiveAsync(IOutTransferHandler handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        var receiving = new TaskCompletionSource<EndpointStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+        TaskCompletionSource<EndpointStatus> run;
         lock (Gate)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -157,218 +146,22 @@ public sealed class OutEndpoint : EndpointFile
                 return Task.FromCanceled<EndpointStatus>(cancellationToken);
             }
 
-            if (_receiving is not null || _reader.IsWaiting)
+            if (_receiver.IsRunningLocked || _reader.IsWaiting)
             {
                 throw Busy();
             }
 
-            (_receiver, _receiving, _receiveToken, _receiveCancelled) = (handler, receiving, cancellationToken, false);
+            run = _receiver.StartLocked(handler, cancellationToken);
         }
 
-        // Registered out of the lock: a token cancelled meanwhile runs the callback at once, and it takes the lock.
-        CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(
-            static (state, token) => ((OutEndpoint)state!).CancelReceiving(token), this);
-        bool ended;
-        lock (Gate)
-        {
-            ended = !ReferenceEquals(_receiving, receiving);
-            if (!ended)
-            {
-                _receiveRegistration = registration;
-            }
-        }
-
-        if (ended)
-        {
-            registration.Unregister();
-        }
-
-        Deliver();
-        return receiving.Task;
+        return _receiver.Started(run, cancellationToken);
     }
 
     private static InvalidOperationException Busy() =>
         new("Another read or receive is already running on this endpoint. An endpoint serves one reader at a time: await ReadAsync before the next call, and do not mix it with ReceiveAsync.");
 
-    private void CancelReceiving(CancellationToken token)
-    {
-        ReceiveEnd end = default;
-        lock (Gate)
-        {
-            // A registration of an earlier receive may fire before it is unregistered: only this receive's token counts.
-            if (_receiving is null || _receiveToken != token)
-            {
-                return;
-            }
-
-            _receiveCancelled = true;
-            if (!_delivering)
-            {
-                end = EndReceivingLocked(EndpointStatus.Ok);
-            }
-        }
-
-        // While the handler runs, the thread running it ends the receive once the call returns.
-        end.Complete();
-    }
-
-    /// <summary>Out of the lock: hands the receiver what is ready, unless another thread is doing so (it will see it).</summary>
-    private void Deliver()
-    {
-        Delivery delivery;
-        ReceiveEnd end;
-        bool started;
-        lock (Gate)
-        {
-            started = TryStartDeliveryLocked(out delivery, out end);
-        }
-
-        if (started)
-        {
-            DeliverFrom(delivery);
-        }
-        else
-        {
-            end.Complete();
-        }
-    }
-
-    /// <summary>
-    /// Under the lock: takes the next read for the receiver and makes this thread the one calling it. False when there is
-    /// no receiver, a call is running (or its task pending), or nothing is ready; <paramref name="end"/> is set when
-    /// receiving ends.
-    /// </summary>
-    private bool TryStartDeliveryLocked(out Delivery delivery, out ReceiveEnd end)
-    {
-        delivery = default;
-        end = default;
-        if (_receiver is null || _delivering)
-        {
-            return false;
-        }
-
-        if (_receiveCancelled)
-        {
-            end = EndReceivingLocked(EndpointStatus.Ok);
-            return false;
-        }
-
-        if (!TryTakeLocked(out OutTransfer transfer, out TransferSlot? failed))
-        {
-            return false;
-        }
-
-        if (transfer.Status is EndpointStatus.Disabled or EndpointStatus.Stopped)
-        {
-            end = EndReceivingLocked(transfer.Status);
-            return false;
-        }
-
-        _delivering = true;
-        delivery = new Delivery(_receiver, _receiveToken, transfer, failed);
-        return true;
-    }
-
-    /// <summary>Out of the lock, as the one thread calling the receiver: calls it until nothing more is ready.</summary>
-    private void DeliverFrom(Delivery delivery)
-    {
-        while (true)
-        {
-            RequeueFailed(delivery.Failed);
-            ValueTask call;
-            try
-            {
-                call = delivery.Handler.OnReceivedAsync(delivery.Transfer, delivery.Token);
-            }
-            catch (Exception exception)
-            {
-                EndWithFailedCall(delivery, exception);
-                return;
-            }
-
-            if (!call.IsCompleted)
-            {
-                // Back-pressure: the next read waits for this call's task, and its continuation carries on from here
-                // (inline on the thread that completes it, such as the IN completion that freed a buffer).
-                (_pendingDelivery, _pendingCall) = (delivery, call);
-                call.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onCallCompleted);
-                return;
-            }
-
-            if (!TryFinishCall(call, delivery) || !TryTakeNextDelivery(out delivery))
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>The continuation of a handler call whose task was pending: delivery resumes where it paused.</summary>
-    private void OnCallCompleted()
-    {
-        (Delivery delivery, ValueTask call) = (_pendingDelivery, _pendingCall);
-        (_pendingDelivery, _pendingCall) = (default, default);
-        if (TryFinishCall(call, delivery) && TryTakeNextDelivery(out delivery))
-        {
-            DeliverFrom(delivery);
-        }
-    }
-
-    /// <summary>Observes a completed call; false when it failed, which ends receiving.</summary>
-    private bool TryFinishCall(ValueTask call, in Delivery delivery)
-    {
-        try
-        {
-            call.GetAwaiter().GetResult();
-            return true;
-        }
-        catch (Exception exception)
-        {
-            EndWithFailedCall(delivery, exception);
-            return false;
-        }
-    }
-
-    /// <summary>The call is over: takes the next read for it, or ends receiving if it is over too.</summary>
-    private bool TryTakeNextDelivery(out Delivery next)
-    {
-        ReceiveEnd end;
-        lock (Gate)
-        {
-            _delivering = false;
-            if (TryStartDeliveryLocked(out next, out end))
-            {
-                return true;
-            }
-        }
-
-        end.Complete();
-        return false;
-    }
-
-    private void EndWithFailedCall(in Delivery delivery, Exception exception)
-    {
-        // The handler can no longer dispose it; if it was sent or disposed already, this does nothing.
-        delivery.Transfer.Dispose();
-        ReceiveEnd end;
-        lock (Gate)
-        {
-            _delivering = false;
-            end = EndReceivingLocked(EndpointStatus.Ok);
-        }
-
-        end.Fail(exception);
-    }
-
-    /// <summary>Under the lock: receiving is over; the caller completes its task out of the lock.</summary>
-    private ReceiveEnd EndReceivingLocked(EndpointStatus status)
-    {
-        var end = new ReceiveEnd(_receiving, _receiveRegistration, status, _receiveToken, _receiveCancelled);
-        (_receiver, _receiving, _receiveRegistration, _receiveToken, _receiveCancelled) = (null, null, default, default, false);
-        return end;
-    }
-
-    /// <summary>A read taken for the receiver, and what to call it with.</summary>
-    private readonly record struct Delivery(IOutTransferHandler Handler, CancellationToken Token, OutTransfer Transfer, TransferSlot? Failed);
+    /// <summary>A read taken for the receiver, and a failed read's slot to queue again before the call.</summary>
+    private readonly record struct Delivery(OutTransfer Transfer, TransferSlot? Failed);
 
     private enum Receive
     {
@@ -377,40 +170,75 @@ public sealed class OutEndpoint : EndpointFile
         Later,
     }
 
-    /// <summary>How a receive ended; completed out of the lock.</summary>
-    private readonly record struct ReceiveEnd(
-        TaskCompletionSource<EndpointStatus>? Receiving, CancellationTokenRegistration Registration, EndpointStatus Status, CancellationToken Token, bool Cancelled)
+    /// <summary><see cref="ReceiveAsync"/>'s pump: hands completed reads to the handler.</summary>
+    private sealed class Receiver(OutEndpoint endpoint) : TransferPump<Delivery, bool>(endpoint.Gate)
     {
-        public void Complete()
+        private IOutTransferHandler? _handler;
+        private ValueTask _pendingCall;
+
+        public TaskCompletionSource<EndpointStatus> StartLocked(IOutTransferHandler handler, CancellationToken cancellationToken)
         {
-            if (TryEnd())
-            {
-                _ = Cancelled ? Receiving.TrySetCanceled(Token) : Receiving.TrySetResult(Status);
-            }
+            _handler = handler;
+            return StartLocked(endpoint._generation, cancellationToken);
         }
 
-        public void Fail(Exception exception)
+        protected override Take TryTakeLocked(out Delivery item, out EndpointStatus ended)
         {
-            if (TryEnd())
+            item = default;
+            ended = default;
+            if (endpoint._generation != Cycle && !endpoint._stopped)
             {
-                // A handler task cancelled by the receive's own token ends it cancelled, as the token's callback would.
-                _ = exception is OperationCanceledException && (Cancelled || Token.IsCancellationRequested)
-                    ? Receiving.TrySetCanceled(Token)
-                    : Receiving.TrySetException(exception);
+                // Disabled and enabled again while a call was pending: the next cycle's reads are for the next run.
+                ended = EndpointStatus.Disabled;
+                return Take.Ended;
             }
+
+            if (!endpoint.TryTakeLocked(out OutTransfer transfer, out TransferSlot? failed))
+            {
+                return Take.Nothing;
+            }
+
+            if (transfer.Status is EndpointStatus.Disabled or EndpointStatus.Stopped)
+            {
+                ended = transfer.Status;
+                return Take.Ended;
+            }
+
+            item = new Delivery(transfer, failed);
+            return Take.Item;
         }
 
-        [MemberNotNullWhen(true, nameof(Receiving))]
-        private bool TryEnd()
+        protected override bool TryCall(in Delivery item, CancellationToken cancellationToken, out bool result)
         {
-            if (Receiving is null)
+            endpoint.RequeueFailed(item.Failed);
+            ValueTask call = _handler!.OnReceivedAsync(item.Transfer, cancellationToken);
+            result = true;
+            if (call.IsCompleted)
             {
-                return false;
+                call.GetAwaiter().GetResult();
+                return true;
             }
 
-            Registration.Unregister();
+            _pendingCall = call;
+            return false;
+        }
+
+        protected override void ContinueAfterPendingCall(Action continuation) =>
+            _pendingCall.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(continuation);
+
+        protected override bool EndPendingCall()
+        {
+            ValueTask call = _pendingCall;
+            _pendingCall = default;
+            call.GetAwaiter().GetResult();
             return true;
         }
+
+        // The handler owns the transfer: nothing to do for it here.
+        protected override bool FinishLocked(in Delivery item, bool result) => true;
+
+        // The handler can no longer dispose it; if it was sent or disposed already, this does nothing.
+        protected override void Abandon(in Delivery item) => item.Transfer.Dispose();
     }
 
     /// <summary>ENABLE: learn the max packet size at this speed, then queue every idle buffer.</summary>
@@ -517,7 +345,7 @@ public sealed class OutEndpoint : EndpointFile
         }
 
         // A receiver gets what is left, then ends with Disabled.
-        Deliver();
+        _receiver.Resume();
     }
 
     /// <summary>Waits until the kernel has returned every buffer (no read in flight).</summary>
@@ -553,7 +381,7 @@ public sealed class OutEndpoint : EndpointFile
             AnswerReader(answer, failed, runContinuationInline: false);
         }
 
-        Deliver();
+        _receiver.Resume();
         Io.CancelAll(File);
         bool drained = await WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
         if (drained)
@@ -781,7 +609,7 @@ public sealed class OutEndpoint : EndpointFile
         bool nested = Gate.IsHeldByCurrentThread;
         Receive receive = Receive.None;
         Delivery delivery = default;
-        ReceiveEnd receiveEnd = default;
+        PumpEnd receiveEnd = default;
         lock (Gate)
         {
             _inFlight--;
@@ -817,11 +645,11 @@ public sealed class OutEndpoint : EndpointFile
 
             // Never call the receiver under the lock: a completion nested in a locked section leaves it to the thread
             // calling it now, or to the pool.
-            if ((delivered || kernelDisabled) && _receiver is not null)
+            if ((delivered || kernelDisabled) && _receiver.IsRunningLocked)
             {
                 receive = nested
-                    ? (_delivering ? Receive.None : Receive.Later)
-                    : (TryStartDeliveryLocked(out delivery, out receiveEnd) ? Receive.Now : Receive.None);
+                    ? (_receiver.IsCallingLocked ? Receive.None : Receive.Later)
+                    : (_receiver.TryStartLocked(out delivery, out receiveEnd) ? Receive.Now : Receive.None);
             }
 
             if (_inFlight == 0 && _idle is not null)
@@ -851,11 +679,11 @@ public sealed class OutEndpoint : EndpointFile
         if (receive == Receive.Now)
         {
             // On the completion thread, the receiver runs right here: no thread hop per transfer.
-            DeliverFrom(delivery);
+            _receiver.Run(delivery);
         }
         else if (receive == Receive.Later)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static endpoint => endpoint.Deliver(), this, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static receiver => receiver.Resume(), _receiver, preferLocal: false);
         }
 
         if (answered)

@@ -4,7 +4,7 @@ using UsbGadget.FunctionFs;
 
 namespace UsbGadget.Tests.FunctionFs;
 
-public sealed class InEndpointTests : IAsyncLifetime
+public sealed partial class InEndpointTests : IAsyncLifetime
 {
     private readonly FakeEndpointIo _io = new();
     private readonly AioBufferPool _pool = new(4096, 8);

@@ -238,6 +238,31 @@ public sealed partial class OutEndpointTests
         Assert.Equal(EndpointStatus.Disabled, await receiving.WaitAsync(TimeSpan.FromSeconds(5)));
     }
 
+    [Fact]
+    public async Task A_handler_task_pending_across_DISABLE_and_ENABLE_ends_the_receive_and_the_next_cycle_is_left_to_the_next_reader()
+    {
+        _endpoint.Enable(1, 512);
+        var firstCall = new TaskCompletionSource();
+        var handler = new RecordingHandler(firstCallTask: firstCall.Task);
+        Task<EndpointStatus> receiving = _endpoint.ReceiveAsync(handler);
+        _io.Submissions[0].CompleteRead([1]);
+
+        _endpoint.Disable("test");
+        foreach (FakeEndpointIo.Submission read in _io.Pending)
+        {
+            read.Complete(-(long)Errno.ESHUTDOWN);
+        }
+
+        _endpoint.Enable(2, 512);
+        _io.Pending[0].CompleteRead([2]);
+        firstCall.SetResult();
+
+        Assert.Equal(EndpointStatus.Disabled, await receiving.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal([1], handler.Received);
+        using OutTransfer next = await _endpoint.ReadAsync();
+        Assert.Equal(2, next.Span[0]);
+    }
+
     private sealed class RecordingHandler(Action? onFirst = null, bool keep = false, Task? firstCallTask = null) : IOutTransferHandler
     {
         private readonly List<OutTransfer> _kept = [];
