@@ -576,20 +576,21 @@ public sealed class InEndpoint : EndpointFile
                 return new Freed(FreedTo.SourceLater, Wake: wake);
             }
 
-            return _source.TryStartLocked(out TransferSlot? filling, out PumpEnd end)
-                ? new Freed(FreedTo.Source, Filling: filling, Wake: wake)
-                : new Freed(FreedTo.SourceEnded, SourceEnd: end, Wake: wake);
+            return _source.TryStartLocked(out TransferSlot? filling, out PumpEnd? end)
+                ? new Freed(FreedTo.Source, filling, Wake: wake)
+                : new Freed(FreedTo.SourceEnded, End: end, Wake: wake);
         }
 
         if (_bufferTaker.IsWaiting && _bufferTaker.TryClaimLocked())
         {
             if (_enabled)
             {
-                return new Freed(FreedTo.Taker, LendLocked(slot));
+                MarkLentLocked(slot);
+                return new Freed(FreedTo.Taker, slot, slot.Version);
             }
 
             _free.Push(slot);
-            return new Freed(FreedTo.Taker, new InTransfer(EndpointStatus.Disabled));
+            return new Freed(FreedTo.Taker, Status: EndpointStatus.Disabled);
         }
 
         if (_sender.IsWaiting && ClaimSenderLocked(out OutTransfer parked))
@@ -597,7 +598,7 @@ public sealed class InEndpoint : EndpointFile
             if (!_enabled)
             {
                 _free.Push(slot);
-                return new Freed(FreedTo.Sender, Sent: EndpointStatus.Disabled);
+                return new Freed(FreedTo.Sender, Status: EndpointStatus.Disabled);
             }
 
             if (!parked.TryHandOverTo(slot, _transferSize))
@@ -608,7 +609,7 @@ public sealed class InEndpoint : EndpointFile
             }
 
             SubmitLocked(slot, parked.Length);
-            return new Freed(FreedTo.Sender, Sent: EndpointStatus.Ok);
+            return new Freed(FreedTo.Sender, Status: EndpointStatus.Ok);
         }
 
         _free.Push(slot);
@@ -655,10 +656,10 @@ public sealed class InEndpoint : EndpointFile
         switch (freed.To)
         {
             case FreedTo.Taker:
-                _bufferTaker.Complete(freed.Lent, runContinuationInline);
+                _bufferTaker.Complete(freed.Slot is { } lent ? new InTransfer(this, lent, freed.Version) : new InTransfer(freed.Status), runContinuationInline);
                 break;
             case FreedTo.Sender:
-                _sender.Complete(freed.Sent, runContinuationInline);
+                _sender.Complete(freed.Status, runContinuationInline);
                 break;
             case FreedTo.SenderRefused:
                 _sender.Fail(AlreadySent(), runContinuationInline);
@@ -668,11 +669,11 @@ public sealed class InEndpoint : EndpointFile
                 break;
             case FreedTo.Source:
                 WakeIf(freed.Wake, runContinuationInline);
-                _source.Run(freed.Filling!);
+                _source.Run(freed.Slot!);
                 break;
             case FreedTo.SourceEnded:
                 WakeIf(freed.Wake, runContinuationInline);
-                freed.SourceEnd.Complete();
+                freed.End?.Complete();
                 break;
             case FreedTo.SourceLater:
                 WakeIf(freed.Wake, runContinuationInline);
@@ -691,9 +692,16 @@ public sealed class InEndpoint : EndpointFile
 
     private InTransfer LendLocked(TransferSlot slot)
     {
+        MarkLentLocked(slot);
+        return new InTransfer(this, slot, slot.Version);
+    }
+
+    /// <summary>Under the lock: the slot is being filled, in this enable cycle, under a new lease.</summary>
+    private void MarkLentLocked(TransferSlot slot)
+    {
         slot.State = SlotState.Filling;
         slot.Generation = _generation;
-        return new InTransfer(this, slot, ++slot.Version);
+        slot.Version++;
     }
 
     /// <summary>Where a freed buffer went.</summary>
@@ -709,17 +717,21 @@ public sealed class InEndpoint : EndpointFile
         Sender,
         /// <summary>On the free stack: the transfer parked in SendAsync was disposed while it waited.</summary>
         SenderRefused,
-        /// <summary>Taken by the running source: call it with the buffer (<see cref="Freed.Filling"/>, maybe another one).</summary>
+        /// <summary>Taken by the running source: call it with the buffer (<see cref="Freed.Slot"/>, maybe another one).</summary>
         Source,
-        /// <summary>On the free stack, and the source's run is over (<see cref="Freed.SourceEnd"/>).</summary>
+        /// <summary>On the free stack, and the source's run is over (<see cref="Freed.End"/>).</summary>
         SourceEnded,
         /// <summary>On the free stack, freed inside a locked section while the source waits: the pool resumes it.</summary>
         SourceLater,
     }
 
     /// <summary>Where a freed buffer went, and the answer for the writer it resumes.</summary>
+    /// <remarks>
+    /// Small, with few references: it is returned through a locked section on every completion, and each reference
+    /// copied out of a callee costs a write barrier.
+    /// </remarks>
     private readonly record struct Freed(
-        FreedTo To, InTransfer Lent = default, EndpointStatus Sent = default, TransferSlot? Filling = null, PumpEnd SourceEnd = default, bool Wake = false);
+        FreedTo To, TransferSlot? Slot = null, int Version = 0, EndpointStatus Status = EndpointStatus.Ok, PumpEnd? End = null, bool Wake = false);
 
     /// <summary>Under the lock: the next free buffer for the source, or why there is none.</summary>
     private bool TryLendToSourceLocked([NotNullWhen(true)] out TransferSlot? slot, out EndpointStatus ended)
@@ -731,9 +743,7 @@ public sealed class InEndpoint : EndpointFile
             return false;
         }
 
-        slot.State = SlotState.Filling;
-        slot.Generation = _generation;
-        slot.Version++;
+        MarkLentLocked(slot);
         return true;
     }
 

@@ -609,7 +609,7 @@ public sealed class OutEndpoint : EndpointFile
         bool nested = Gate.IsHeldByCurrentThread;
         Receive receive = Receive.None;
         Delivery delivery = default;
-        PumpEnd receiveEnd = default;
+        PumpEnd? receiveEnd = null;
         lock (Gate)
         {
             _inFlight--;
@@ -675,7 +675,7 @@ public sealed class OutEndpoint : EndpointFile
             KernelDisabled?.Invoke(generation);
         }
 
-        receiveEnd.Complete();
+        receiveEnd?.Complete();
         if (receive == Receive.Now)
         {
             // On the completion thread, the receiver runs right here: no thread hop per transfer.

@@ -88,7 +88,7 @@ internal abstract class TransferPump<TItem, TResult>
     public void Resume()
     {
         TItem? item;
-        PumpEnd end;
+        PumpEnd? end;
         bool started;
         lock (Gate)
         {
@@ -101,7 +101,7 @@ internal abstract class TransferPump<TItem, TResult>
         }
         else
         {
-            end.Complete();
+            end?.Complete();
         }
     }
 
@@ -110,10 +110,10 @@ internal abstract class TransferPump<TItem, TResult>
     /// of the lock). False when no run is active, a call is running, or nothing is ready; <paramref name="end"/> is set
     /// when the run is over (complete it out of the lock).
     /// </summary>
-    public bool TryStartLocked([MaybeNullWhen(false)] out TItem item, out PumpEnd end)
+    public bool TryStartLocked([MaybeNullWhen(false)] out TItem item, out PumpEnd? end)
     {
         item = default;
-        end = default;
+        end = null;
         if (_run is null || _calling)
         {
             return false;
@@ -228,7 +228,7 @@ internal abstract class TransferPump<TItem, TResult>
     /// <summary>The call is over: acts on it and takes the next item in one locked section, or ends the run.</summary>
     private bool TryFinish(in TItem item, TResult result, [MaybeNullWhen(false)] out TItem next)
     {
-        PumpEnd end;
+        PumpEnd? end;
         lock (Gate)
         {
             // Still the one calling while finishing: a completion nested in it leaves its transfer to the take below.
@@ -245,26 +245,26 @@ internal abstract class TransferPump<TItem, TResult>
             }
         }
 
-        end.Complete();
+        end?.Complete();
         return false;
     }
 
     private void Fail(in TItem item, Exception exception)
     {
         Abandon(item);
-        PumpEnd end;
+        PumpEnd? end;
         lock (Gate)
         {
             _calling = false;
             end = EndLocked(EndpointStatus.Ok);
         }
 
-        end.Fail(exception);
+        end!.Fail(exception);
     }
 
     private void Cancel(CancellationToken token)
     {
-        PumpEnd end = default;
+        PumpEnd? end = null;
         lock (Gate)
         {
             // A registration of an earlier run may fire before it is unregistered: only this run's token counts.
@@ -281,21 +281,24 @@ internal abstract class TransferPump<TItem, TResult>
         }
 
         // While a call runs, the thread running it ends the run once the call is over.
-        end.Complete();
+        end?.Complete();
     }
 
     /// <summary>Under the lock: the run is over; the caller completes its task out of the lock.</summary>
     private PumpEnd EndLocked(EndpointStatus status)
     {
-        var end = new PumpEnd(_run, _registration, status, _token, _cancelled);
+        var end = new PumpEnd(_run!, _registration, status, _token, _cancelled);
         (_run, _registration, _token, _cancelled) = (null, default, default, false);
         return end;
     }
 }
 
-/// <summary>How a pump's run ended; completed out of the lock (its task's continuations run elsewhere).</summary>
-internal readonly record struct PumpEnd(
-    TaskCompletionSource<EndpointStatus>? Run, CancellationTokenRegistration Registration, EndpointStatus Status, CancellationToken Token, bool Cancelled)
+/// <summary>
+/// How a pump's run ended; completed out of the lock (its task's continuations run elsewhere). A class, made once per
+/// run: the per-transfer paths pass a null reference around instead of copying a struct of references.
+/// </summary>
+internal sealed record PumpEnd(
+    TaskCompletionSource<EndpointStatus> Run, CancellationTokenRegistration Registration, EndpointStatus Status, CancellationToken Token, bool Cancelled)
 {
     public void Complete()
     {
@@ -316,14 +319,8 @@ internal readonly record struct PumpEnd(
         }
     }
 
-    [MemberNotNullWhen(true, nameof(Run))]
     private bool TryEnd()
     {
-        if (Run is null)
-        {
-            return false;
-        }
-
         Registration.Unregister();
         return true;
     }
