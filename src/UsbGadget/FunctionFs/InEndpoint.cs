@@ -826,6 +826,8 @@ public sealed class InEndpoint : EndpointFile
         // Not sent: the buffer goes back to the free stack (or the pool, after a stop).
         protected override void Abandon(in TransferSlot item) => endpoint.Return(item, item.Version);
 
+        protected override void OnEndedLocked() => _source = null;
+
         private int Checked(int length)
         {
             if (length == IInTransferSource.EndOfData || (uint)length <= (uint)endpoint._transferSize)

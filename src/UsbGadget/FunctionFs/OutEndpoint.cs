@@ -239,6 +239,8 @@ public sealed class OutEndpoint : EndpointFile
 
         // The handler can no longer dispose it; if it was sent or disposed already, this does nothing.
         protected override void Abandon(in Delivery item) => item.Transfer.Dispose();
+
+        protected override void OnEndedLocked() => _handler = null;
     }
 
     /// <summary>ENABLE: learn the max packet size at this speed, then queue every idle buffer.</summary>

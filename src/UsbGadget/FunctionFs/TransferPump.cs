@@ -204,6 +204,9 @@ internal abstract class TransferPump<TItem, TResult>
     /// <summary>Out of the lock: a call failed, so the item is given up (its buffer goes back to the endpoint).</summary>
     protected abstract void Abandon(in TItem item);
 
+    /// <summary>Under the lock: the run is over; let go of the callback, which belongs to the caller again.</summary>
+    protected abstract void OnEndedLocked();
+
     private void OnCallCompleted()
     {
         TItem item = _pendingItem!;
@@ -289,6 +292,7 @@ internal abstract class TransferPump<TItem, TResult>
     {
         var end = new PumpEnd(_run!, _registration, status, _token, _cancelled);
         (_run, _registration, _token, _cancelled) = (null, default, default, false);
+        OnEndedLocked();
         return end;
     }
 }
