@@ -265,25 +265,7 @@ public sealed class InEndpoint : EndpointFile
     public Task<EndpointStatus> SendFromAsync(IInTransferSource source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        TaskCompletionSource<EndpointStatus> run;
-        lock (Gate)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                return Task.FromCanceled<EndpointStatus>(cancellationToken);
-            }
-
-            if (_bufferTaker.IsWaiting || _sender.IsWaiting)
-            {
-                throw new InvalidOperationException(
-                    "A writer is waiting for a buffer on this endpoint. An endpoint serves one writer at a time: let it finish before starting a source.");
-            }
-
-            ThrowIfSourceRunningLocked();
-            run = _source.StartLocked(source, cancellationToken);
-        }
-
-        return _source.Started(run, cancellationToken);
+        return _source.Start(source, cancellationToken);
     }
 
     private void ThrowIfSourceRunningLocked()
@@ -769,15 +751,21 @@ public sealed class InEndpoint : EndpointFile
     }
 
     /// <summary><see cref="SendFromAsync"/>'s pump: hands free buffers to the source and sends what it fills.</summary>
-    private sealed class Source(InEndpoint endpoint) : TransferPump<TransferSlot, int>(endpoint.Gate)
+    private sealed class Source(InEndpoint endpoint) : TransferPump<IInTransferSource, TransferSlot, int>(endpoint.Gate)
     {
-        private IInTransferSource? _source;
         private ValueTask<int> _pendingCall;
 
-        public TaskCompletionSource<EndpointStatus> StartLocked(IInTransferSource source, CancellationToken cancellationToken)
+        protected override int CurrentCycleLocked => endpoint._generation;
+
+        protected override void ThrowIfBusyLocked()
         {
-            _source = source;
-            return StartLocked(endpoint._generation, cancellationToken);
+            if (endpoint._bufferTaker.IsWaiting || endpoint._sender.IsWaiting)
+            {
+                throw new InvalidOperationException(
+                    "A writer is waiting for a buffer on this endpoint. An endpoint serves one writer at a time: let it finish before starting a source.");
+            }
+
+            endpoint.ThrowIfSourceRunningLocked();
         }
 
         protected override Take TryTakeLocked(out TransferSlot? item, out EndpointStatus ended)
@@ -799,7 +787,7 @@ public sealed class InEndpoint : EndpointFile
 
         protected override bool TryCall(in TransferSlot item, CancellationToken cancellationToken, out int result)
         {
-            ValueTask<int> call = _source!.FillAsync(item.Buffer.Memory[..endpoint._transferSize], cancellationToken);
+            ValueTask<int> call = Callback!.FillAsync(item.Buffer.Memory[..endpoint._transferSize], cancellationToken);
             if (call.IsCompleted)
             {
                 result = Checked(call.GetAwaiter().GetResult());
@@ -826,8 +814,6 @@ public sealed class InEndpoint : EndpointFile
         // Not sent: the buffer goes back to the free stack (or the pool, after a stop).
         protected override void Abandon(in TransferSlot item) => endpoint.Return(item, item.Version);
 
-        protected override void OnEndedLocked() => _source = null;
-
         private int Checked(int length)
         {
             if (length == IInTransferSource.EndOfData || (uint)length <= (uint)endpoint._transferSize)
@@ -836,7 +822,7 @@ public sealed class InEndpoint : EndpointFile
             }
 
             throw new InvalidOperationException(
-                $"{_source!.GetType().Name}.FillAsync returned {length}: return the number of bytes filled, 0 to {endpoint._transferSize}, or IInTransferSource.EndOfData to end.");
+                $"{Callback!.GetType().Name}.FillAsync returned {length}: return the number of bytes filled, 0 to {endpoint._transferSize}, or IInTransferSource.EndOfData to end.");
         }
     }
 

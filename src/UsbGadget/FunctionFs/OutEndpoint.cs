@@ -138,23 +138,7 @@ public sealed class OutEndpoint : EndpointFile
     public Task<EndpointStatus> ReceiveAsync(IOutTransferHandler handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        TaskCompletionSource<EndpointStatus> run;
-        lock (Gate)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                return Task.FromCanceled<EndpointStatus>(cancellationToken);
-            }
-
-            if (_receiver.IsRunningLocked || _reader.IsWaiting)
-            {
-                throw Busy();
-            }
-
-            run = _receiver.StartLocked(handler, cancellationToken);
-        }
-
-        return _receiver.Started(run, cancellationToken);
+        return _receiver.Start(handler, cancellationToken);
     }
 
     private static InvalidOperationException Busy() =>
@@ -171,15 +155,18 @@ public sealed class OutEndpoint : EndpointFile
     }
 
     /// <summary><see cref="ReceiveAsync"/>'s pump: hands completed reads to the handler.</summary>
-    private sealed class Receiver(OutEndpoint endpoint) : TransferPump<Delivery, bool>(endpoint.Gate)
+    private sealed class Receiver(OutEndpoint endpoint) : TransferPump<IOutTransferHandler, Delivery, bool>(endpoint.Gate)
     {
-        private IOutTransferHandler? _handler;
         private ValueTask _pendingCall;
 
-        public TaskCompletionSource<EndpointStatus> StartLocked(IOutTransferHandler handler, CancellationToken cancellationToken)
+        protected override int CurrentCycleLocked => endpoint._generation;
+
+        protected override void ThrowIfBusyLocked()
         {
-            _handler = handler;
-            return StartLocked(endpoint._generation, cancellationToken);
+            if (IsRunningLocked || endpoint._reader.IsWaiting)
+            {
+                throw Busy();
+            }
         }
 
         protected override Take TryTakeLocked(out Delivery item, out EndpointStatus ended)
@@ -211,7 +198,7 @@ public sealed class OutEndpoint : EndpointFile
         protected override bool TryCall(in Delivery item, CancellationToken cancellationToken, out bool result)
         {
             endpoint.RequeueFailed(item.Failed);
-            ValueTask call = _handler!.OnReceivedAsync(item.Transfer, cancellationToken);
+            ValueTask call = Callback!.OnReceivedAsync(item.Transfer, cancellationToken);
             result = true;
             if (call.IsCompleted)
             {
@@ -239,8 +226,6 @@ public sealed class OutEndpoint : EndpointFile
 
         // The handler can no longer dispose it; if it was sent or disposed already, this does nothing.
         protected override void Abandon(in Delivery item) => item.Transfer.Dispose();
-
-        protected override void OnEndedLocked() => _handler = null;
     }
 
     /// <summary>ENABLE: learn the max packet size at this speed, then queue every idle buffer.</summary>

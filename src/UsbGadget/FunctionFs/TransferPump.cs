@@ -16,9 +16,11 @@ namespace UsbGadget.FunctionFs;
 /// <para>A run ends with the status the endpoint gives (Disabled, Stopped), with <see cref="EndpointStatus.Ok"/> when a
 /// call says so, cancelled with its token (after the current call), or faulted with what a call threw.</para>
 /// </remarks>
+/// <typeparam name="TCallback">The user's callback: a handler, or a source.</typeparam>
 /// <typeparam name="TItem">What one call is given: a read, or a buffer to fill.</typeparam>
 /// <typeparam name="TResult">What one call returns.</typeparam>
-internal abstract class TransferPump<TItem, TResult>
+internal abstract class TransferPump<TCallback, TItem, TResult>
+    where TCallback : class
 {
     private readonly Action _onCallCompleted;
     private TaskCompletionSource<EndpointStatus>? _run;
@@ -39,6 +41,9 @@ internal abstract class TransferPump<TItem, TResult>
     /// <summary>The endpoint's lock.</summary>
     protected Lock Gate { get; }
 
+    /// <summary>The running callback; read by the one thread calling it.</summary>
+    protected TCallback? Callback { get; private set; }
+
     /// <summary>Under the lock: the enable cycle the run started in; a run never continues into the next one.</summary>
     public int Cycle { get; private set; }
 
@@ -49,22 +54,28 @@ internal abstract class TransferPump<TItem, TResult>
     public bool IsCallingLocked => _calling;
 
     /// <summary>
-    /// Under the lock: starts a run; the caller has checked that the endpoint is free for it, and calls
-    /// <see cref="Started"/> once out of the lock.
+    /// Starts a run of <paramref name="callback"/>: the public ReceiveAsync or SendFromAsync. Takes what is ready at
+    /// once, on this thread.
     /// </summary>
-    public TaskCompletionSource<EndpointStatus> StartLocked(int cycle, CancellationToken cancellationToken)
+    /// <exception cref="InvalidOperationException">The endpoint serves another reader or writer (<see cref="ThrowIfBusyLocked"/>).</exception>
+    public Task<EndpointStatus> Start(TCallback callback, CancellationToken cancellationToken)
     {
         var run = new TaskCompletionSource<EndpointStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
-        (_run, _token, _cancelled, Cycle) = (run, cancellationToken, false, cycle);
-        return run;
-    }
+        lock (Gate)
+        {
+            // Under the lock ENABLE takes: a run that a DISABLE cancelled never takes the next cycle's transfers.
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Task.FromCanceled<EndpointStatus>(cancellationToken);
+            }
 
-    /// <summary>Out of the lock, after <see cref="StartLocked"/>: watches the token, then takes what is ready.</summary>
-    public Task<EndpointStatus> Started(TaskCompletionSource<EndpointStatus> run, CancellationToken cancellationToken)
-    {
+            ThrowIfBusyLocked();
+            (_run, _token, _cancelled, Callback, Cycle) = (run, cancellationToken, false, callback, CurrentCycleLocked);
+        }
+
         // Registered out of the lock: a token cancelled meanwhile runs the callback at once, and it takes the lock.
         CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(
-            static (state, token) => ((TransferPump<TItem, TResult>)state!).Cancel(token), this);
+            static (state, token) => ((TransferPump<TCallback, TItem, TResult>)state!).Cancel(token), this);
         bool ended;
         lock (Gate)
         {
@@ -182,6 +193,12 @@ internal abstract class TransferPump<TItem, TResult>
         Ended,
     }
 
+    /// <summary>Under the lock: the endpoint's enable cycle now.</summary>
+    protected abstract int CurrentCycleLocked { get; }
+
+    /// <summary>Under the lock: throws <see cref="InvalidOperationException"/>, saying why, when the endpoint serves another reader or writer.</summary>
+    protected abstract void ThrowIfBusyLocked();
+
     /// <summary>Under the lock: the next item for the callback, or why there is none.</summary>
     protected abstract Take TryTakeLocked(out TItem? item, out EndpointStatus ended);
 
@@ -203,9 +220,6 @@ internal abstract class TransferPump<TItem, TResult>
 
     /// <summary>Out of the lock: a call failed, so the item is given up (its buffer goes back to the endpoint).</summary>
     protected abstract void Abandon(in TItem item);
-
-    /// <summary>Under the lock: the run is over; let go of the callback, which belongs to the caller again.</summary>
-    protected abstract void OnEndedLocked();
 
     private void OnCallCompleted()
     {
@@ -291,8 +305,8 @@ internal abstract class TransferPump<TItem, TResult>
     private PumpEnd EndLocked(EndpointStatus status)
     {
         var end = new PumpEnd(_run!, _registration, status, _token, _cancelled);
-        (_run, _registration, _token, _cancelled) = (null, default, default, false);
-        OnEndedLocked();
+        // The callback belongs to the caller again.
+        (_run, _registration, _token, _cancelled, Callback) = (null, default, default, false, null);
         return end;
     }
 }
