@@ -12,6 +12,7 @@
 #   POINT BUILD: samples=N tps=N samples/transfer=N user=P%
 # samples/transfer is the gadget's CPU per transfer in milliseconds, about; user is the share outside the kernel.
 # Under emulation this separates builds far better than MB/s does: a throughput cell moves by 10-20 % between rounds.
+# With PERF_AB_SYMBOLS=N in the environment, each run also prints its N hottest symbols (user and kernel), indented.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -68,6 +69,10 @@ run() {
   echo "$mode:$size:$depth $(basename "$build"): samples=${samples:-0} tps=${tps:-0}" \
     "samples/transfer=$(echo "${samples:-0} ${tps:-0}" | awk '{ printf "%.3f", ($2 > 0 ? $1 / ($2 * 5) : 0) }')" \
     "user=$(echo "${kernel:-100}" | awk '{ printf "%.1f%%", 100 - $1 }')"
+  if [ "${PERF_AB_SYMBOLS:-0}" -gt 0 ]; then
+    perf report -i "$out/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null |
+      awk '!/^#/ && NF' | head -n "$PERF_AB_SYMBOLS" | sed 's/^ */    /'
+  fi
   kill $gadget 2>/dev/null
   wait $gadget 2>/dev/null
   [ "$build" = C ] && sh -c "$setup teardown" >/dev/null 2>&1
