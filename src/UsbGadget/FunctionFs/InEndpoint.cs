@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
@@ -715,20 +714,6 @@ public sealed class InEndpoint : EndpointFile
     private readonly record struct Freed(
         FreedTo To, TransferSlot? Slot = null, int Version = 0, EndpointStatus Status = EndpointStatus.Ok, PumpEnd? End = null, bool Wake = false);
 
-    /// <summary>Under the lock: the next free buffer for the source, or why there is none.</summary>
-    private bool TryLendToSourceLocked([NotNullWhen(true)] out TransferSlot? slot, out EndpointStatus ended)
-    {
-        ended = _stopped ? EndpointStatus.Stopped : EndpointStatus.Disabled;
-        slot = null;
-        if (_stopped || !_enabled || !_free.TryPop(out slot))
-        {
-            return false;
-        }
-
-        MarkLentLocked(slot);
-        return true;
-    }
-
     /// <summary>
     /// Under the lock: sends what the source filled <paramref name="slot"/> with, unless the endpoint was disabled or
     /// stopped meanwhile (the next take ends the run) or the source is done; false when it is.
@@ -757,6 +742,8 @@ public sealed class InEndpoint : EndpointFile
 
         protected override int CurrentCycleLocked => endpoint._generation;
 
+        protected override bool IsStoppedLocked => endpoint._stopped;
+
         protected override void ThrowIfBusyLocked()
         {
             if (endpoint._bufferTaker.IsWaiting || endpoint._sender.IsWaiting)
@@ -770,19 +757,20 @@ public sealed class InEndpoint : EndpointFile
 
         protected override Take TryTakeLocked(out TransferSlot? item, out EndpointStatus ended)
         {
-            if (endpoint._generation != Cycle && !endpoint._stopped)
+            item = null;
+            ended = endpoint._stopped ? EndpointStatus.Stopped : EndpointStatus.Disabled;
+            if (endpoint._stopped || !endpoint._enabled)
             {
-                // Disabled and enabled again while a call was pending: the host has reset its side since the run began.
-                (item, ended) = (null, EndpointStatus.Disabled);
                 return Take.Ended;
             }
 
-            if (endpoint.TryLendToSourceLocked(out item, out ended))
+            if (!endpoint._free.TryPop(out item))
             {
-                return Take.Item;
+                return Take.Nothing;
             }
 
-            return endpoint._stopped || !endpoint._enabled ? Take.Ended : Take.Nothing;
+            endpoint.MarkLentLocked(item);
+            return Take.Item;
         }
 
         protected override bool TryCall(in TransferSlot item, CancellationToken cancellationToken, out int result)

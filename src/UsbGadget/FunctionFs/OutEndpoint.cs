@@ -161,6 +161,8 @@ public sealed class OutEndpoint : EndpointFile
 
         protected override int CurrentCycleLocked => endpoint._generation;
 
+        protected override bool IsStoppedLocked => endpoint._stopped;
+
         protected override void ThrowIfBusyLocked()
         {
             if (IsRunningLocked || endpoint._reader.IsWaiting)
@@ -173,13 +175,6 @@ public sealed class OutEndpoint : EndpointFile
         {
             item = default;
             ended = default;
-            if (endpoint._generation != Cycle && !endpoint._stopped)
-            {
-                // Disabled and enabled again while a call was pending: the next cycle's reads are for the next run.
-                ended = EndpointStatus.Disabled;
-                return Take.Ended;
-            }
-
             if (!endpoint.TryTakeLocked(out OutTransfer transfer, out TransferSlot? failed))
             {
                 return Take.Nothing;

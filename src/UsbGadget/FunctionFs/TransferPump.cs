@@ -136,6 +136,13 @@ internal abstract class TransferPump<TCallback, TItem, TResult>
             return false;
         }
 
+        if (CurrentCycleLocked != Cycle && !IsStoppedLocked)
+        {
+            // Disabled and enabled again while a call was pending: the host has reset its side since the run began.
+            end = EndLocked(EndpointStatus.Disabled);
+            return false;
+        }
+
         switch (TryTakeLocked(out TItem? taken, out EndpointStatus ended))
         {
             case Take.Item:
@@ -195,6 +202,9 @@ internal abstract class TransferPump<TCallback, TItem, TResult>
 
     /// <summary>Under the lock: the endpoint's enable cycle now.</summary>
     protected abstract int CurrentCycleLocked { get; }
+
+    /// <summary>Under the lock: whether the endpoint has stopped for good (its take then ends the run with Stopped).</summary>
+    protected abstract bool IsStoppedLocked { get; }
 
     /// <summary>Under the lock: throws <see cref="InvalidOperationException"/>, saying why, when the endpoint serves another reader or writer.</summary>
     protected abstract void ThrowIfBusyLocked();
@@ -320,26 +330,17 @@ internal sealed record PumpEnd(
 {
     public void Complete()
     {
-        if (TryEnd())
-        {
-            _ = Cancelled ? Run.TrySetCanceled(Token) : Run.TrySetResult(Status);
-        }
+        Registration.Unregister();
+        _ = Cancelled ? Run.TrySetCanceled(Token) : Run.TrySetResult(Status);
     }
 
     public void Fail(Exception exception)
     {
-        if (TryEnd())
-        {
-            // A call cancelled by the run's own token ends it cancelled, as the token's callback would.
-            _ = exception is OperationCanceledException && (Cancelled || Token.IsCancellationRequested)
-                ? Run.TrySetCanceled(Token)
-                : Run.TrySetException(exception);
-        }
-    }
-
-    private bool TryEnd()
-    {
         Registration.Unregister();
-        return true;
+
+        // A call cancelled by the run's own token ends it cancelled, as the token's callback would.
+        _ = exception is OperationCanceledException && (Cancelled || Token.IsCancellationRequested)
+            ? Run.TrySetCanceled(Token)
+            : Run.TrySetException(exception);
     }
 }
