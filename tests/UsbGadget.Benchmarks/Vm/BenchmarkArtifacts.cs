@@ -20,6 +20,9 @@ internal sealed class BenchmarkArtifacts
     /// <summary>The asynchronous libusb host-side client (tests/UsbGadget.Benchmarks/native/usb-bench-host.c).</summary>
     public string UsbBenchHost => Path.Combine(NativeDirectory, "usb-bench-host");
 
+    /// <summary>The pipeline benchmark's C baseline (tests/UsbGadget.Benchmarks/native/aio-loop.c).</summary>
+    public string AioLoop => Path.Combine(NativeDirectory, "aio-loop");
+
     public string UsbGadgetScript => Path.Combine(RepositoryRoot, "configfs-scripts", "usb-gadget.sh");
 
     public string GuestScript(string name) => Path.Combine(RepositoryRoot, "tests", "UsbGadget.Benchmarks", "vm", name);
@@ -63,7 +66,8 @@ internal sealed class BenchmarkArtifacts
         await GadgetBuild.PublishNativeAotAsync(project, Path.GetDirectoryName(BenchmarkGadget)!);
     }
 
-    private async Task MakeNativeAsync()
+    /// <summary>Builds the C programs under tests/UsbGadget.Benchmarks/native into <see cref="NativeDirectory"/>.</summary>
+    public async Task MakeNativeAsync()
     {
         HostCommandResult make = await HostCommand.RunAsync(
             "make", ["-s", "-C", Path.Combine(RepositoryRoot, "tests", "UsbGadget.Benchmarks", "native"), $"OUT={NativeDirectory}"], TimeSpan.FromMinutes(5));
