@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -221,6 +222,13 @@ static struct {
 	size_t stored_length;
 
 	uint64_t bytes_out, bytes_in, transfers_out, transfers_in, errors;
+
+	/* The emulation experiment's extra work per wake-up (--wake-touch-kib, --wake-call-kib); off by default. */
+	volatile uint8_t *wake_data;
+	unsigned wake_data_pages;
+	uint8_t *wake_code;
+	unsigned wake_code_pages;
+	unsigned wake_sink;
 } g;
 
 static void fail(const char *what)
@@ -412,12 +420,56 @@ static void complete(const struct io_event *ev)
 	}
 }
 
+/*
+ * The emulation experiment: make each wake-up touch as many distinct pages as a larger program would, reading
+ * one byte of each data page and calling one tiny function at the start of each code page (an indirect call, as
+ * a virtual or interface call is). Under QEMU's TCG this measures what a wake-up's footprint costs once the
+ * emulated TLB has been flushed; on hardware it costs next to nothing. See the README's "What is left".
+ */
+static void wake_work(void)
+{
+	unsigned sum = 0;
+	for (unsigned i = 0; i < g.wake_data_pages; i++)
+		sum += g.wake_data[(size_t)i * 4096];
+	for (unsigned i = 0; i < g.wake_code_pages; i++)
+		sum += ((unsigned (*)(unsigned))(void *)(g.wake_code + (size_t)i * 4096))(i);
+	g.wake_sink += sum;
+}
+
+static void setup_wake_work(unsigned long data_kib, unsigned long code_kib)
+{
+	g.wake_data_pages = (unsigned)((data_kib + 3) / 4);
+	g.wake_code_pages = (unsigned)((code_kib + 3) / 4);
+	if (g.wake_data_pages) {
+		void *data = mmap(NULL, (size_t)g.wake_data_pages * 4096, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (data == MAP_FAILED)
+			fail("mmap(--wake-touch-kib)");
+		memset(data, 1, (size_t)g.wake_data_pages * 4096);
+		g.wake_data = data;
+	}
+	if (g.wake_code_pages) {
+		void *code = mmap(NULL, (size_t)g.wake_code_pages * 4096, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (code == MAP_FAILED)
+			fail("mmap(--wake-call-kib)");
+		/* x86-64 "lea eax, [rdi + 1]; ret" at the start of every page. */
+		static const uint8_t body[] = { 0x8d, 0x47, 0x01, 0xc3 };
+		for (unsigned i = 0; i < g.wake_code_pages; i++)
+			memcpy((uint8_t *)code + (size_t)i * 4096, body, sizeof(body));
+		if (mprotect(code, (size_t)g.wake_code_pages * 4096, PROT_READ | PROT_EXEC) < 0)
+			fail("mprotect(--wake-call-kib)");
+		g.wake_code = code;
+	}
+}
+
 /* Reap every available completion (the eventfd counts them), then requeue in one batch. */
 static void reap(bool submit)
 {
 	uint64_t count;
 	if (read(g.efd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		fail("read(eventfd)");
+	wake_work();
 	for (;;) {
 		struct timespec zero = { 0, 0 };
 		int r = io_getevents(g.ctx, 0, g.max_events, g.events, &zero);
@@ -667,7 +719,7 @@ static void usage(FILE *to)
 	fprintf(to,
 		"usage: ffs-reference --ffs DIR [--mode source-sink|loopback] [--size BYTES] [--depth N]\n"
 		"                     [--max-burst N] [--all-ctrl-recip] [--bind UDCFILE=UDCNAME] [--ready-file PATH]\n"
-		"                     [--verbose]\n"
+		"                     [--verbose] [--wake-touch-kib N] [--wake-call-kib N]\n"
 		"  --ffs DIR          FunctionFS mount (ep0 lives there)\n"
 		"  --mode             source-sink (default) or loopback\n"
 		"  --size BYTES       bytes per AIO block (default 16384)\n"
@@ -676,7 +728,10 @@ static void usage(FILE *to)
 		"  --all-ctrl-recip   FUNCTIONFS_ALL_CTRL_RECIP: also see device-recipient requests (bmRequestType 0xC0)\n"
 		"  --bind F=UDC       write UDC into F once ready (bind), and an empty line at exit (unbind)\n"
 		"  --ready-file PATH  create PATH at the first ENABLE\n"
-		"  --verbose          log every failed block and ep0 event\n");
+		"  --verbose          log every failed block and ep0 event\n"
+		"  --wake-touch-kib N an experiment, not the baseline: read one byte of each page of N KiB per wake-up\n"
+		"  --wake-call-kib N  an experiment, not the baseline: call a function on each page of N KiB per wake-up\n"
+		"                     (x86-64 only)\n");
 }
 
 static unsigned long parse_number(const char *text, const char *name, unsigned long min, unsigned long max)
@@ -699,11 +754,14 @@ static void parse_args(int argc, char **argv)
 		{ "max-burst", required_argument, NULL, 'b' }, { "all-ctrl-recip", no_argument, NULL, 'a' },
 		{ "bind", required_argument, NULL, 'B' },      { "ready-file", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },         { "help", no_argument, NULL, 'h' },
+		{ "wake-touch-kib", required_argument, NULL, 'T' },
+		{ "wake-call-kib", required_argument, NULL, 'C' },
 		{ 0, 0, 0, 0 },
 	};
 	g.mode = MODE_SOURCE_SINK;
 	g.size = 16384;
 	g.depth = 8;
+	unsigned long wake_data_kib = 0, wake_code_kib = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
@@ -735,6 +793,14 @@ static void parse_args(int argc, char **argv)
 		}
 		case 'r': g.ready_file = optarg; break;
 		case 'v': g.verbose = true; break;
+		case 'T': wake_data_kib = parse_number(optarg, "--wake-touch-kib", 0, 1u << 20); break;
+		case 'C':
+#if !defined(__x86_64__)
+			fprintf(stderr, "ffs-reference: --wake-call-kib writes x86-64 code and runs only there\n");
+			exit(2);
+#endif
+			wake_code_kib = parse_number(optarg, "--wake-call-kib", 0, 1u << 20);
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -743,6 +809,7 @@ static void parse_args(int argc, char **argv)
 		usage(stderr);
 		exit(2);
 	}
+	setup_wake_work(wake_data_kib, wake_code_kib);
 }
 
 int main(int argc, char **argv)

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs in the VM as root: CPU per transfer of gadget builds, measured with perf, the builds taking turns.
 #   perf-ab.sh ROUNDS "MODE:SIZE:DEPTH ..." BUILD...
-# MODE is in, out or loopback. BUILD is "C" (the C reference) or a directory holding a published
-# UsbGadget.Benchmarks.Gadget. Start it with the VM runner from the repository root, after the usb benchmark (or a
+# MODE is in, out or loopback. BUILD is "C" (the C reference), "C" followed by more ffs-reference options in the
+# same argument (such as 'C --wake-call-kib 640', the emulation experiment in the README), or a directory holding a
+# published UsbGadget.Benchmarks.Gadget. Start it with the VM runner from the repository root, after the usb benchmark (or a
 # publish) has built the gadgets and the C programs (the guest sees the host's files, but starts elsewhere: give the
 # script's absolute path; a relative BUILD is taken from the repository root):
 #   dotnet run -c Release --project src/UsbGadget.VmRunner -- exec --super-speed \
@@ -13,6 +14,8 @@
 # samples/transfer is the gadget's CPU per transfer in milliseconds, about; user is the share outside the kernel.
 # Under emulation this separates builds far better than MB/s does: a throughput cell moves by 10-20 % between rounds.
 # With PERF_AB_SYMBOLS=N in the environment, each run also prints its N hottest symbols (user and kernel), indented.
+# With PERF_AB_PIN=split, the gadget runs on CPU 1 and the host client on CPU 0 (taskset), so the gadget's CPU
+# switches to no other process's address space.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -39,26 +42,33 @@ out=$(mktemp -d)
 # run BUILD MODE SIZE DEPTH: one measured run; prints the line described above.
 run() {
   build=$1 mode=$2 size=$3 depth=$4
+  gadget_cpu="" client_cpu=""
+  [ "${PERF_AB_PIN:-}" = split ] && gadget_cpu="taskset -c 1" client_cpu="taskset -c 0"
   function=source-sink
   [ "$mode" = loopback ] && function=loopback
   # The framework's buffers are at least 1 KiB; a 512-byte host transfer is one short packet either way.
   buffer=$size
   [ "$buffer" -lt 1024 ] && buffer=1024
-  if [ "$build" = C ]; then
+  is_reference=no
+  case $build in C | C\ *) is_reference=yes reference_options=${build#C} label=$(echo "$build" | tr ' ' '_') ;; *) label=$(basename "$build") ;; esac
+  if [ "$is_reference" = yes ]; then
     product=0106
     sh -c "$setup setup" >/dev/null 2>&1
-    "$reference" --ffs /run/ffsref/ffs0 --mode $function --size "$size" --depth "$depth" \
+    # shellcheck disable=SC2086 # the extra options are words
+    $gadget_cpu "$reference" $reference_options --ffs /run/ffsref/ffs0 --mode $function --size "$size" --depth "$depth" \
       --bind /sys/kernel/config/usb_gadget/ffsref/UDC=dummy_udc.0 >"$out/gadget.log" 2>&1 &
   else
     product=0107
+    # shellcheck disable=SC2086 # an empty $gadget_cpu is no word
     (cd "$build" && exec env UsbGadget__OutQueueDepth="$depth" UsbGadget__InQueueDepth="$depth" \
       UsbGadget__OutTransferSize="$buffer" UsbGadget__InTransferSize="$buffer" Benchmark__Mode=$function \
-      Benchmark__WriteSize="$size" ./UsbGadget.Benchmarks.Gadget) >"$out/gadget.log" 2>&1 &
+      Benchmark__WriteSize="$size" $gadget_cpu ./UsbGadget.Benchmarks.Gadget) >"$out/gadget.log" 2>&1 &
   fi
   gadget=$!
   for _ in $(seq 60); do lsusb -d 1d6b:$product >/dev/null 2>&1 && break; sleep 1; done
   sleep 1
-  "$host" --vid 0x1d6b --pid 0x$product --mode "$mode" --size "$size" --depth "$depth" --warmup 1 --seconds 14 >"$out/host.txt" 2>&1 &
+  # shellcheck disable=SC2086 # as above
+  $client_cpu "$host" --vid 0x1d6b --pid 0x$product --mode "$mode" --size "$size" --depth "$depth" --warmup 1 --seconds 14 >"$out/host.txt" 2>&1 &
   client=$!
   sleep 3
   perf record -e cpu-clock -F 999 -g -p $gadget -o "$out/perf.data" -- sleep 5 >"$out/perf.log" 2>&1
@@ -66,7 +76,7 @@ run() {
   samples=$(sed -n 's/.*(\([0-9]*\) samples).*/\1/p' "$out/perf.log")
   tps=$(sed -n 's/.*tps=\([0-9.]*\).*/\1/p' "$out/host.txt")
   kernel=$(perf report -i "$out/perf.data" --no-children --sort dso --stdio 2>/dev/null | awk '/\[kernel/ { print $1 + 0 }')
-  echo "$mode:$size:$depth $(basename "$build"): samples=${samples:-0} tps=${tps:-0}" \
+  echo "$mode:$size:$depth $label: samples=${samples:-0} tps=${tps:-0}" \
     "samples/transfer=$(echo "${samples:-0} ${tps:-0}" | awk '{ printf "%.3f", ($2 > 0 ? $1 / ($2 * 5) : 0) }')" \
     "user=$(echo "${kernel:-100}" | awk '{ printf "%.1f%%", 100 - $1 }')"
   if [ "${PERF_AB_SYMBOLS:-0}" -gt 0 ]; then
@@ -75,7 +85,7 @@ run() {
   fi
   kill $gadget 2>/dev/null
   wait $gadget 2>/dev/null
-  [ "$build" = C ] && sh -c "$setup teardown" >/dev/null 2>&1
+  [ "$product" = 0106 ] && sh -c "$setup teardown" >/dev/null 2>&1
   sleep 1
 }
 
@@ -84,7 +94,7 @@ for _ in $(seq "$rounds"); do
     mode=${point%%:*}
     rest=${point#*:}
     for build in "$@"; do
-      case $build in C) ;; /*) ;; *) build=$root/$build ;; esac
+      case $build in C | C\ *) ;; /*) ;; *) build=$root/$build ;; esac
       run "$build" "$mode" "${rest%%:*}" "${rest#*:}"
     done
   done
