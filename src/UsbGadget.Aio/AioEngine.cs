@@ -680,10 +680,12 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     private void ReapAndDeliver(Span<AioEvent> events)
     {
         int got;
+        int used = 0;
         do
         {
             // Only this thread reaps, so the ring can be read without io_getevents.
             got = _context.ReapReady(events);
+            used = Math.Max(used, got);
             for (int i = 0; i < got; i++)
             {
                 ref readonly AioEvent e = ref events[i];
@@ -692,7 +694,9 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             }
         }
         while (got == events.Length && !_contextClosed);
-        events.Clear();
+
+        // Lets go of the reaped blocks: only the slots this wake-up wrote hold any.
+        events[..used].Clear();
     }
 
     /// <summary>One pooled operation: its block and its IValueTaskSource.</summary>
