@@ -510,7 +510,7 @@ internal static class UsbBenchmark
                         double mbps = Mbps(implementation, mode, p);
                         if (!double.IsNaN(mbps))
                         {
-                            sweep.Add(new JsonObject
+                            sweep.Add((JsonNode)new JsonObject
                             {
                                 ["mode"] = mode, ["implementation"] = implementation, ["size"] = p.Size, ["depth"] = p.Depth,
                                 ["mbps"] = Number(mbps), ["tps"] = Number(Tps(implementation, mode, p)), ["cpu_ms_per_mb"] = Number(Cpu(implementation, mode, p)),
@@ -523,7 +523,7 @@ internal static class UsbBenchmark
             var runs = new JsonArray();
             foreach (Measurement r in results)
             {
-                runs.Add(new JsonObject
+                runs.Add((JsonNode)new JsonObject
                 {
                     ["implementation"] = r.Implementation, ["mode"] = r.Mode, ["size"] = r.Size, ["depth"] = r.Depth, ["round"] = r.Round,
                     ["mbps"] = Number(r.Mbps), ["tps"] = Number(r.TransfersPerSecond), ["p50_us"] = Number(r.P50Microseconds), ["p99_us"] = Number(r.P99Microseconds),
