@@ -469,7 +469,8 @@ static void reap(bool submit)
 	uint64_t count;
 	if (read(g.efd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		fail("read(eventfd)");
-	wake_work();
+	if (g.wake_data_pages || g.wake_code_pages)
+		wake_work();
 	for (;;) {
 		struct timespec zero = { 0, 0 };
 		int r = io_getevents(g.ctx, 0, g.max_events, g.events, &zero);
