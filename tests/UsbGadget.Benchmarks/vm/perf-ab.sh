@@ -50,7 +50,11 @@ run() {
   buffer=$size
   [ "$buffer" -lt 1024 ] && buffer=1024
   is_reference=no
-  case $build in C | C\ *) is_reference=yes reference_options=${build#C} label=$(echo "$build" | tr ' ' '_') ;; *) label=$(basename "$build") ;; esac
+  case $build in
+    C | C\ *) is_reference=yes reference_options=${build#C} label=$(echo "$build" | tr ' ' '_') ;;
+    /*) label=$(basename "$build") ;;
+    *) build=$root/$build label=$(basename "$build") ;;
+  esac
   if [ "$is_reference" = yes ]; then
     product=0106
     sh -c "$setup setup" >/dev/null 2>&1
@@ -85,7 +89,7 @@ run() {
   fi
   kill $gadget 2>/dev/null
   wait $gadget 2>/dev/null
-  [ "$product" = 0106 ] && sh -c "$setup teardown" >/dev/null 2>&1
+  [ "$is_reference" = yes ] && sh -c "$setup teardown" >/dev/null 2>&1
   sleep 1
 }
 
@@ -94,7 +98,6 @@ for _ in $(seq "$rounds"); do
     mode=${point%%:*}
     rest=${point#*:}
     for build in "$@"; do
-      case $build in C | C\ *) ;; /*) ;; *) build=$root/$build ;; esac
       run "$build" "$mode" "${rest%%:*}" "${rest#*:}"
     done
   done
