@@ -106,7 +106,7 @@ public sealed unsafe class AioBlock : IDisposable
     /// <summary>Whether a cancel was requested since the block was last submitted.</summary>
     public bool CancelRequested { get; internal set; }
 
-    // Non-null while in flight; the context's intrusive in-flight list.
+    // Non-null while in flight, with the block's place in the context's in-flight set.
     private AioContext? _context;
     internal AioContext? Context
     {
@@ -114,9 +114,10 @@ public sealed unsafe class AioBlock : IDisposable
         set => Volatile.Write(ref _context, value);
     }
 
-    internal AioBlock? Previous { get; set; }
+    internal int InFlightIndex { get; set; }
 
-    internal AioBlock? Next { get; set; }
+    /// <summary>What owns the block (an engine's operation): found from a reaped event without a lookup.</summary>
+    internal object? Owner { get; set; }
 
     internal Interop.iocb* Iocb => _iocb;
 

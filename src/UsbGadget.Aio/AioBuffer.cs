@@ -14,10 +14,15 @@ namespace UsbGadget.Aio;
 /// </remarks>
 public sealed class AioBuffer : IDisposable
 {
+    private const int Disposed = 1;
+    private const int Reference = 2;
+
     private readonly MappingHandle _mapping;
     private readonly Manager _manager;
-    private int _kernelReferences;
-    private volatile bool _disposed;
+
+    // Bit 0: disposed; the rest: kernel references, 2 per block. One word, so a block takes and drops its reference
+    // with one atomic operation each, and Dispose cannot slip between a reference's check and its increment.
+    private int _state;
 
     private AioBuffer(MappingHandle mapping, int length)
     {
@@ -39,7 +44,7 @@ public sealed class AioBuffer : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
             return new Span<byte>((void*)Address, Length);
         }
     }
@@ -50,16 +55,16 @@ public sealed class AioBuffer : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
             return _manager.Memory;
         }
     }
 
     /// <summary>Whether <see cref="Dispose"/> was called (the mapping may live on while the kernel holds it).</summary>
-    public bool IsDisposed => _disposed;
+    public bool IsDisposed => (Volatile.Read(ref _state) & Disposed) != 0;
 
     /// <summary>How many submitted blocks still use this buffer.</summary>
-    public int KernelReferences => Volatile.Read(ref _kernelReferences);
+    public int KernelReferences => Volatile.Read(ref _state) >> 1;
 
     /// <summary>The pool that created this buffer (where <see cref="AioBufferPool.Return"/> takes it back), or null for <see cref="Allocate"/>.</summary>
     public AioBufferPool? Pool { get; internal set; }
@@ -93,23 +98,42 @@ public sealed class AioBuffer : IDisposable
     /// <summary>Unmaps the memory now, or when the kernel returns the last block that uses it.</summary>
     public void Dispose()
     {
-        // SafeHandle defers munmap while DangerousAddRef references (in-flight blocks, pins) remain.
-        _disposed = true;
-        _mapping.Dispose();
+        int before = Interlocked.Or(ref _state, Disposed);
+
+        // With blocks in flight the last one to come back unmaps; pins (Memory.Pin) still defer munmap in the SafeHandle.
+        if (before == 0)
+        {
+            _mapping.Dispose();
+        }
     }
 
-    /// <summary>Pins the mapping while a block holds it. Throws ObjectDisposedException once disposed.</summary>
+    /// <summary>Keeps the mapping while a block holds it. Throws ObjectDisposedException once disposed.</summary>
     internal void AddKernelReference()
     {
-        bool success = false;
-        _mapping.DangerousAddRef(ref success);
-        Interlocked.Increment(ref _kernelReferences);
+        int state = Volatile.Read(ref _state);
+        while (true)
+        {
+            if ((state & Disposed) != 0)
+            {
+                ThrowHelper.ThrowObjectDisposed(this);
+            }
+
+            int seen = Interlocked.CompareExchange(ref _state, state + Reference, state);
+            if (seen == state)
+            {
+                return;
+            }
+
+            state = seen;
+        }
     }
 
     internal void ReleaseKernelReference()
     {
-        Interlocked.Decrement(ref _kernelReferences);
-        _mapping.DangerousRelease();
+        if (Interlocked.Add(ref _state, -Reference) == Disposed)
+        {
+            _mapping.Dispose();
+        }
     }
 
     private sealed class MappingHandle : SafeHandle

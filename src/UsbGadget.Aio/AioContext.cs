@@ -26,7 +26,9 @@ public sealed unsafe class AioContext : IDisposable
     private readonly Lock _ringLock = new();
     private readonly ILogger _logger;
     private readonly bool _ringReadable;
-    private AioBlock? _head;
+
+    // The blocks in flight, in no order: a block knows its index, so unlinking one is a swap with the last.
+    private readonly AioBlock?[] _inFlightBlocks;
     private int _inFlight;
     private bool _disposed;
 
@@ -45,6 +47,7 @@ public sealed unsafe class AioContext : IDisposable
         }
 
         MaxEvents = maxEvents;
+        _inFlightBlocks = new AioBlock?[maxEvents];
         _logger = logger ?? NullLogger.Instance;
         nuint id = 0;
         if (Interop.io_setup((uint)maxEvents, &id) != 0)
@@ -299,19 +302,13 @@ public sealed unsafe class AioContext : IDisposable
     /// <summary>Requests cancellation of every block in flight. Returns how many requests the kernel accepted.</summary>
     internal int CancelAll()
     {
-        AioBlock[] snapshot;
+        AioBlock?[] snapshot;
         int count;
         lock (_lock)
         {
             count = _inFlight;
-            snapshot = ArrayPool<AioBlock>.Shared.Rent(Math.Max(count, 1));
-            int i = 0;
-            for (AioBlock? b = _head; b is not null && i < count; b = b.Next)
-            {
-                snapshot[i++] = b;
-            }
-
-            count = i;
+            snapshot = ArrayPool<AioBlock?>.Shared.Rent(Math.Max(count, 1));
+            _inFlightBlocks.AsSpan(0, count).CopyTo(snapshot);
         }
 
         int requested = 0;
@@ -321,7 +318,7 @@ public sealed unsafe class AioContext : IDisposable
             {
                 try
                 {
-                    if (Cancel(snapshot[i]) == AioCancelResult.Requested)
+                    if (Cancel(snapshot[i]!) == AioCancelResult.Requested)
                     {
                         requested++;
                     }
@@ -334,7 +331,7 @@ public sealed unsafe class AioContext : IDisposable
         }
         finally
         {
-            ArrayPool<AioBlock>.Shared.Return(snapshot, clearArray: true);
+            ArrayPool<AioBlock?>.Shared.Return(snapshot, clearArray: true);
         }
 
         return requested;
@@ -538,8 +535,6 @@ public sealed unsafe class AioContext : IDisposable
             {
                 Unlink(events[i].Block);
             }
-
-            _inFlight -= events.Length;
         }
 
         for (int i = 0; i < events.Length; i++)
@@ -556,7 +551,6 @@ public sealed unsafe class AioContext : IDisposable
         lock (_lock)
         {
             Unlink(block);
-            _inFlight--;
         }
 
         block.OnReturnedByKernel();
@@ -580,7 +574,7 @@ public sealed unsafe class AioContext : IDisposable
                 AioBlock block = blocks[i];
                 if (block.Context is not null)
                 {
-                    for (int j = 0; j < i; j++)
+                    for (int j = i - 1; j >= 0; j--)
                     {
                         Unlink(blocks[j]);
                     }
@@ -590,17 +584,9 @@ public sealed unsafe class AioContext : IDisposable
                 }
 
                 block.Context = this;
-                block.Previous = null;
-                block.Next = _head;
-                if (_head is not null)
-                {
-                    _head.Previous = block;
-                }
-
-                _head = block;
+                block.InFlightIndex = _inFlight;
+                _inFlightBlocks[_inFlight++] = block;
             }
-
-            _inFlight += blocks.Length;
         }
     }
 
@@ -621,8 +607,6 @@ public sealed unsafe class AioContext : IDisposable
             {
                 Unlink(blocks[i]);
             }
-
-            _inFlight -= blocks.Length;
         }
 
         for (int i = 0; i < blocks.Length; i++)
@@ -631,24 +615,15 @@ public sealed unsafe class AioContext : IDisposable
         }
     }
 
+    /// <summary>Under the lock: takes the block out of the in-flight set.</summary>
     private void Unlink(AioBlock block)
     {
-        if (block.Previous is { } previous)
-        {
-            previous.Next = block.Next;
-        }
-        else if (ReferenceEquals(_head, block))
-        {
-            _head = block.Next;
-        }
-
-        if (block.Next is { } next)
-        {
-            next.Previous = block.Previous;
-        }
-
-        block.Previous = null;
-        block.Next = null;
+        int index = block.InFlightIndex;
+        int last = --_inFlight;
+        AioBlock moved = _inFlightBlocks[last]!;
+        _inFlightBlocks[index] = moved;
+        moved.InFlightIndex = index;
+        _inFlightBlocks[last] = null;
         block.Context = null;
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
@@ -45,14 +46,28 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     private int _disposed;
     private readonly bool _runContinuationsInline;
 
-    // Operations started while the completion thread delivers a reap: submitted together after it. Guarded by _submitLock.
+    // The engine whose reap the current thread is delivering: set on a completion thread only, for as long as it holds
+    // back what its handlers start.
+    [ThreadStatic]
+    private static AioEngine? t_delivering;
+
+    // What the completion thread's own handlers start during a reap: only that thread touches these, so holding a
+    // start back takes no lock (the steady state of a transfer loop).
+    private readonly Operation[] _held;
+    private readonly AioBlock[] _heldBlocks;
+    private int _heldCount;
+
+    // What other threads start during a reap, each with how many held starts came before it, so the batch keeps the
+    // order in which the starts happened. Guarded by _submitLock, as are _deferring and the batch below.
     private readonly Lock _submitLock = new();
     private readonly Operation[] _deferred;
-    private readonly AioBlock[] _deferredBlocks;
-    private readonly Errno[] _deferredErrors;
-    private readonly Exception?[] _deferredExceptions;
+    private readonly int[] _deferredAfter;
     private int _deferredCount;
     private bool _deferring;
+
+    // Both kinds merged, when other threads started any.
+    private readonly Operation[] _merged;
+    private readonly AioBlock[] _mergedBlocks;
 
     /// <summary>Creates the context and starts the completion thread.</summary>
     /// <param name="maxEvents">How many operations may be in flight at once.</param>
@@ -81,10 +96,12 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxEvents);
         _logger = logger ?? NullLogger.Instance;
         _pool = new Operation[maxEvents];
+        _held = new Operation[maxEvents];
+        _heldBlocks = new AioBlock[maxEvents];
         _deferred = new Operation[maxEvents];
-        _deferredBlocks = new AioBlock[maxEvents];
-        _deferredErrors = new Errno[maxEvents];
-        _deferredExceptions = new Exception?[maxEvents];
+        _deferredAfter = new int[maxEvents];
+        _merged = new Operation[maxEvents];
+        _mergedBlocks = new AioBlock[maxEvents];
         _context = new AioContext(maxEvents, _logger);
         try
         {
@@ -299,7 +316,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         {
             foreach (Operation op in _all)
             {
-                op.Release(freeHandle: drained || !op.Block.IsInFlight);
+                op.Release();
             }
 
             _all.Clear();
@@ -329,7 +346,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     public TResult RunExclusive<TState, TResult>(Func<TState, TResult> action, TState state)
     {
         ArgumentNullException.ThrowIfNull(action);
-        if (IsCompletionThread)
+        if (t_delivering == this)
         {
             SubmitDeferred(keepDeferring: true);
         }
@@ -371,13 +388,23 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     /// reused by then, so only a ValueTask operation may be touched afterwards.</returns>
     private bool Submit(Operation op)
     {
+        if (t_delivering == this)
+        {
+            // A handler of the reap being delivered, on the completion thread: goes out with the batch after it.
+            int held = _heldCount;
+            _held[held] = op;
+            _heldBlocks[held] = op.Block;
+            Volatile.Write(ref _heldCount, held + 1);
+            return false;
+        }
+
         lock (_submitLock)
         {
             if (_deferring)
             {
                 // The completion thread is delivering a reap: this goes to the kernel with the others after it, in order.
                 _deferred[_deferredCount] = op;
-                _deferredBlocks[_deferredCount++] = op.Block;
+                _deferredAfter[_deferredCount++] = Volatile.Read(ref _heldCount);
                 return false;
             }
         }
@@ -419,17 +446,31 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     /// </summary>
     private void SubmitDeferred(bool keepDeferring)
     {
-        int count;
+        // Filled only when something went wrong or a cancel is pending: never in a transfer loop's steady state.
+        List<(Operation Operation, Errno Errno, Exception? Exception)>? followUps = null;
         lock (_submitLock)
         {
-            count = _deferredCount;
+            int held = _heldCount;
+            int count = held + _deferredCount;
+            Operation[] ops = _held;
+            AioBlock[] blocks = _heldBlocks;
+            if (_deferredCount > 0)
+            {
+                MergeLocked(held);
+                ops = _merged;
+                blocks = _mergedBlocks;
+            }
+
             int done = 0;
             if (count > 0 && Volatile.Read(ref _disposed) != 0)
             {
                 // Disposed from a continuation during this reap: the context is closed.
                 var disposed = new ObjectDisposedException(nameof(AioEngine));
-                _deferredExceptions.AsSpan(0, count).Fill(disposed);
-                done = count;
+                followUps = new(count);
+                for (; done < count; done++)
+                {
+                    followUps.Add((ops[done], Errno.None, disposed));
+                }
             }
 
             while (done < count)
@@ -438,44 +479,58 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
                 int submitted;
                 try
                 {
-                    errno = _context.TrySubmit(_deferredBlocks.AsSpan(done, count - done), out submitted);
+                    errno = _context.TrySubmit(blocks.AsSpan(done, count - done), out submitted);
                 }
                 catch (Exception)
                 {
                     // Refused before the kernel saw any of them: find the culprit by submitting the first alone.
                     try
                     {
-                        errno = _context.TrySubmit(_deferredBlocks.AsSpan(done, 1), out submitted);
+                        errno = _context.TrySubmit(blocks.AsSpan(done, 1), out submitted);
                     }
                     catch (Exception single)
                     {
-                        _deferredExceptions[done] = single;
+                        (followUps ??= []).Add((ops[done], Errno.None, single));
                         done++;
                         continue;
+                    }
+                }
+
+                for (int i = done; i < done + submitted; i++)
+                {
+                    if (Volatile.Read(ref ops[i].CancelPending) != 0)
+                    {
+                        (followUps ??= []).Add((ops[i], Errno.None, null));
                     }
                 }
 
                 done += submitted;
                 if (errno != Errno.None && done < count)
                 {
-                    _deferredErrors[done] = errno;
+                    (followUps ??= []).Add((ops[done], errno, null));
                     done++;
                 }
             }
 
+            // Cleared here, not after the lock: a follow-up's handler may start operations (and hold them) at once.
+            ops.AsSpan(0, count).Clear();
+            blocks.AsSpan(0, count).Clear();
+            _heldCount = 0;
             _deferredCount = 0;
             _deferring = keepDeferring;
+            t_delivering = keepDeferring ? this : null;
+        }
+
+        if (followUps is null)
+        {
+            return;
         }
 
         // Outside the lock: completing a refused operation may run its continuation, which may start another.
-        for (int i = 0; i < count; i++)
+        foreach ((Operation op, Errno errno, Exception? exception) in followUps)
         {
-            Operation op = _deferred[i];
-            _deferred[i] = null!;
-            _deferredBlocks[i] = null!;
-            if (_deferredExceptions[i] is { } exception)
+            if (exception is not null)
             {
-                _deferredExceptions[i] = null;
                 if (op.Handler is not null)
                 {
                     // A handler takes results only: the file or buffer was closed before the block could go out.
@@ -486,16 +541,37 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
                 op.DisposeRegistration();
                 op.SetException(exception);
             }
-            else if (_deferredErrors[i] is not Errno.None and Errno errno)
+            else if (errno != Errno.None)
             {
-                _deferredErrors[i] = Errno.None;
                 FailSubmit(op, errno);
             }
-            else if (Volatile.Read(ref op.CancelPending) != 0)
+            else
             {
                 op.TryCancel();
             }
         }
+    }
+
+    /// <summary>
+    /// Under the submit lock: puts the held and the deferred starts in one batch, each deferred start after the held
+    /// starts it came after, and the held arrays are left empty.
+    /// </summary>
+    private void MergeLocked(int held)
+    {
+        int deferred = _deferredCount;
+        int h = 0;
+        int d = 0;
+        int n = 0;
+        while (h < held || d < deferred)
+        {
+            Operation op = d < deferred && (h == held || _deferredAfter[d] <= h) ? _deferred[d++] : _held[h++];
+            _merged[n] = op;
+            _mergedBlocks[n++] = op.Block;
+        }
+
+        _held.AsSpan(0, held).Clear();
+        _heldBlocks.AsSpan(0, held).Clear();
+        _deferred.AsSpan(0, deferred).Clear();
     }
 
     /// <summary>
@@ -667,6 +743,8 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             _deferring = true;
         }
 
+        t_delivering = this;
+
         try
         {
             ReapAndDeliver(events);
@@ -689,7 +767,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             for (int i = 0; i < got; i++)
             {
                 ref readonly AioEvent e = ref events[i];
-                var op = (Operation)GCHandle.FromIntPtr((nint)e.UserData).Target!;
+                Operation op = Unsafe.As<Operation>(e.Block.Owner)!;
                 op.Finish(new AioResult(e.Result, e.Result2, e.CancelRequested));
             }
         }
@@ -706,7 +784,6 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
 
         public int CancelPending;
         private readonly AioEngine _engine;
-        private GCHandle _self;
         private ManualResetValueTaskSourceCore<AioResult> _core;
 
         public Operation(AioEngine engine)
@@ -714,10 +791,9 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             _engine = engine;
             _core.RunContinuationsAsynchronously = !engine._runContinuationsInline;
 
-            // aio_data carries a handle to this operation, so the completion thread finds it without a
-            // lookup table. A strong handle: an in-flight operation must outlive a caller that dropped its task.
-            _self = GCHandle.Alloc(this, GCHandleType.Normal);
-            Block.UserData = (ulong)GCHandle.ToIntPtr(_self);
+            // The completion thread finds the operation from its reaped block; the engine's list of all operations
+            // keeps it alive while in flight, even for a caller that dropped its task.
+            Block.Owner = this;
         }
 
         public CancellationTokenRegistration Registration { get; set; }
@@ -756,14 +832,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             }
         }
 
-        public void Release(bool freeHandle)
-        {
-            Block.Dispose();
-            if (freeHandle && _self.IsAllocated)
-            {
-                _self.Free();
-            }
-        }
+        public void Release() => Block.Dispose();
 
         /// <summary>Set by StartRead/StartWrite: the result goes here instead of to a task.</summary>
         public IAioCompletionHandler? Handler { get; set; }

@@ -286,6 +286,56 @@ public sealed class AioEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task StartsFromOtherThreadsDuringAReap_GoOutInterleavedWithTheCompletionThreadsOwn_InTheOrderTheyHappened()
+    {
+        using var engine = new AioEngine(8, runContinuationsInline: true);
+        var (wakeRead, wakeWrite) = UnixFileHandle.CreatePipe();
+        var (dataRead, dataWrite) = UnixFileHandle.CreatePipe(nonBlocking: true);
+        AioBuffer[] buffers = [AioBuffer.Allocate(4096), AioBuffer.Allocate(4096), AioBuffer.Allocate(4096), AioBuffer.Allocate(4096)];
+        using (wakeRead)
+        using (wakeWrite)
+        using (dataRead)
+        using (dataWrite)
+        {
+            ValueTask<AioResult> Write(int index)
+            {
+                buffers[index].Span[0] = (byte)(index + 1);
+                return engine.WriteAsync(dataWrite, buffers[index], 1);
+            }
+
+            // Waits until the write has started on a pool thread, not until it completes.
+            Task<AioResult> StartElsewhere(int index)
+                => Task.Factory.StartNew(() => Write(index).AsTask(), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default).Result;
+
+            async Task<AioResult[]> WakeThenWriteFourFromTwoThreads()
+            {
+                await engine.PollAsync(wakeRead, PollEvents.POLLIN).ConfigureAwait(false);
+
+                // On the completion thread, inside the reap's delivery: 1 and 3 from here, 2 and 4 from another thread.
+                ValueTask<AioResult> first = Write(0);
+                Task<AioResult> second = StartElsewhere(1);
+                ValueTask<AioResult> third = Write(2);
+                Task<AioResult> fourth = StartElsewhere(3);
+                return [await first.ConfigureAwait(false), await second.ConfigureAwait(false), await third.ConfigureAwait(false), await fourth.ConfigureAwait(false)];
+            }
+
+            Task<AioResult[]> pending = WakeThenWriteFourFromTwoThreads();
+            wakeWrite.Write([1]);
+            AioResult[] results = await pending.WaitAsync(s_wait);
+
+            Assert.All(results, r => Assert.Equal(1, r.Result));
+            var sent = new byte[8];
+            Assert.Equal(Errno.None, dataRead.TryRead(sent, out int count));
+            Assert.Equal(new byte[] { 1, 2, 3, 4 }, sent[..count]);
+        }
+
+        foreach (AioBuffer buffer in buffers)
+        {
+            buffer.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task RunExclusive_OnTheCompletionThread_SubmitsWhatIsHeldFirst()
     {
         using var engine = new AioEngine(4, runContinuationsInline: true);
