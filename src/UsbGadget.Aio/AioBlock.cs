@@ -7,8 +7,9 @@ namespace UsbGadget.Aio;
 /// <see cref="AioContext.Submit"/>, reap its <see cref="AioEvent"/>, prepare it again.
 /// </summary>
 /// <remarks>
-/// While the block is in flight it keeps its file handle and its <see cref="AioBuffer"/>s referenced,
-/// so neither is closed or unmapped under the kernel. <see cref="RwFlags"/>, <see cref="Priority"/>,
+/// While the block is in flight it keeps its <see cref="AioBuffer"/>s referenced, so none is unmapped under the
+/// kernel. Its file handle is referenced for the io_submit call only: the kernel holds the open file itself until the
+/// block completes, so disposing the handle meanwhile releases the descriptor and the operation goes on. <see cref="RwFlags"/>, <see cref="Priority"/>,
 /// <see cref="ResultEventFd"/> and <see cref="UserData"/> persist across Prepare calls.
 /// A block is a native resource: dispose it (disposing an in-flight block defers the free to its completion).
 /// </remarks>
@@ -27,7 +28,6 @@ public sealed unsafe class AioBlock : IDisposable
     private AioBuffer?[] _segmentBuffers = [];
     private int _segmentBufferCount;
     private bool _prepared;
-    private bool _fileReferenced;
     private bool _bufferReferenced;
     private int _segmentsReferenced;
     private bool _disposed;
@@ -50,7 +50,7 @@ public sealed unsafe class AioBlock : IDisposable
     public AioOperation Operation { get; private set; }
 
     /// <summary>Whether the block was submitted and its event not yet reaped.</summary>
-    public bool IsInFlight => Context is not null;
+    public bool IsInFlight => Volatile.Read(ref _inFlightIndex) >= 0;
 
     /// <summary>The native iocb's address (what io_event.obj reports).</summary>
     public nint IocbAddress => (nint)_iocb;
@@ -106,15 +106,34 @@ public sealed unsafe class AioBlock : IDisposable
     /// <summary>Whether a cancel was requested since the block was last submitted.</summary>
     public bool CancelRequested { get; internal set; }
 
-    // Non-null while in flight, with the block's place in the context's in-flight set.
-    private AioContext? _context;
-    internal AioContext? Context
+    // The context the block was last submitted to, and its place in that context's in-flight set (-1: not in flight).
+    // The context is written only when it changes: a block resubmitted to the same context writes no reference.
+    private AioContext? _lastContext;
+    private int _inFlightIndex = -1;
+
+    /// <summary>The context the block is in flight in, or null.</summary>
+    internal AioContext? Context => Volatile.Read(ref _inFlightIndex) >= 0 ? _lastContext : null;
+
+    /// <summary>Under the context's lock: the block's place in its in-flight set.</summary>
+    internal int InFlightIndex => _inFlightIndex;
+
+    /// <summary>Under the context's lock: the block is now in flight in <paramref name="context"/>, at <paramref name="index"/>.</summary>
+    internal void EnterFlight(AioContext context, int index)
     {
-        get => Volatile.Read(ref _context);
-        set => Volatile.Write(ref _context, value);
+        if (!ReferenceEquals(_lastContext, context))
+        {
+            _lastContext = context;
+        }
+
+        // Published last: whoever sees the block in flight sees its context.
+        Volatile.Write(ref _inFlightIndex, index);
     }
 
-    internal int InFlightIndex { get; set; }
+    /// <summary>Under the context's lock: the block moved within the in-flight set.</summary>
+    internal void MoveInFlight(int index) => _inFlightIndex = index;
+
+    /// <summary>Under the context's lock: the block is no longer in flight.</summary>
+    internal void LeaveFlight() => Volatile.Write(ref _inFlightIndex, -1);
 
     /// <summary>What owns the block (an engine's operation): found from a reaped event without a lookup.</summary>
     internal object? Owner { get; set; }
@@ -129,8 +148,7 @@ public sealed unsafe class AioBlock : IDisposable
     public void PrepareRead(SafeHandle file, AioBuffer buffer, int length, long offset)
     {
         CheckBuffer(buffer, length);
-        PrepareCore(AioOperation.Read, Interop.IOCB_CMD_PREAD, file, buffer.Address, length, offset);
-        _buffer = buffer;
+        PrepareCore(AioOperation.Read, Interop.IOCB_CMD_PREAD, file, buffer, buffer.Address, length, offset);
     }
 
     /// <summary>Reads into raw memory the caller keeps valid until the event is reaped.</summary>
@@ -141,7 +159,7 @@ public sealed unsafe class AioBlock : IDisposable
     public void PrepareRead(SafeHandle file, nint address, int length, long offset)
     {
         CheckAddress(address, length);
-        PrepareCore(AioOperation.Read, Interop.IOCB_CMD_PREAD, file, address, length, offset);
+        PrepareCore(AioOperation.Read, Interop.IOCB_CMD_PREAD, file, null, address, length, offset);
     }
 
     /// <summary>Writes the first <paramref name="length"/> bytes of <paramref name="buffer"/> at <paramref name="offset"/>.</summary>
@@ -152,8 +170,7 @@ public sealed unsafe class AioBlock : IDisposable
     public void PrepareWrite(SafeHandle file, AioBuffer buffer, int length, long offset)
     {
         CheckBuffer(buffer, length);
-        PrepareCore(AioOperation.Write, Interop.IOCB_CMD_PWRITE, file, buffer.Address, length, offset);
-        _buffer = buffer;
+        PrepareCore(AioOperation.Write, Interop.IOCB_CMD_PWRITE, file, buffer, buffer.Address, length, offset);
     }
 
     /// <summary>Writes from raw memory the caller keeps valid until the event is reaped.</summary>
@@ -164,7 +181,7 @@ public sealed unsafe class AioBlock : IDisposable
     public void PrepareWrite(SafeHandle file, nint address, int length, long offset)
     {
         CheckAddress(address, length);
-        PrepareCore(AioOperation.Write, Interop.IOCB_CMD_PWRITE, file, address, length, offset);
+        PrepareCore(AioOperation.Write, Interop.IOCB_CMD_PWRITE, file, null, address, length, offset);
     }
 
     /// <summary>Reads into several segments, in order (preadv).</summary>
@@ -183,11 +200,11 @@ public sealed unsafe class AioBlock : IDisposable
 
     /// <summary>Flushes the file's data and metadata (IOCB_CMD_FSYNC).</summary>
     /// <param name="file">The file.</param>
-    public void PrepareFsync(SafeHandle file) => PrepareCore(AioOperation.Fsync, Interop.IOCB_CMD_FSYNC, file, 0, 0, 0);
+    public void PrepareFsync(SafeHandle file) => PrepareCore(AioOperation.Fsync, Interop.IOCB_CMD_FSYNC, file, null, 0, 0, 0);
 
     /// <summary>Flushes the file's data (IOCB_CMD_FDSYNC).</summary>
     /// <param name="file">The file.</param>
-    public void PrepareFdsync(SafeHandle file) => PrepareCore(AioOperation.Fdsync, Interop.IOCB_CMD_FDSYNC, file, 0, 0, 0);
+    public void PrepareFdsync(SafeHandle file) => PrepareCore(AioOperation.Fdsync, Interop.IOCB_CMD_FDSYNC, file, null, 0, 0, 0);
 
     /// <summary>
     /// Completes when <paramref name="file"/> reports one of <paramref name="events"/> (IOCB_CMD_POLL, one-shot).
@@ -197,13 +214,13 @@ public sealed unsafe class AioBlock : IDisposable
     /// <param name="events">The events to wait for.</param>
     public void PreparePoll(SafeHandle file, PollEvents events)
     {
-        PrepareCore(AioOperation.Poll, Interop.IOCB_CMD_POLL, file, 0, 0, 0);
+        PrepareCore(AioOperation.Poll, Interop.IOCB_CMD_POLL, file, null, 0, 0, 0);
         _iocb->aio_buf = (ushort)events;
     }
 
     /// <summary>IOCB_CMD_NOOP. Linux never implemented it: submitting this block fails with EINVAL.</summary>
     /// <param name="file">The file.</param>
-    public void PrepareNoop(SafeHandle file) => PrepareCore(AioOperation.Noop, Interop.IOCB_CMD_NOOP, file, 0, 0, 0);
+    public void PrepareNoop(SafeHandle file) => PrepareCore(AioOperation.Noop, Interop.IOCB_CMD_NOOP, file, null, 0, 0, 0);
 
     /// <summary>Frees the native iocb, now or (when in flight) once its event was reaped or its context closed.</summary>
     public void Dispose()
@@ -247,14 +264,11 @@ public sealed unsafe class AioBlock : IDisposable
         return null;
     }
 
-    /// <summary>Takes references on everything the kernel will use and writes the options into the iocb.</summary>
+    /// <summary>Takes references on the memory the kernel will use and writes the options into the iocb.</summary>
     internal void AcquireForSubmit()
     {
         try
         {
-            bool added = false;
-            _file!.DangerousAddRef(ref added);
-            _fileReferenced = true;
             if (_buffer is { } buffer)
             {
                 buffer.AddKernelReference();
@@ -293,18 +307,12 @@ public sealed unsafe class AioBlock : IDisposable
         CancelRequested = false;
     }
 
-    /// <summary>The kernel is done with the block (completed, refused, or its context destroyed).</summary>
     /// <summary>The file the block was last prepared for (null for none).</summary>
     internal SafeHandle? File => _file;
 
+    /// <summary>The kernel is done with the block (completed, refused, or its context destroyed).</summary>
     internal void ReleaseReferences()
     {
-        if (_fileReferenced)
-        {
-            _fileReferenced = false;
-            _file!.DangerousRelease();
-        }
-
         if (_bufferReferenced)
         {
             _bufferReferenced = false;
@@ -367,7 +375,7 @@ public sealed unsafe class AioBlock : IDisposable
             }
         }
 
-        PrepareCore(operation, opcode, file, 0, segments.Length, offset);
+        PrepareCore(operation, opcode, file, null, 0, segments.Length, offset);
         if (_iovecCapacity < segments.Length)
         {
             _iovecs = (Interop.iovec*)NativeMemory.Realloc(_iovecs, (nuint)(segments.Length * sizeof(Interop.iovec)));
@@ -393,20 +401,32 @@ public sealed unsafe class AioBlock : IDisposable
         _iocb->aio_buf = (ulong)(nuint)_iovecs;
     }
 
-    private void PrepareCore(AioOperation operation, ushort opcode, SafeHandle file, nint address, int length, long offset)
+    private void PrepareCore(AioOperation operation, ushort opcode, SafeHandle file, AioBuffer? buffer, nint address, int length, long offset)
     {
         ArgumentNullException.ThrowIfNull(file);
         ObjectDisposedException.ThrowIf(_disposed, this);
         ThrowIfInFlight();
-        if (file.IsClosed || file.IsInvalid)
+
+        // IsInvalid is asked of a new file only (a virtual call); closing is checked every time.
+        if (file.IsClosed || (!ReferenceEquals(file, _file) && file.IsInvalid))
         {
             ThrowHelper.ThrowArgument("The file handle is closed or invalid.", nameof(file));
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
 
-        _file = file;
-        _buffer = null;
+        // References are written only when they change: a block prepared again and again for the same file and
+        // buffer (an endpoint's transfer loop) writes none.
+        if (!ReferenceEquals(file, _file))
+        {
+            _file = file;
+        }
+
+        if (!ReferenceEquals(buffer, _buffer))
+        {
+            _buffer = buffer;
+        }
+
         if (_segmentBufferCount != 0)
         {
             Array.Clear(_segmentBuffers, 0, _segmentBufferCount);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -129,16 +130,21 @@ public sealed unsafe class AioContext : IDisposable
 
         Link(blocks);
 
+        // Each distinct file is referenced once, for the call only: inside io_submit the kernel takes its own reference
+        // to a block's open file and keeps it until the block completes, so closing the handle meanwhile is safe.
+        FileReferences files = default;
         int acquired = 0;
         try
         {
             for (; acquired < count; acquired++)
             {
+                files.Add(blocks[acquired].File!);
                 blocks[acquired].AcquireForSubmit();
             }
         }
         catch
         {
+            files.ReleaseAll();
             ReturnUnsubmitted(blocks, acquired);
             throw;
         }
@@ -172,6 +178,7 @@ public sealed unsafe class AioContext : IDisposable
                 _handle.DangerousRelease();
             }
 
+            files.ReleaseAll();
             if (count > StackEventCount)
             {
                 System.Runtime.InteropServices.NativeMemory.Free(pointers);
@@ -583,8 +590,7 @@ public sealed unsafe class AioContext : IDisposable
                         $"blocks[{i}] is already in flight{(ReferenceEquals(block.Context, this) ? string.Empty : " in another context")}; a block can be submitted again only after its event was reaped.");
                 }
 
-                block.Context = this;
-                block.InFlightIndex = _inFlight;
+                block.EnterFlight(this, _inFlight);
                 _inFlightBlocks[_inFlight++] = block;
             }
         }
@@ -620,11 +626,15 @@ public sealed unsafe class AioContext : IDisposable
     {
         int index = block.InFlightIndex;
         int last = --_inFlight;
-        AioBlock moved = _inFlightBlocks[last]!;
-        _inFlightBlocks[index] = moved;
-        moved.InFlightIndex = index;
+        if (index != last)
+        {
+            AioBlock moved = _inFlightBlocks[last]!;
+            _inFlightBlocks[index] = moved;
+            moved.MoveInFlight(index);
+        }
+
         _inFlightBlocks[last] = null;
-        block.Context = null;
+        block.LeaveFlight();
     }
 
     private static string? SetupHint(Errno errno, int maxEvents) => errno switch
@@ -663,5 +673,83 @@ public sealed unsafe class AioContext : IDisposable
             _ => null,
         };
         ThrowHelper.ThrowLinuxIO($"io_submit(nr={count})", errno, hint);
+    }
+
+    /// <summary>The distinct files of one io_submit call, each referenced once; allocation-free up to eight files.</summary>
+    private ref struct FileReferences
+    {
+        private Files _files;
+        private SafeHandle[]? _more;
+        private SafeHandle? _last;
+        private int _count;
+
+        /// <summary>References <paramref name="file"/> unless it already is; throws ObjectDisposedException for a closed one.</summary>
+        public void Add(SafeHandle file)
+        {
+            // A batch is mostly one endpoint's blocks, one after another.
+            if (ReferenceEquals(file, _last))
+            {
+                return;
+            }
+
+            for (int i = 0; i < _count; i++)
+            {
+                if (ReferenceEquals(At(i), file))
+                {
+                    return;
+                }
+            }
+
+            bool added = false;
+            file.DangerousAddRef(ref added);
+            _last = file;
+            if (_count < Files.Length)
+            {
+                _files[_count++] = file;
+                return;
+            }
+
+            int extra = _count - Files.Length;
+            if (_more is null || extra == _more.Length)
+            {
+                SafeHandle[] grown = ArrayPool<SafeHandle>.Shared.Rent(Math.Max(Files.Length, extra * 2));
+                _more?.AsSpan(0, extra).CopyTo(grown);
+                ReturnMore();
+                _more = grown;
+            }
+
+            _more[extra] = file;
+            _count++;
+        }
+
+        public void ReleaseAll()
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                At(i).DangerousRelease();
+            }
+
+            _count = 0;
+            _last = null;
+            ReturnMore();
+        }
+
+        private readonly SafeHandle At(int index) => index < Files.Length ? _files[index]! : _more![index - Files.Length];
+
+        private void ReturnMore()
+        {
+            if (_more is not null)
+            {
+                ArrayPool<SafeHandle>.Shared.Return(_more, clearArray: true);
+                _more = null;
+            }
+        }
+
+        [InlineArray(Length)]
+        private struct Files
+        {
+            public const int Length = 8;
+            private SafeHandle? _element;
+        }
     }
 }

@@ -512,9 +512,8 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
                 }
             }
 
-            // Cleared here, not after the lock: a follow-up's handler may start operations (and hold them) at once.
-            ops.AsSpan(0, count).Clear();
-            blocks.AsSpan(0, count).Clear();
+            // Reset here, not after the lock: a follow-up's handler may start operations (and hold them) at once. The
+            // arrays are not cleared: they only ever name the engine's own operations.
             _heldCount = 0;
             _deferredCount = 0;
             _deferring = keepDeferring;
@@ -554,7 +553,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Under the submit lock: puts the held and the deferred starts in one batch, each deferred start after the held
-    /// starts it came after, and the held arrays are left empty.
+    /// starts it came after.
     /// </summary>
     private void MergeLocked(int held)
     {
@@ -568,10 +567,6 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             _merged[n] = op;
             _mergedBlocks[n++] = op.Block;
         }
-
-        _held.AsSpan(0, held).Clear();
-        _heldBlocks.AsSpan(0, held).Clear();
-        _deferred.AsSpan(0, deferred).Clear();
     }
 
     /// <summary>
@@ -757,13 +752,13 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
 
     private void ReapAndDeliver(Span<AioEvent> events)
     {
+        // The events keep the blocks they name referenced until overwritten; those blocks are the engine's own
+        // (alive as long as it is), so the buffer is not cleared after each reap.
         int got;
-        int used = 0;
         do
         {
             // Only this thread reaps, so the ring can be read without io_getevents.
             got = _context.ReapReady(events);
-            used = Math.Max(used, got);
             for (int i = 0; i < got; i++)
             {
                 ref readonly AioEvent e = ref events[i];
@@ -772,9 +767,6 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             }
         }
         while (got == events.Length && !_contextClosed);
-
-        // Lets go of the reaped blocks: only the slots this wake-up wrote hold any.
-        events[..used].Clear();
     }
 
     /// <summary>One pooled operation: its block and its IValueTaskSource.</summary>

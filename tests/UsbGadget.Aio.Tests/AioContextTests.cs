@@ -175,6 +175,99 @@ public sealed class AioContextTests : IDisposable
     }
 
     [Fact]
+    public void DisposingTheFileOfABlockInFlight_ClosesTheDescriptor_AndTheKernelStillCompletesTheBlock()
+    {
+        var (readEnd, writeEnd) = UnixFileHandle.CreatePipe();
+        using (writeEnd)
+        using (var context = new AioContext(2))
+        using (var block = new AioBlock())
+        {
+            block.PreparePoll(readEnd, PollEvents.POLLIN);
+            context.Submit([block]);
+            string link = $"/proc/self/fd/{readEnd.Fd}";
+            string? pipe = new FileInfo(link).LinkTarget;
+            Assert.StartsWith("pipe:", pipe);
+            readEnd.Dispose();
+
+            // The descriptor is closed (another file may get its number); the kernel holds the open pipe for the block.
+            Assert.True(readEnd.IsClosed);
+            Assert.NotEqual(pipe, new FileInfo(link).LinkTarget);
+            Assert.True(block.IsInFlight);
+
+            writeEnd.Write([42]);
+            var events = new AioEvent[1];
+            Assert.Equal(1, context.GetEvents(1, events, s_wait));
+            Assert.Same(block, events[0].Block);
+            Assert.Equal(PollEvents.POLLIN, (PollEvents)events[0].Result & PollEvents.POLLIN);
+        }
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(9)]
+    public void OneSubmitOnTwelveFiles_HoldsNoFileAfterTheCall_AndOneClosedFileRefusesTheWholeCall(int closedBeforeSubmit)
+    {
+        var pipes = Enumerable.Range(0, 12).Select(_ => UnixFileHandle.CreatePipe()).ToArray();
+        AioBlock[] blocks = pipes.Select(p =>
+        {
+            var block = new AioBlock();
+            block.PreparePoll(p.ReadEnd, PollEvents.POLLIN);
+            return block;
+        }).ToArray();
+        using var context = new AioContext(12);
+        try
+        {
+            if (closedBeforeSubmit >= 0)
+            {
+                pipes[closedBeforeSubmit].ReadEnd.Dispose();
+                Assert.Throws<ObjectDisposedException>(() => context.Submit(blocks));
+                Assert.Equal(0, context.InFlight);
+            }
+            else
+            {
+                Assert.Equal(12, context.Submit(blocks));
+            }
+
+            // No reference outlives the call: each read end closes at once, in flight or not.
+            foreach (var (read, _) in pipes)
+            {
+                read.Dispose();
+                Assert.True(read.IsClosed);
+            }
+
+            if (closedBeforeSubmit < 0)
+            {
+                foreach (var (_, write) in pipes)
+                {
+                    write.Write([1]);
+                }
+
+                var events = new AioEvent[12];
+                int reaped = 0;
+                while (reaped < 12)
+                {
+                    reaped += context.GetEvents(1, events.AsSpan(reaped), s_wait);
+                }
+
+                Assert.All(events, e => Assert.Equal(PollEvents.POLLIN, (PollEvents)e.Result & PollEvents.POLLIN));
+            }
+        }
+        finally
+        {
+            foreach (var (read, write) in pipes)
+            {
+                read.Dispose();
+                write.Dispose();
+            }
+
+            foreach (AioBlock block in blocks)
+            {
+                block.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void Cancel_APollInFlight_IsRequested_AndTheEventStillArrivesWithAnEmptyMask()
     {
         var (readEnd, writeEnd) = UnixFileHandle.CreatePipe();

@@ -69,8 +69,17 @@ internal static class PipelineBenchmark
             var c = new List<Figures>();
             var aio = new List<Figures>();
             var endpoints = new List<Figures>();
-            Measure(mode, "aio", size, depth, Math.Min(seconds, 1)); // warm-up: JIT tiers, page faults
-            Measure(mode, "endpoints", size, depth, Math.Min(seconds, 1));
+            // Warm-up (JIT tiers, page faults) of what is measured only: under a profiler, nothing else runs.
+            if (only is not "endpoints")
+            {
+                Measure(mode, "aio", size, depth, Math.Min(seconds, 1));
+            }
+
+            if (only is not "aio")
+            {
+                Measure(mode, "endpoints", size, depth, Math.Min(seconds, 1));
+            }
+
             for (int round = 0; round < rounds; round++)
             {
                 c.Add(await MeasureCAsync(artifacts.AioLoop, mode, size, depth, seconds));

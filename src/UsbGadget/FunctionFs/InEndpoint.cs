@@ -22,7 +22,7 @@ public sealed class InEndpoint : EndpointFile
 {
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
-    private readonly Stack<TransferSlot> _free;
+    private readonly SlotStack _free;
     private readonly AsyncSignal _freed;
     private readonly AsyncHandoff<InTransfer> _bufferTaker;
     private readonly AsyncHandoff<EndpointStatus> _sender;
@@ -49,7 +49,7 @@ public sealed class InEndpoint : EndpointFile
         _source = new Source(this);
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
-        _free = new Stack<TransferSlot>(depth);
+        _free = new SlotStack(depth);
         Action<TransferSlot> onCompleted = OnCompleted;
         for (int i = 0; i < depth; i++)
         {
@@ -517,7 +517,7 @@ public sealed class InEndpoint : EndpointFile
         }
 
         // On the completion thread, a writer waiting for room continues right here: no thread hop per transfer.
-        Resume(freed, Io.IsCompletionThread);
+        Resume(freed, runContinuationInline: !nested && Io.IsCompletionThread);
         idle?.TrySetResult();
     }
 
@@ -530,7 +530,7 @@ public sealed class InEndpoint : EndpointFile
             freed = FreeLocked(slot, nested);
         }
 
-        Resume(freed, Io.IsCompletionThread);
+        Resume(freed, runContinuationInline: !nested && Io.IsCompletionThread);
     }
 
     /// <summary>
@@ -629,11 +629,12 @@ public sealed class InEndpoint : EndpointFile
         return _sender.TryClaimLocked();
     }
 
-    /// <summary>Out of the lock: resumes the writer <see cref="FreeLocked"/> chose, if any.</summary>
+    /// <summary>
+    /// Out of the lock: resumes the writer <see cref="FreeLocked"/> chose, if any. Never inline under the lock: a
+    /// completion nested in a locked section (the caller's <c>nested</c>) resumes the writer on the thread pool.
+    /// </summary>
     private void Resume(in Freed freed, bool runContinuationInline)
     {
-        // Never inline under the lock: a completion nested in a locked section resumes the writer on the thread pool.
-        runContinuationInline &= !Gate.IsHeldByCurrentThread;
         switch (freed.To)
         {
             case FreedTo.Taker:
