@@ -18,7 +18,7 @@ public sealed class AioBuffer : IDisposable
     private const int Reference = 2;
 
     private readonly MappingHandle _mapping;
-    private readonly Manager _manager;
+    private readonly Memory<byte> _memory;
 
     // Bit 0: disposed; the rest: kernel references, 2 per block. One word, so a block takes and drops its reference
     // with one atomic operation each, and Dispose cannot slip between a reference's check and its increment.
@@ -29,7 +29,8 @@ public sealed class AioBuffer : IDisposable
         _mapping = mapping;
         Length = length;
         Address = mapping.DangerousGetHandle();
-        _manager = new Manager(this);
+        // Made once: a Memory<byte> over a manager is a struct naming it, so handing it out per transfer costs nothing.
+        _memory = new Manager(this).Memory;
     }
 
     /// <summary>The length in bytes: the requested length rounded up to the page size.</summary>
@@ -56,7 +57,7 @@ public sealed class AioBuffer : IDisposable
         get
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            return _manager.Memory;
+            return _memory;
         }
     }
 

@@ -412,38 +412,9 @@ public sealed unsafe class AioContext : IDisposable
         {
             // The reference keeps io_destroy (which unmaps the ring) away while we read it.
             _handle.DangerousAddRef(ref addedRef);
-            Interop.aio_ring* ring = (Interop.aio_ring*)_handle.Id;
-            Interop.io_event* ringEvents = (Interop.io_event*)(ring + 1);
             lock (_ringLock)
             {
-                uint nr = ring->nr;
-                uint head = Volatile.Read(ref ring->head);
-
-                // Acquire: the events before tail are completely written once tail is seen.
-                uint tail = Volatile.Read(ref ring->tail);
-                if (head >= nr || tail >= nr)
-                {
-                    return GetEventsCore(0, events, TimeSpan.Zero);
-                }
-
-                int ready = (int)(tail >= head ? tail - head : nr - head + tail);
-                int count = Math.Min(ready, events.Length);
-                if (count == 0)
-                {
-                    return 0;
-                }
-
-                // At most two runs: head to the end of the ring, then from its start.
-                int first = Math.Min(count, (int)(nr - head));
-                CompleteBatch(ringEvents + head, events[..first]);
-                if (count > first)
-                {
-                    CompleteBatch(ringEvents, events[first..count]);
-                }
-
-                // Release: the slots are read before the kernel may write them again.
-                Volatile.Write(ref ring->head, (uint)((head + count) % nr));
-                return count;
+                return ReapRing(events);
             }
         }
         finally
@@ -453,6 +424,48 @@ public sealed unsafe class AioContext : IDisposable
                 _handle.DangerousRelease();
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="ReapReady"/> for a caller that is the context's only reaper and never disposes it during the call
+    /// (an <see cref="AioEngine"/>'s completion thread): no reference on the handle, no lock.
+    /// </summary>
+    internal int ReapReadyAsSoleReaper(Span<AioEvent> events)
+        => _ringReadable ? ReapRing(events) : GetEventsCore(0, events, TimeSpan.Zero);
+
+    /// <summary>Reads what the ring holds; the caller keeps the ring mapped and other readers away.</summary>
+    private int ReapRing(Span<AioEvent> events)
+    {
+        Interop.aio_ring* ring = (Interop.aio_ring*)_handle.Id;
+        Interop.io_event* ringEvents = (Interop.io_event*)(ring + 1);
+        uint nr = ring->nr;
+        uint head = Volatile.Read(ref ring->head);
+
+        // Acquire: the events before tail are completely written once tail is seen.
+        uint tail = Volatile.Read(ref ring->tail);
+        if (head >= nr || tail >= nr)
+        {
+            return GetEventsCore(0, events, TimeSpan.Zero);
+        }
+
+        int ready = (int)(tail >= head ? tail - head : nr - head + tail);
+        int count = Math.Min(ready, events.Length);
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        // At most two runs: head to the end of the ring, then from its start.
+        int first = Math.Min(count, (int)(nr - head));
+        CompleteBatch(ringEvents + head, events[..first]);
+        if (count > first)
+        {
+            CompleteBatch(ringEvents, events[first..count]);
+        }
+
+        // Release: the slots are read before the kernel may write them again.
+        Volatile.Write(ref ring->head, (uint)((head + count) % nr));
+        return count;
     }
 
     private int GetEventsCore(int minimum, Span<AioEvent> events, TimeSpan? timeout)

@@ -757,8 +757,9 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         int got;
         do
         {
-            // Only this thread reaps, so the ring can be read without io_getevents.
-            got = _context.ReapReady(events);
+            // Only this thread reaps, and the context is closed only once it stops (or, from a handler, ends the loop
+            // through _contextClosed): the ring is read without io_getevents, a lock or a handle reference.
+            got = _context.ReapReadyAsSoleReaper(events);
             for (int i = 0; i < got; i++)
             {
                 ref readonly AioEvent e = ref events[i];

@@ -4,11 +4,12 @@
 #
 #   sh tests/UsbGadget.Benchmarks/instructions.sh [MODE...]      (default: source receive loopback)
 #
-# Publishes the benchmarks with NativeAOT (no JIT in the count), runs `pipeline --only endpoints` and `--only aio`
-# under callgrind, and divides the user-space instructions the AIO completion thread executes (everything the
-# handler-based modes do runs on it) by the completions it delivers. Needs valgrind (apt-get install valgrind).
-# Per-wake-up costs are shared by the completions of that wake-up, so the completions per wake-up are printed too:
-# compare builds at similar batch sizes.
+# Publishes the benchmarks with NativeAOT (no JIT in the count), runs `pipeline --only aio` and `--only endpoints`
+# (512 B, depth 8) under callgrind, and divides the user-space instructions the AIO completion thread executes
+# (everything the handler-based modes do runs on it) by the completions it delivers; then the same for the C loop
+# the pipeline benchmark compares with. Needs valgrind (apt-get install valgrind). Per-wake-up costs are shared by
+# the completions of that wake-up, so the completions per wake-up are printed too: compare builds at similar batch
+# sizes. The modes whose user code runs on pool threads (in, out, loopback-read) are not fully counted.
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,7 +52,7 @@ for mode in "$@"; do
             *) handler=FunctionFs_TransferSlot__OnAioCompleted ;;
         esac
         file=$out/callgrind.$mode.$layer
-        # Run from the checkout: the benchmark builds its C baseline there (it runs outside the count).
+        # Run from the checkout: the benchmark builds its C loop there (the loop runs outside the count).
         (cd "$root" && valgrind --tool=callgrind --callgrind-out-file="$file" --collect-atstart=no \
             --toggle-collect='UsbGadget_Aio_UsbGadget_Aio_AioEngine__CompletionLoop' \
             "$out/UsbGadget.Benchmarks" pipeline --mode "$mode" --only "$layer" --seconds "$seconds" --rounds 1 >/dev/null 2>&1)
@@ -61,5 +62,19 @@ for mode in "$@"; do
             'BEGIN { if (c == 0 || w == 0) { print "| " m " | " l " | no completions counted |  |  |"; exit }
                      printf "| %s | %s | %.0f | %.1f | %d |\n", m, l, ir / c, c / w, c }'
     done
+
+    # The C loop, as the pipeline benchmark runs it (aio-loop.c, built by the runs above): all of its user-space
+    # instructions, start-up included, over the transfers it counted.
+    case $mode in
+        loopback*) cmode=loopback ;;
+        source | in) cmode=in ;;
+        *) cmode=out ;;
+    esac
+    file=$out/callgrind.$mode.c
+    transfers=$(valgrind --tool=callgrind --callgrind-out-file="$file" "$root/artifacts/native/aio-loop" "$cmode" 512 8 "$seconds" 2>/dev/null |
+        sed -n 's/^transfers=\([0-9]*\).*/\1/p')
+    awk -v m="$mode" -v ir="$(total "$file")" -v c="${transfers:-0}" \
+        'BEGIN { if (c == 0) { print "| " m " | C loop | no transfers counted |  |  |"; exit }
+                 printf "| %s | C loop | %.0f |  | %d |\n", m, ir / c, c }'
 done
 echo "callgrind files: $out/callgrind.*  (callgrind_annotate FILE names the costs)"

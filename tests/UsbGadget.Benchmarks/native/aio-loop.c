@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &after);
 	if (transfers == 0)
 		transfers = 1;
-	printf("transfers_per_second=%.0f cpu_ns=%.1f user_ns=%.1f\n", (double)transfers / elapsed,
+	printf("transfers=%llu transfers_per_second=%.0f cpu_ns=%.1f user_ns=%.1f\n", (unsigned long long)transfers, (double)transfers / elapsed,
 	       (cpu_ns(&after.ru_utime) + cpu_ns(&after.ru_stime) - cpu_ns(&before.ru_utime) - cpu_ns(&before.ru_stime)) / (double)transfers,
 	       (cpu_ns(&after.ru_utime) - cpu_ns(&before.ru_utime)) / (double)transfers);
 	return 0;
