@@ -46,10 +46,10 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     private int _disposed;
     private readonly bool _runContinuationsInline;
 
-    // The engine whose reap the current thread is delivering: set on a completion thread only, for as long as it holds
-    // back what its handlers start.
-    [ThreadStatic]
-    private static AioEngine? t_delivering;
+    // Whether the completion thread is delivering a reap and holds back what its handlers start. Written and read by
+    // that thread only (others check that they are not it first). Not a thread static: a thread's first access to one
+    // allocates its storage, which a pool thread's first start would then do in the middle of a transfer loop.
+    private bool _delivering;
 
     // What the completion thread's own handlers start during a reap: only that thread touches these, so holding a
     // start back takes no lock (the steady state of a transfer loop).
@@ -346,7 +346,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     public TResult RunExclusive<TState, TResult>(Func<TState, TResult> action, TState state)
     {
         ArgumentNullException.ThrowIfNull(action);
-        if (t_delivering == this)
+        if (IsDelivering)
         {
             SubmitDeferred(keepDeferring: true);
         }
@@ -388,7 +388,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     /// reused by then, so only a ValueTask operation may be touched afterwards.</returns>
     private bool Submit(Operation op)
     {
-        if (t_delivering == this)
+        if (IsDelivering)
         {
             // A handler of the reap being delivered, on the completion thread: goes out with the batch after it.
             int held = _heldCount;
@@ -434,6 +434,9 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
 
         return true;
     }
+
+    /// <summary>Whether the caller is the completion thread, delivering a reap.</summary>
+    private bool IsDelivering => _delivering && Thread.CurrentThread == _thread;
 
     private void FailSubmit(Operation op, Errno errno)
         => op.Finish(new AioResult(-(long)errno, 0, cancelRequested: Volatile.Read(ref op.CancelPending) != 0, submitFailed: true));
@@ -517,7 +520,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             _heldCount = 0;
             _deferredCount = 0;
             _deferring = keepDeferring;
-            t_delivering = keepDeferring ? this : null;
+            _delivering = keepDeferring;
         }
 
         if (followUps is null)
@@ -738,7 +741,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             _deferring = true;
         }
 
-        t_delivering = this;
+        _delivering = true;
 
         try
         {

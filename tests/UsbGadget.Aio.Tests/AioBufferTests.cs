@@ -57,6 +57,27 @@ public sealed class AioBufferTests : IDisposable
     }
 
     [Fact]
+    public void Dispose_WithAPinAndABlockInFlight_UnmapsOnlyOnceTheKernelAndThePinHaveBothLetGo()
+    {
+        using var file = UnixFileHandle.Open(_scratch.NewFile("f", new byte[1 << 20]), OpenFlags.ReadOnly | OpenFlags.Direct);
+        using var context = new AioContext(1);
+        using var block = new AioBlock();
+        var buffer = AioBuffer.Allocate(1 << 20);
+        System.Buffers.MemoryHandle pin = buffer.Memory.Pin();
+        block.PrepareRead(file, buffer, 1 << 20, 0);
+        context.Submit([block]);
+        buffer.Dispose();
+
+        var events = new AioEvent[1];
+        Assert.Equal(1, context.GetEvents(1, events, TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, buffer.KernelReferences);
+        Assert.True(ProcessMaps.IsMapped(buffer.Address));
+
+        pin.Dispose();
+        Assert.False(ProcessMaps.IsMapped(buffer.Address));
+    }
+
+    [Fact]
     public void Dispose_WhileABlockIsInFlight_DefersTheUnmapUntilTheEventIsReaped()
     {
         using var file = UnixFileHandle.Open(_scratch.NewFile("f", new byte[1 << 20]), OpenFlags.ReadOnly | OpenFlags.Direct);
