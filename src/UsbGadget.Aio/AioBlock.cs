@@ -9,8 +9,9 @@ namespace UsbGadget.Aio;
 /// <remarks>
 /// While the block is in flight it keeps its <see cref="AioBuffer"/>s referenced, so none is unmapped under the
 /// kernel. Its file handle is referenced for the io_submit call only: the kernel holds the open file itself until the
-/// block completes, so disposing the handle meanwhile releases the descriptor and the operation goes on. <see cref="RwFlags"/>, <see cref="Priority"/>,
-/// <see cref="ResultEventFd"/> and <see cref="UserData"/> persist across Prepare calls.
+/// block completes, so disposing the handle meanwhile releases the descriptor and the operation goes on.
+/// <see cref="RwFlags"/>, <see cref="Priority"/>, <see cref="ResultEventFd"/> and <see cref="UserData"/> persist
+/// across Prepare calls.
 /// A block is a native resource: dispose it (disposing an in-flight block defers the free to its completion).
 /// </remarks>
 public sealed unsafe class AioBlock : IDisposable
