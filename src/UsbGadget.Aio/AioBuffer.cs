@@ -114,11 +114,7 @@ public sealed class AioBuffer : IDisposable
         int state = Volatile.Read(ref _state);
         while (true)
         {
-            if ((state & Disposed) != 0)
-            {
-                ThrowHelper.ThrowObjectDisposed(this);
-            }
-
+            ObjectDisposedException.ThrowIf((state & Disposed) != 0, this);
             int seen = Interlocked.CompareExchange(ref _state, state + Reference, state);
             if (seen == state)
             {

@@ -436,7 +436,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Whether the caller is the completion thread, delivering a reap.</summary>
-    private bool IsDelivering => _delivering && Thread.CurrentThread == _thread;
+    private bool IsDelivering => _delivering && IsCompletionThread;
 
     private void FailSubmit(Operation op, Errno errno)
         => op.Finish(new AioResult(-(long)errno, 0, cancelRequested: Volatile.Read(ref op.CancelPending) != 0, submitFailed: true));

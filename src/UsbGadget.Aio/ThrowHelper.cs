@@ -22,10 +22,6 @@ internal static class ThrowHelper
     internal static void ThrowArgumentOutOfRange(string paramName, object? actualValue, string message)
         => throw new ArgumentOutOfRangeException(paramName, actualValue, message);
 
-    [DoesNotReturn]
-    internal static void ThrowObjectDisposed(object instance)
-        => throw new ObjectDisposedException(instance.GetType().FullName);
-
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal static LinuxIOException CreateLinuxIO(string call, Errno errno, string? hint = null)
         => new(call, errno, hint);
