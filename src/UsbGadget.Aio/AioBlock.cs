@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace UsbGadget.Aio;
@@ -38,6 +39,10 @@ public sealed unsafe class AioBlock : IDisposable
     private EventFd? _resultEventFd;
     private ulong _userData;
 
+    // Whether the iocb holds the options above as they are now: a block resubmitted with unchanged options (an
+    // endpoint's transfer loop) does not write them again.
+    private bool _optionsWritten;
+
     /// <summary>Allocates the native iocb.</summary>
     public AioBlock()
     {
@@ -65,6 +70,7 @@ public sealed unsafe class AioBlock : IDisposable
         {
             ThrowIfInFlight();
             _rwFlags = value;
+            _optionsWritten = false;
         }
     }
 
@@ -77,6 +83,7 @@ public sealed unsafe class AioBlock : IDisposable
         {
             ThrowIfInFlight();
             _priority = value;
+            _optionsWritten = false;
         }
     }
 
@@ -89,6 +96,7 @@ public sealed unsafe class AioBlock : IDisposable
         {
             ThrowIfInFlight();
             _resultEventFd = value;
+            _optionsWritten = false;
         }
     }
 
@@ -101,6 +109,7 @@ public sealed unsafe class AioBlock : IDisposable
         {
             ThrowIfInFlight();
             _userData = value;
+            _optionsWritten = false;
         }
     }
 
@@ -161,6 +170,35 @@ public sealed unsafe class AioBlock : IDisposable
     {
         CheckAddress(address, length);
         PrepareCore(AioOperation.Read, Interop.IOCB_CMD_PREAD, file, null, address, length, offset);
+    }
+
+    /// <summary>
+    /// <see cref="PrepareRead(SafeHandle, AioBuffer, int, long)"/> or <see cref="PrepareWrite(SafeHandle, AioBuffer, int, long)"/>,
+    /// for a block started again and again on one file and buffer (a reserved request's steady state): when the
+    /// operation, file and buffer are the ones it was last prepared with, only the length and offset are checked and
+    /// written.
+    /// </summary>
+    internal void PrepareTransfer(AioOperation operation, SafeHandle file, AioBuffer buffer, int length, long offset)
+    {
+        Debug.Assert(operation is AioOperation.Read or AioOperation.Write);
+        if (operation == Operation && ReferenceEquals(file, _file) && _buffer is { } current && ReferenceEquals(buffer, current)
+            && _prepared && !_disposed && _segmentBufferCount == 0 && !IsInFlight
+            && (uint)length <= (uint)current.Length && offset >= 0 && !file.IsClosed && !current.IsDisposed)
+        {
+            Interop.iocb* cb = _iocb;
+            cb->aio_nbytes = (ulong)length;
+            cb->aio_offset = offset;
+            return;
+        }
+
+        if (operation == AioOperation.Write)
+        {
+            PrepareWrite(file, buffer, length, offset);
+        }
+        else
+        {
+            PrepareRead(file, buffer, length, offset);
+        }
     }
 
     /// <summary>Writes the first <paramref name="length"/> bytes of <paramref name="buffer"/> at <paramref name="offset"/>.</summary>
@@ -246,6 +284,9 @@ public sealed unsafe class AioBlock : IDisposable
 
     /// <summary>Refuses what the kernel would refuse, naming the problem. Returns null when fine.</summary>
     internal string? ValidateForSubmit()
+        => !_disposed && _prepared && _rwFlags == 0 ? null : Refusal();
+
+    private string? Refusal()
     {
         if (_disposed)
         {
@@ -288,6 +329,17 @@ public sealed unsafe class AioBlock : IDisposable
             throw;
         }
 
+        if (!_optionsWritten)
+        {
+            WriteOptions();
+        }
+
+        CancelRequested = false;
+    }
+
+    private void WriteOptions()
+    {
+        // The kernel never writes these fields (aio_key it sets to KIOCB_KEY, which is 0), so they stay as written.
         Interop.iocb* cb = _iocb;
         cb->aio_data = _userData;
         cb->aio_key = 0;
@@ -305,7 +357,7 @@ public sealed unsafe class AioBlock : IDisposable
         }
 
         cb->aio_flags = flags;
-        CancelRequested = false;
+        _optionsWritten = true;
     }
 
     /// <summary>The file the block was last prepared for (null for none).</summary>

@@ -600,7 +600,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         }
 
         op.CancelPending = 0;
-        Prepare(op.Block, operation, file, buffer, length, offset);
+        op.Block.PrepareTransfer(operation, file, buffer, length, offset);
         Submit(op);
     }
 

@@ -106,6 +106,56 @@ public sealed class AioRequestTests : IDisposable
         request.Dispose();
     }
 
+    [Fact]
+    public async Task ARestartedRequest_IsCheckedAsFullyAsItsFirstStart_AndMayChangeDirection()
+    {
+        byte[] data = Patterns.Bytes(8192, seed: 5);
+        string path = _scratch.NewFile("again", data);
+        using var engine = new AioEngine(1);
+        using var file = UnixFileHandle.Open(path, OpenFlags.ReadWrite);
+        using var buffer = AioBuffer.Allocate(4096);
+        var handler = new Recording();
+        using AioRequest request = engine.Reserve(handler);
+        request.StartRead(file, buffer, 4096, 4096);
+        Assert.Equal(4096, (await handler.Next.WaitAsync(s_wait)).Result);
+
+        // Same file and buffer as the start before: only length and offset differ, and they are still checked.
+        Assert.Throws<ArgumentOutOfRangeException>(() => request.StartRead(file, buffer, 4097, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => request.StartRead(file, buffer, -1, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => request.StartRead(file, buffer, 512, -1));
+        Assert.False(request.IsInFlight);
+
+        // The second half of the file, read into the buffer, written back over the first half's first 512 bytes.
+        handler.Reset();
+        request.StartWrite(file, buffer, 512, 0);
+        Assert.Equal(512, (await handler.Next.WaitAsync(s_wait)).Result);
+        Assert.Equal(data.AsSpan(4096, 512), File.ReadAllBytes(path).AsSpan(0, 512));
+    }
+
+    [Fact]
+    public async Task ARestartedRequest_IsRefused_OnceItsFileIsClosed_OrItsBufferDisposed()
+    {
+        using var engine = new AioEngine(1);
+        var file = UnixFileHandle.Open(_scratch.NewFile("closing", new byte[4096]), OpenFlags.ReadOnly);
+        var buffer = AioBuffer.Allocate(4096);
+        var handler = new Recording();
+        using AioRequest request = engine.Reserve(handler);
+        request.StartRead(file, buffer, 512, 0);
+        Assert.Equal(512, (await handler.Next.WaitAsync(s_wait)).Result);
+
+        file.Dispose();
+        Assert.Throws<ArgumentException>(() => request.StartRead(file, buffer, 512, 0));
+
+        using var reopened = UnixFileHandle.Open(_scratch.NewFile("open", new byte[4096]), OpenFlags.ReadOnly);
+        handler.Reset();
+        request.StartRead(reopened, buffer, 512, 0);
+        Assert.Equal(512, (await handler.Next.WaitAsync(s_wait)).Result);
+
+        buffer.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => request.StartRead(reopened, buffer, 512, 0));
+        Assert.False(request.IsInFlight);
+    }
+
     private sealed class Discard : IAioCompletionHandler
     {
         public void OnAioCompleted(AioResult result)
