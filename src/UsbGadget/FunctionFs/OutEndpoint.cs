@@ -24,7 +24,7 @@ public sealed class OutEndpoint : EndpointFile
 {
     private readonly AioBufferPool _pool;
     private readonly TransferSlot[] _slots;
-    private readonly Queue<TransferSlot> _completed;
+    private readonly SlotQueue _completed;
     private readonly AsyncHandoff<OutTransfer> _reader;
     private bool _handingOff;
 
@@ -64,7 +64,7 @@ public sealed class OutEndpoint : EndpointFile
             _slots[i] = new TransferSlot(pool.Rent(), io, onCompleted);
         }
 
-        _completed = new Queue<TransferSlot>(depth);
+        _completed = new SlotQueue(depth);
     }
 
     /// <inheritdoc/>
@@ -237,8 +237,9 @@ public sealed class OutEndpoint : EndpointFile
             _enabled = true;
             _transferSize = RoundToPackets(_configuredTransferSize, packetSize);
             int carried = 0;
-            foreach (TransferSlot slot in _completed)
+            for (int i = 0; i < _completed.Count; i++)
             {
+                TransferSlot slot = _completed[i];
                 carried += slot.State == SlotState.Completed && IsNextSessionOf(slot, generation - 1) ? 1 : 0;
             }
 
@@ -274,6 +275,12 @@ public sealed class OutEndpoint : EndpointFile
     /// </summary>
     private void DiscardEarlierCyclesLocked()
     {
+        if (!_completed.TryPeek(out TransferSlot? head) || head.Generation == _generation)
+        {
+            // The usual case: no read of an earlier cycle heads the queue.
+            return;
+        }
+
         // Delivery follows submission order, so an earlier cycle's reads are always at the head of the queue, and
         // those the host sent after its reset follow those it sent before.
         int discarded = 0;
@@ -621,8 +628,20 @@ public sealed class OutEndpoint : EndpointFile
 
             // The kernel completes an endpoint's reads in order, but a failed submission completes at once: hand data
             // to the reader strictly in submission order, which is the order the host sent it.
-            AddReady(new ReadyRead(sequence, deliverable, generation, endedByKernel));
-            bool delivered = FlushReady(out kernelDisabled);
+            bool delivered;
+            if (deliverable is not null && _readyCount == 0 && sequence == _nextDelivery)
+            {
+                // The next read in order with none waiting behind it (every completion in steady state): what
+                // FlushReady would do for it, without the detour through the reorder list.
+                _nextDelivery++;
+                _completed.Enqueue(deliverable);
+                (delivered, kernelDisabled) = (true, false);
+            }
+            else
+            {
+                AddReady(new ReadyRead(sequence, deliverable, generation, endedByKernel));
+                delivered = FlushReady(out kernelDisabled);
+            }
             answered = (delivered || kernelDisabled) && TryAnswerReaderLocked(out answer, out failed);
 
             // Never call the receiver under the lock: a completion nested in a locked section leaves it to the thread
