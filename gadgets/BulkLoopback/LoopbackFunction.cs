@@ -99,29 +99,43 @@ internal sealed class LoopbackFunction : IGadgetFunction
     {
         private readonly int _maxPacket = output.Current?.PacketSize ?? 512;
 
+        // Most echoes go out at once (an IN buffer is free) and end here, with no async state machine; one that has to
+        // wait for room, or ends with a zero-length packet, finishes in FinishAsync.
+        public ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken)
+        {
+            // A failed read carries no data (the endpoint logged it); one of a disabled endpoint ends the receive.
+            if (transfer.Status != EndpointStatus.Ok)
+            {
+                transfer.Dispose();
+                return default;
+            }
+
+            // SendAsync writes the received buffer itself back to the host (no copy); OUT reads on into IN's idle buffer meanwhile.
+            int length = transfer.Length;
+            ValueTask<EndpointStatus> sent = length > 0 ? input.SendAsync(transfer, cancellationToken) : new(EndpointStatus.Ok);
+            if (!sent.IsCompletedSuccessfully || EndsWithZeroLengthPacket(length))
+            {
+                return FinishAsync(transfer, length, sent, cancellationToken);
+            }
+
+            transfer.Dispose();
+            if (sent.Result == EndpointStatus.Ok)
+            {
+                echoed?.Invoke();
+            }
+
+            return default;
+        }
+
         // Pooled: an echo that waits for room reuses its state machine instead of allocating one per wait.
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-        public async ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken)
+        private async ValueTask FinishAsync(OutTransfer transfer, int length, ValueTask<EndpointStatus> sent, CancellationToken cancellationToken)
         {
             using (transfer)
             {
-                // A failed read carries no data (the endpoint logged it); one of a disabled endpoint ends the receive.
-                if (transfer.Status != EndpointStatus.Ok)
-                {
-                    return;
-                }
-
-                // SendAsync writes the received buffer itself back to the host (no copy); OUT reads on into IN's idle buffer meanwhile.
-                int length = transfer.Length;
-                if (length > 0 && await input.SendAsync(transfer, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
-                {
-                    return;
-                }
-
-                // A read that stopped short of its buffer ended a host transfer. If it ended on a packet boundary (or was
-                // empty), the host ended it with a zero-length packet, so end the echo the same way.
-                if (length < output.TransferSize && length % _maxPacket == 0
-                    && await input.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
+                if (await sent.ConfigureAwait(false) != EndpointStatus.Ok
+                    || (EndsWithZeroLengthPacket(length)
+                        && await input.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok))
                 {
                     return;
                 }
@@ -129,5 +143,9 @@ internal sealed class LoopbackFunction : IGadgetFunction
                 echoed?.Invoke();
             }
         }
+
+        // A read that stopped short of its buffer ended a host transfer. If it ended on a packet boundary (or was empty),
+        // the host ended it with a zero-length packet, so the echo ends the same way.
+        private bool EndsWithZeroLengthPacket(int length) => length < output.TransferSize && length % _maxPacket == 0;
     }
 }
