@@ -172,9 +172,9 @@ internal static class UsbBenchmark
                 default: throw new ArgumentException($"usb: unknown option '{args[i]}'");
             }
         }
-        if (profile is not ("quick" or "full"))
+        if (profile is not ("quick" or "full" or "small"))
         {
-            throw new ArgumentException($"usb: --profile is quick or full, not '{profile}'");
+            throw new ArgumentException($"usb: --profile is quick, full or small, not '{profile}'");
         }
         if (seconds < 3 || warmup < 0.5 || rounds < 1)
         {
@@ -184,16 +184,26 @@ internal static class UsbBenchmark
         {
             throw new ArgumentException("usb: --update-chart needs the chart (drop --no-chart)");
         }
+        if (updateChart && profile == "small")
+        {
+            throw new ArgumentException("usb: --update-chart needs the sweep (the small profile has two sizes); use --profile quick or full");
+        }
         return new Options(profile, seconds, warmup, rounds, chart, updateChart);
     }
 
     private static readonly int[] s_sizes = [512, 4096, 16384, 65536];
     private static readonly int[] s_depths = [1, 4, 8, 16, 32];
 
-    /// <summary>quick: every size at depth 8, then every other depth at 16 KiB; full: the cross product.</summary>
-    private static List<Point> Points(string profile) => profile == "full"
-        ? [.. s_sizes.SelectMany(size => s_depths.Select(depth => new Point(size, depth)))]
-        : [.. s_sizes.Select(size => new Point(size, 8)), .. s_depths.Where(d => d != 8).Select(depth => new Point(16384, depth))];
+    /// <summary>
+    /// quick: every size at depth 8, then every other depth at 16 KiB; full: the cross product; small: 512 B and 4 KiB
+    /// at depth 8, where the CPU and transfers-per-second targets are decided, for more rounds in the same time.
+    /// </summary>
+    private static List<Point> Points(string profile) => profile switch
+    {
+        "full" => [.. s_sizes.SelectMany(size => s_depths.Select(depth => new Point(size, depth)))],
+        "small" => [new Point(512, 8), new Point(4096, 8)],
+        _ => [.. s_sizes.Select(size => new Point(size, 8)), .. s_depths.Where(d => d != 8).Select(depth => new Point(16384, depth))],
+    };
 
     private static IEnumerable<string> Rotate(string[] items, int by) =>
         Enumerable.Range(0, items.Length).Select(i => items[(i + by) % items.Length]);
