@@ -174,18 +174,24 @@ public sealed unsafe class AioBlock : IDisposable
 
     /// <summary>
     /// <see cref="PrepareRead(SafeHandle, AioBuffer, int, long)"/> or <see cref="PrepareWrite(SafeHandle, AioBuffer, int, long)"/>,
-    /// for a block started again and again on one file and buffer (a reserved request's steady state): when the
-    /// operation, file and buffer are the ones it was last prepared with, only the length and offset are checked and
-    /// written.
+    /// for a block started again and again on one file (a reserved request's steady state): when the operation and
+    /// file are the ones it was last prepared with, only the buffer, length and offset are checked and written (the
+    /// buffer only when it changed, as an echo's exchanged buffers do).
     /// </summary>
     internal void PrepareTransfer(AioOperation operation, SafeHandle file, AioBuffer buffer, int length, long offset)
     {
         Debug.Assert(operation is AioOperation.Read or AioOperation.Write);
-        if (operation == Operation && ReferenceEquals(file, _file) && _buffer is { } current && ReferenceEquals(buffer, current)
-            && _prepared && !_disposed && _segmentBufferCount == 0 && !IsInFlight
-            && (uint)length <= (uint)current.Length && offset >= 0 && !file.IsClosed && !current.IsDisposed)
+        ArgumentNullException.ThrowIfNull(buffer);
+        if (operation == Operation && ReferenceEquals(file, _file) && _prepared && !_disposed && _segmentBufferCount == 0
+            && !IsInFlight && !file.IsClosed && offset >= 0 && !buffer.IsDisposed && (uint)length <= (uint)buffer.Length)
         {
             Interop.iocb* cb = _iocb;
+            if (!ReferenceEquals(buffer, _buffer))
+            {
+                _buffer = buffer;
+                cb->aio_buf = (ulong)(nuint)buffer.Address;
+            }
+
             cb->aio_nbytes = (ulong)length;
             cb->aio_offset = offset;
             return;

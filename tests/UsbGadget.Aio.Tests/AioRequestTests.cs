@@ -133,6 +133,31 @@ public sealed class AioRequestTests : IDisposable
     }
 
     [Fact]
+    public async Task ARestartedRequest_GivenAnotherBuffer_ReadsIntoThatOne_AndNeitherKeepsAKernelReference()
+    {
+        byte[] data = Patterns.Bytes(4096, seed: 9);
+        using var engine = new AioEngine(1);
+        using var file = UnixFileHandle.Open(_scratch.NewFile("swap", data), OpenFlags.ReadOnly);
+        using var first = AioBuffer.Allocate(4096);
+        using var second = AioBuffer.Allocate(4096);
+        var handler = new Recording();
+        using AioRequest request = engine.Reserve(handler);
+        request.StartRead(file, first, 512, 0);
+        Assert.Equal(512, (await handler.Next.WaitAsync(s_wait)).Result);
+        first.Span.Clear();
+
+        // An echo's exchanged buffers: same request and file, the buffer changes from one start to the next.
+        handler.Reset();
+        request.StartRead(file, second, 1024, 1024);
+
+        Assert.Equal(1024, (await handler.Next.WaitAsync(s_wait)).Result);
+        Assert.Equal(data.AsSpan(1024, 1024), second.Span[..1024]);
+        Assert.True(first.Span.IndexOfAnyExcept((byte)0) < 0);
+        Assert.Equal(0, first.KernelReferences);
+        Assert.Equal(0, second.KernelReferences);
+    }
+
+    [Fact]
     public async Task ARestartedRequest_IsRefused_OnceItsFileIsClosed_OrItsBufferDisposed()
     {
         using var engine = new AioEngine(1);
