@@ -628,19 +628,18 @@ public sealed class OutEndpoint : EndpointFile
 
             // The kernel completes an endpoint's reads in order, but a failed submission completes at once: hand data
             // to the reader strictly in submission order, which is the order the host sent it.
+            var read = new ReadyRead(sequence, deliverable, generation, endedByKernel);
             bool delivered;
-            if (deliverable is not null && _readyCount == 0 && sequence == _nextDelivery)
+            kernelDisabled = false;
+            if (_readyCount == 0 && sequence == _nextDelivery)
             {
-                // The next read in order with none waiting behind it (every completion in steady state): what
-                // FlushReady would do for it, without the detour through the reorder list.
-                _nextDelivery++;
-                _completed.Enqueue(deliverable);
-                (delivered, kernelDisabled) = (true, false);
+                // Next in order with nothing waiting (every completion in steady state): no detour through the list.
+                delivered = DeliverNext(read, ref kernelDisabled);
             }
             else
             {
-                AddReady(new ReadyRead(sequence, deliverable, generation, endedByKernel));
-                delivered = FlushReady(out kernelDisabled);
+                AddReady(read);
+                delivered = FlushReady(ref kernelDisabled);
             }
             answered = (delivered || kernelDisabled) && TryAnswerReaderLocked(out answer, out failed);
 
@@ -709,10 +708,9 @@ public sealed class OutEndpoint : EndpointFile
     /// <summary>Takes the completions that are next in submission order: queues data, and notes where the kernel reset.</summary>
     /// <param name="kernelDisabled">Set when a read of the current cycle shows the kernel disabled the endpoint.</param>
     /// <returns>Whether data was queued for the reader.</returns>
-    private bool FlushReady(out bool kernelDisabled)
+    private bool FlushReady(ref bool kernelDisabled)
     {
         bool delivered = false;
-        kernelDisabled = false;
         for (int i = 0; i < _readyCount; i++)
         {
             if (_ready[i].Sequence != _nextDelivery)
@@ -723,29 +721,41 @@ public sealed class OutEndpoint : EndpointFile
             ReadyRead read = _ready[i];
             _ready[i] = _ready[--_readyCount];
             _ready[_readyCount] = default;
-            _nextDelivery++;
-            if (read.EndedByKernel)
-            {
-                _resetSequence = read.Sequence;
-                _resetGeneration = read.Generation;
-                if (_enabled && read.Generation == _generation)
-                {
-                    // The kernel has disabled the endpoint; it may enable it again before DISABLE can be read. Stop
-                    // queueing reads of this cycle now, so that none lands in the host's next session.
-                    _enabled = false;
-                    kernelDisabled = true;
-                }
-            }
-            else if (read.Slot is not null)
-            {
-                _completed.Enqueue(read.Slot);
-                delivered = true;
-            }
-
+            delivered |= DeliverNext(read, ref kernelDisabled);
             i = -1; // the next sequence may be anywhere: scan again
         }
 
         return delivered;
+    }
+
+    /// <summary>The completion next in submission order: queues its data, or notes where the kernel reset.</summary>
+    /// <returns>Whether data was queued for the reader.</returns>
+    private bool DeliverNext(in ReadyRead read, ref bool kernelDisabled)
+    {
+        Debug.Assert(read.Sequence == _nextDelivery);
+        _nextDelivery++;
+        if (read.EndedByKernel)
+        {
+            _resetSequence = read.Sequence;
+            _resetGeneration = read.Generation;
+            if (_enabled && read.Generation == _generation)
+            {
+                // The kernel has disabled the endpoint; it may enable it again before DISABLE can be read. Stop
+                // queueing reads of this cycle now, so that none lands in the host's next session.
+                _enabled = false;
+                kernelDisabled = true;
+            }
+
+            return false;
+        }
+
+        if (read.Slot is null)
+        {
+            return false;
+        }
+
+        _completed.Enqueue(read.Slot);
+        return true;
     }
 
     private static void Release(TransferSlot slot)
