@@ -113,9 +113,10 @@ internal sealed class LoopbackFunction : IGadgetFunction
             // SendAsync writes the received buffer itself back to the host (no copy); OUT reads on into IN's idle buffer meanwhile.
             int length = transfer.Length;
             ValueTask<EndpointStatus> sent = length > 0 ? input.SendAsync(transfer, cancellationToken) : new(EndpointStatus.Ok);
-            if (!sent.IsCompletedSuccessfully || EndsWithZeroLengthPacket(length))
+            bool endsWithZeroLengthPacket = EndsWithZeroLengthPacket(length);
+            if (!sent.IsCompletedSuccessfully || endsWithZeroLengthPacket)
             {
-                return FinishAsync(transfer, length, sent, cancellationToken);
+                return FinishAsync(transfer, sent, endsWithZeroLengthPacket, cancellationToken);
             }
 
             transfer.Dispose();
@@ -129,12 +130,13 @@ internal sealed class LoopbackFunction : IGadgetFunction
 
         // Pooled: an echo that waits for room reuses its state machine instead of allocating one per wait.
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-        private async ValueTask FinishAsync(OutTransfer transfer, int length, ValueTask<EndpointStatus> sent, CancellationToken cancellationToken)
+        private async ValueTask FinishAsync(
+            OutTransfer transfer, ValueTask<EndpointStatus> sent, bool endsWithZeroLengthPacket, CancellationToken cancellationToken)
         {
             using (transfer)
             {
                 if (await sent.ConfigureAwait(false) != EndpointStatus.Ok
-                    || (EndsWithZeroLengthPacket(length)
+                    || (endsWithZeroLengthPacket
                         && await input.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok))
                 {
                     return;
