@@ -92,15 +92,16 @@ internal sealed class LoopbackFunction : IGadgetFunction
         output.ReceiveAsync(new Echo(output, input, echoed), cancellationToken);
 
     /// <summary>
-    /// The echo runs inside the OUT completions, with no read loop. While every IN buffer is in flight its task stays
-    /// pending, which holds the next read back: the host's OUT transfers wait until its IN reads make room.
+    /// The echo runs inside the OUT completions, with no read loop. While every IN buffer is in flight, echoes wait their
+    /// turn on IN, each holding the OUT buffer it arrived in: once all of them wait there, reading stops, and the host's
+    /// OUT transfers wait until its IN reads make room.
     /// </summary>
     private sealed class Echo(OutEndpoint output, InEndpoint input, Action? echoed) : IOutTransferHandler
     {
         private readonly int _maxPacket = output.Current?.PacketSize ?? 512;
 
-        // Most echoes go out at once (an IN buffer is free) and end here, with no async state machine; one that has to
-        // wait for room, or ends with a zero-length packet, finishes in FinishAsync.
+        // SendAsync does not wait for room (with IN full the transfer waits its turn there), so an echo ends here with no
+        // async state machine; one that ends with a zero-length packet (or is longer than IN's buffers) finishes in FinishAsync.
         public ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken)
         {
             // A failed read carries no data (the endpoint logged it); one of a disabled endpoint ends the receive.
@@ -128,7 +129,7 @@ internal sealed class LoopbackFunction : IGadgetFunction
             return default;
         }
 
-        // Pooled: an echo that waits for room reuses its state machine instead of allocating one per wait.
+        // Pooled: an echo that waits for room for its zero-length packet reuses its state machine instead of allocating one.
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
         private async ValueTask FinishAsync(
             OutTransfer transfer, ValueTask<EndpointStatus> sent, bool endsWithZeroLengthPacket, CancellationToken cancellationToken)

@@ -10,6 +10,8 @@ namespace UsbGadget.FunctionFs;
 /// set of AIO buffers and submits it, and waits when every buffer is in flight (back-pressure).
 /// <see cref="GetBufferAsync"/> lends such a buffer to fill in place instead, with no copy, and
 /// <see cref="SendFromAsync"/> hands each free buffer to a source to fill, with no loop at all.
+/// <see cref="SendAsync(OutTransfer, CancellationToken)"/> sends a received OUT buffer itself, and queues it behind
+/// the writes in flight instead of waiting.
 /// </summary>
 /// <remarks>
 /// <para>One writer at a time. Data is sent in submission order. A write longer than <see cref="TransferSize"/> is
@@ -25,8 +27,10 @@ public sealed class InEndpoint : EndpointFile
     private readonly SlotStack _free;
     private readonly AsyncSignal _freed;
     private readonly AsyncHandoff<InTransfer> _bufferTaker;
-    private readonly AsyncHandoff<EndpointStatus> _sender;
-    private OutTransfer _parkedSend;
+
+    // Received transfers sent with SendAsync while every buffer was in flight, in order; each holds its OUT lease.
+    // Not empty only while the free stack is: a freed buffer serves this queue first.
+    private readonly Queue<OutTransfer> _queuedSends;
 
     // SendFromAsync's pump: free buffers to the source, one call at a time.
     private readonly Source _source;
@@ -45,7 +49,7 @@ public sealed class InEndpoint : EndpointFile
         _pool = pool;
         _freed = new AsyncSignal(Gate);
         _bufferTaker = new AsyncHandoff<InTransfer>(Gate);
-        _sender = new AsyncHandoff<EndpointStatus>(Gate);
+        _queuedSends = new Queue<OutTransfer>(depth);
         _source = new Source(this);
         _transferSize = transferSize;
         _slots = new TransferSlot[depth];
@@ -131,22 +135,27 @@ public sealed class InEndpoint : EndpointFile
     /// Sends the bytes of <paramref name="received"/>, an OUT transfer, straight from the buffer they arrived in: an
     /// echo or a forward with no copy. The OUT endpoint takes this endpoint's idle buffer in exchange and queues its next
     /// read into it at once, so its read queue stays full while the echo is in flight (if either buffer is too small
-    /// for the other endpoint, the received one is lent instead and goes back when this write completes). While every
-    /// write is in flight, the completion that frees a buffer sends this transfer itself and then resumes the caller,
-    /// on the AIO completion thread (do not block there).
+    /// for the other endpoint, the received one is lent instead and goes back when this write completes).
     /// </summary>
     /// <remarks>
-    /// When this returns <see cref="EndpointStatus.Ok"/> the buffer belongs to the write: do not touch
+    /// <para>This does not wait for room. While every write is in flight the transfer waits its turn behind them, in
+    /// order, and the completion that frees a buffer sends it (as a C gadget's FIFO does): no caller parks, and an echo
+    /// needs no state machine. The back-pressure is the buffer it holds: its OUT endpoint reads on with one buffer
+    /// fewer, and once all of them wait here, reading stops until the host takes data from this endpoint. Writes,
+    /// lent buffers and a source started after it go out behind it. A disable drops the waiting transfers as the kernel
+    /// drops the writes in flight, and their buffers go back to their OUT endpoint unsent; <see cref="FlushAsync"/>
+    /// waits for them too.</para>
+    /// <para>When this returns <see cref="EndpointStatus.Ok"/> the buffer belongs to the write: do not touch
     /// <paramref name="received"/>'s data again, and disposing it does nothing. Otherwise it is still the caller's.
-    /// Data longer than <see cref="TransferSize"/> is copied and split as <see cref="WriteAsync"/> does. An empty
-    /// transfer sends a zero-length packet.
+    /// Data longer than <see cref="TransferSize"/> is copied and split as <see cref="WriteAsync"/> does (and that
+    /// waits for room). An empty transfer sends a zero-length packet.</para>
     /// </remarks>
-    /// <returns>As <see cref="WriteAsync"/>.</returns>
+    /// <returns>
+    /// <see cref="EndpointStatus.Ok"/> once the transfer is submitted or waiting its turn; otherwise as <see cref="WriteAsync"/>.
+    /// </returns>
     /// <exception cref="ArgumentException"><paramref name="received"/> holds no data: its status is not Ok.</exception>
-    /// <exception cref="InvalidOperationException">
-    /// <paramref name="received"/> was already disposed or sent (or disposed while this waited), or another send is waiting.
-    /// </exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the write was queued.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="received"/> was already disposed or sent.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call.</exception>
     public ValueTask<EndpointStatus> SendAsync(OutTransfer received, CancellationToken cancellationToken = default)
     {
         if (received.Status != EndpointStatus.Ok)
@@ -189,10 +198,15 @@ public sealed class InEndpoint : EndpointFile
                 return new ValueTask<EndpointStatus>(EndpointStatus.Ok);
             }
 
-            // Every buffer is in flight: the completion that frees one sends this transfer from it, then resumes the caller.
-            ValueTask<EndpointStatus> sent = _sender.WaitLocked(cancellationToken);
-            _parkedSend = received;
-            return sent;
+            // Every buffer is in flight (or lent): the transfer waits its turn, and the completion that frees one sends it.
+            // The queue takes the lease over, so the caller's dispose after this does nothing.
+            if (!received.TryTakeOver(out OutTransfer queued))
+            {
+                throw AlreadySent();
+            }
+
+            _queuedSends.Enqueue(queued);
+            return new ValueTask<EndpointStatus>(EndpointStatus.Ok);
         }
     }
 
@@ -276,7 +290,10 @@ public sealed class InEndpoint : EndpointFile
         }
     }
 
-    /// <summary>Waits until every queued write has completed (sent, or dropped by a disable).</summary>
+    /// <summary>
+    /// Waits until every queued write has completed (sent, or dropped by a disable), including transfers that
+    /// <see cref="SendAsync(OutTransfer, CancellationToken)"/> queued behind them.
+    /// </summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         while (true)
@@ -284,7 +301,7 @@ public sealed class InEndpoint : EndpointFile
             ValueTask<bool> bufferFreed;
             lock (Gate)
             {
-                if (_inFlight == 0 || _stopped)
+                if ((_inFlight == 0 && _queuedSends.Count == 0) || _stopped)
                 {
                     return;
                 }
@@ -305,6 +322,8 @@ public sealed class InEndpoint : EndpointFile
                 return;
             }
 
+            // Sends queued in an earlier cycle never reach this one (a kernel disable may have left some behind).
+            DropQueuedSendsLocked();
             _generation = generation;
             _enabled = true;
         }
@@ -313,7 +332,7 @@ public sealed class InEndpoint : EndpointFile
     /// <inheritdoc/>
     internal override void Disable(string reason, int? generation = null)
     {
-        ParkedWriters parked;
+        bool takerParked;
         lock (Gate)
         {
             if (!_enabled || (generation is int cycle && cycle != _generation))
@@ -322,11 +341,12 @@ public sealed class InEndpoint : EndpointFile
             }
 
             _enabled = false;
-            parked = ClaimParkedWritersLocked();
+            DropQueuedSendsLocked();
+            takerParked = _bufferTaker.TryClaimLocked();
         }
 
         FunctionFsLog.EndpointDisabled(Logger, Name, reason);
-        AnswerParkedWriters(parked, EndpointStatus.Disabled);
+        AnswerParkedTaker(takerParked, EndpointStatus.Disabled);
         _source.Resume();
         _freed.Set();
     }
@@ -347,15 +367,16 @@ public sealed class InEndpoint : EndpointFile
 
     internal async Task<bool> StopAsync(TimeSpan timeout)
     {
-        ParkedWriters parked;
+        bool takerParked;
         lock (Gate)
         {
             _stopped = true;
             _enabled = false;
-            parked = ClaimParkedWritersLocked();
+            DropQueuedSendsLocked();
+            takerParked = _bufferTaker.TryClaimLocked();
         }
 
-        AnswerParkedWriters(parked, EndpointStatus.Stopped);
+        AnswerParkedTaker(takerParked, EndpointStatus.Stopped);
         _source.Resume();
 
         Io.CancelAll(File);
@@ -479,6 +500,7 @@ public sealed class InEndpoint : EndpointFile
                 // this cycle submitted after that would reach the host's next session.
                 _enabled = false;
                 kernelDisabled = true;
+                DropQueuedSendsLocked();
             }
 
             if (!_stopped)
@@ -534,9 +556,9 @@ public sealed class InEndpoint : EndpointFile
     }
 
     /// <summary>
-    /// Under the lock: a buffer is free again. A writer parked in <see cref="GetBufferAsync"/> gets it lent at once, and
-    /// one parked in <see cref="SendAsync"/> has its transfer sent from it at once (or either hears that the endpoint is
-    /// disabled); otherwise it goes on the free stack, and a caller waiting in <see cref="FlushAsync"/> is signalled.
+    /// Under the lock: a buffer is free again. The first transfer queued by <see cref="SendAsync"/> is sent from it at
+    /// once; otherwise a writer parked in <see cref="GetBufferAsync"/> gets it lent at once (or hears that the endpoint
+    /// is disabled); otherwise it goes on the free stack, and a caller waiting in <see cref="FlushAsync"/> is signalled.
     /// A running source takes it from there at once, unless it is being called (it takes it when the call is over).
     /// </summary>
     private Freed FreeLocked(TransferSlot slot, bool nested)
@@ -562,6 +584,11 @@ public sealed class InEndpoint : EndpointFile
                 : new Freed(FreedTo.SourceEnded, End: end, Wake: wake);
         }
 
+        if (_queuedSends.Count != 0 && SendQueuedLocked(slot))
+        {
+            return new Freed(FreedTo.Stack);
+        }
+
         if (_bufferTaker.IsWaiting && _bufferTaker.TryClaimLocked())
         {
             if (_enabled)
@@ -574,59 +601,53 @@ public sealed class InEndpoint : EndpointFile
             return new Freed(FreedTo.Taker, Status: EndpointStatus.Disabled);
         }
 
-        if (_sender.IsWaiting && ClaimSenderLocked(out OutTransfer parked))
-        {
-            if (!_enabled)
-            {
-                _free.Push(slot);
-                return new Freed(FreedTo.Sender, Status: EndpointStatus.Disabled);
-            }
-
-            if (!parked.TryHandOverTo(slot, _transferSize))
-            {
-                // Disposed while it waited: this buffer is still free, and the caller hears what it did wrong.
-                _free.Push(slot);
-                return new Freed(FreedTo.SenderRefused);
-            }
-
-            SubmitLocked(slot, parked.Length);
-            return new Freed(FreedTo.Sender, Status: EndpointStatus.Ok);
-        }
-
         _free.Push(slot);
         return new Freed(_freed.SetLocked() ? FreedTo.Signal : FreedTo.Stack);
     }
 
-    /// <summary>Under the lock: takes the writers parked in GetBufferAsync and SendAsync, to tell them the endpoint closed.</summary>
-    private ParkedWriters ClaimParkedWritersLocked() =>
-        (_bufferTaker.TryClaimLocked() ? ParkedWriters.Taker : 0) | (ClaimSenderLocked(out _) ? ParkedWriters.Sender : 0);
-
-    /// <summary>Out of the lock: tells the claimed writers <paramref name="status"/> (Disabled or Stopped); a sender keeps its transfer.</summary>
-    private void AnswerParkedWriters(ParkedWriters parked, EndpointStatus status)
+    /// <summary>
+    /// Under the lock: sends the first queued transfer from <paramref name="slot"/>. False when none could be sent: the
+    /// endpoint is disabled (the queue is dropped) or the queued buffers are gone (their OUT endpoint stopped).
+    /// </summary>
+    private bool SendQueuedLocked(TransferSlot slot)
     {
-        if ((parked & ParkedWriters.Taker) != 0)
+        if (!_enabled)
+        {
+            DropQueuedSendsLocked();
+            return false;
+        }
+
+        while (_queuedSends.TryDequeue(out OutTransfer next))
+        {
+            if (next.TryHandOverTo(slot, _transferSize))
+            {
+                SubmitLocked(slot, next.Length);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Under the lock: the queued transfers are not sent, and their buffers go back to their OUT endpoint, as the
+    /// kernel drops the writes in flight at a disable. (This endpoint's lock may be held while OUT's is taken.)
+    /// </summary>
+    private void DropQueuedSendsLocked()
+    {
+        while (_queuedSends.TryDequeue(out OutTransfer dropped))
+        {
+            dropped.Dispose();
+        }
+    }
+
+    /// <summary>Out of the lock: tells the claimed writer parked in GetBufferAsync <paramref name="status"/> (Disabled or Stopped).</summary>
+    private void AnswerParkedTaker(bool claimed, EndpointStatus status)
+    {
+        if (claimed)
         {
             _bufferTaker.Complete(new InTransfer(status), runContinuationInline: false);
         }
-
-        if ((parked & ParkedWriters.Sender) != 0)
-        {
-            _sender.Complete(status, runContinuationInline: false);
-        }
-    }
-
-    [Flags]
-    private enum ParkedWriters
-    {
-        Taker = 1,
-        Sender = 2,
-    }
-
-    private bool ClaimSenderLocked(out OutTransfer parked)
-    {
-        parked = _parkedSend;
-        _parkedSend = default;
-        return _sender.TryClaimLocked();
     }
 
     /// <summary>
@@ -639,12 +660,6 @@ public sealed class InEndpoint : EndpointFile
         {
             case FreedTo.Taker:
                 _bufferTaker.Complete(freed.Slot is { } lent ? new InTransfer(this, lent, freed.Version) : new InTransfer(freed.Status), runContinuationInline);
-                break;
-            case FreedTo.Sender:
-                _sender.Complete(freed.Status, runContinuationInline);
-                break;
-            case FreedTo.SenderRefused:
-                _sender.Fail(AlreadySent(), runContinuationInline);
                 break;
             case FreedTo.Signal:
                 _freed.Wake(runContinuationInline);
@@ -689,16 +704,12 @@ public sealed class InEndpoint : EndpointFile
     /// <summary>Where a freed buffer went.</summary>
     private enum FreedTo
     {
-        /// <summary>On the free stack; nobody was waiting.</summary>
+        /// <summary>On the free stack, or sending a transfer SendAsync queued; nobody to resume.</summary>
         Stack,
         /// <summary>On the free stack, and a waiting writer must be signalled.</summary>
         Signal,
         /// <summary>Lent to the writer parked in GetBufferAsync (or that writer told the endpoint is disabled).</summary>
         Taker,
-        /// <summary>Sending the transfer of the writer parked in SendAsync (or that writer told the endpoint is disabled).</summary>
-        Sender,
-        /// <summary>On the free stack: the transfer parked in SendAsync was disposed while it waited.</summary>
-        SenderRefused,
         /// <summary>Taken by the running source: call it with the buffer (<see cref="Freed.Slot"/>, maybe another one).</summary>
         Source,
         /// <summary>On the free stack, and the source's run is over (<see cref="Freed.End"/>).</summary>
@@ -747,10 +758,16 @@ public sealed class InEndpoint : EndpointFile
 
         protected override void ThrowIfBusyLocked()
         {
-            if (endpoint._bufferTaker.IsWaiting || endpoint._sender.IsWaiting)
+            if (endpoint._bufferTaker.IsWaiting)
             {
                 throw new InvalidOperationException(
                     "A writer is waiting for a buffer on this endpoint. An endpoint serves one writer at a time: let it finish before starting a source.");
+            }
+
+            if (endpoint._queuedSends.Count != 0)
+            {
+                throw new InvalidOperationException(
+                    "Transfers sent with SendAsync are waiting for room on this endpoint. An endpoint serves one writer at a time: await FlushAsync before starting a source.");
             }
 
             endpoint.ThrowIfSourceRunningLocked();

@@ -75,6 +75,23 @@ public readonly struct OutTransfer : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Moves this transfer's lease to <paramref name="owner"/>, a new handle to the same data (a send queued on an IN
+    /// endpoint): disposing or sending this one then does nothing.
+    /// </summary>
+    /// <returns>False when this transfer was already disposed or sent.</returns>
+    internal bool TryTakeOver(out OutTransfer owner)
+    {
+        if (_endpoint is null || !_endpoint.TryTakeLease(_slot!, _version, out int version))
+        {
+            owner = default;
+            return false;
+        }
+
+        owner = new OutTransfer(_endpoint, _slot!, version, Length);
+        return true;
+    }
+
     /// <summary>Gives the buffer back to the endpoint, which queues it for the next read. Idempotent.</summary>
     public void Dispose() => _endpoint?.Return(_slot!, _version);
 }

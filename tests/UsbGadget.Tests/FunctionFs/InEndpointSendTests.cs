@@ -5,7 +5,7 @@ using UsbGadget.FunctionFs;
 
 namespace UsbGadget.Tests.FunctionFs;
 
-/// <summary><see cref="InEndpoint.SendAsync"/>: an OUT transfer echoed on IN from the buffer it arrived in.</summary>
+/// <summary><see cref="InEndpoint.SendAsync"/>: an OUT transfer echoed on IN from the buffer it arrived in, queued behind the writes in flight.</summary>
 public sealed class InEndpointSendTests : IAsyncLifetime
 {
     private readonly FakeEndpointIo _outIo = new();
@@ -127,7 +127,7 @@ public sealed class InEndpointSendTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_echo_on_ReceiveAsync_waits_for_room_on_IN_and_holds_later_reads_back_meanwhile()
+    public async Task An_echo_on_ReceiveAsync_never_waits_and_OUT_reads_on_until_all_its_buffers_wait_on_IN()
     {
         EnableBoth();
         var echo = new EchoHandler(_input);
@@ -138,24 +138,32 @@ public sealed class InEndpointSendTests : IAsyncLifetime
             _outIo.Pending[0].CompleteRead([i]);
         }
 
-        // Two writes fill IN; the third echo waits for room, and the fourth read waits for the third echo.
+        // Two writes fill IN and the next two echoes wait their turn on IN, each holding an OUT buffer: reading stops.
+        Assert.Equal(4, echo.Calls);
+        Assert.Equal(4, echo.Completed);
         Assert.Equal([1, 2], _inIo.Submissions.Select(write => write.DataAtSubmit[0]));
-        Assert.Equal(3, echo.Calls);
+        Assert.Equal(0, _output.InFlight);
 
+        // Each write the host takes sends the next echo, and OUT reads on into the buffer it gets in exchange.
         _inIo.Submissions[0].Complete(1);
-        await Eventually.True(() => echo.Calls == 4);
+        Assert.Equal(1, _output.InFlight);
         _inIo.Submissions[1].Complete(1);
-        await Eventually.True(() => _inIo.Submissions.Count == 4);
+        Assert.Equal(2, _output.InFlight);
 
         Assert.Equal([1, 2, 3, 4], _inIo.Submissions.Select(write => write.DataAtSubmit[0]));
         Assert.False(receiving.IsCompleted);
+        _inIo.Submissions[2].Complete(1);
+        _inIo.Submissions[3].Complete(1);
     }
 
     private sealed class EchoHandler(InEndpoint input) : IOutTransferHandler
     {
         private int _calls;
+        private int _completed;
 
         public int Calls => Volatile.Read(ref _calls);
+
+        public int Completed => Volatile.Read(ref _completed);
 
         public async ValueTask OnReceivedAsync(OutTransfer transfer, CancellationToken cancellationToken)
         {
@@ -164,6 +172,8 @@ public sealed class InEndpointSendTests : IAsyncLifetime
             {
                 await input.SendAsync(transfer, cancellationToken);
             }
+
+            Interlocked.Increment(ref _completed);
         }
     }
 
@@ -209,25 +219,7 @@ public sealed class InEndpointSendTests : IAsyncLifetime
         Assert.Empty(_inIo.Submissions);
     }
 
-    [Fact]
-    public async Task A_send_waits_for_room_in_the_IN_queue()
-    {
-        EnableBoth();
-        await _input.WriteAsync(new byte[] { 1 });
-        await _input.WriteAsync(new byte[] { 2 });
-        using OutTransfer received = await ReceiveAsync(3);
-
-        ValueTask<EndpointStatus> send = _input.SendAsync(received);
-        Assert.False(send.IsCompleted);
-        _inIo.Submissions[0].Complete(1);
-
-        Assert.Equal(EndpointStatus.Ok, await send.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Same(_outIo.Submissions[0].Buffer, _inIo.Submissions[2].Buffer);
-        _inIo.Submissions[1].Complete(1);
-        _inIo.Submissions[2].Complete(1);
-    }
-
-    /// <summary>Fills the IN queue with two one-byte writes, so the next send has to wait.</summary>
+    /// <summary>Fills the IN queue with two one-byte writes, so the next send has to wait its turn.</summary>
     private async Task FillInQueueAsync()
     {
         await _input.WriteAsync(new byte[] { 1 });
@@ -235,130 +227,180 @@ public sealed class InEndpointSendTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_completion_that_frees_a_buffer_sends_a_waiting_echo_itself_before_the_sender_resumes()
+    public async Task A_send_finding_every_IN_buffer_in_flight_returns_at_once_and_the_completion_that_frees_one_sends_it()
     {
         EnableBoth();
         await FillInQueueAsync();
         OutTransfer received = await ReceiveAsync(9, 8);
+
         ValueTask<EndpointStatus> send = _input.SendAsync(received);
+
+        Assert.True(send.IsCompletedSuccessfully);
+        Assert.Equal(EndpointStatus.Ok, await send);
+        Assert.Equal(2, _inIo.Submissions.Count);
+
+        // The queue holds the buffer now: the caller's dispose does nothing, and OUT reads on with one buffer fewer.
+        received.Dispose();
+        Assert.Equal(2, _outIo.Submissions.Count);
+        Assert.Equal(1, _output.InFlight);
 
         _inIo.Submissions[0].Complete(1);
 
-        // Submitted inside the completion, with the exchange: nothing waits for the sender to run again.
+        // Submitted inside the completion, with the exchange: OUT reads into the IN buffer it got back at once.
         Assert.Equal(3, _inIo.Submissions.Count);
         Assert.Equal(new byte[] { 9, 8 }, _inIo.Submissions[2].DataAtSubmit);
         Assert.Same(_outIo.Submissions[0].Buffer, _inIo.Submissions[2].Buffer);
         Assert.Equal(3, _outIo.Submissions.Count);
-        Assert.Equal(EndpointStatus.Ok, await send.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
-        received.Dispose();
-        Assert.Equal(3, _outIo.Submissions.Count);
+        Assert.Equal(2, _output.InFlight);
         _inIo.Submissions[1].Complete(1);
         _inIo.Submissions[2].Complete(2);
     }
 
     [Fact]
-    public async Task A_waiting_send_hears_Disabled_at_DISABLE_and_keeps_its_buffer()
+    public async Task A_queued_transfer_cannot_be_sent_again()
     {
         EnableBoth();
         await FillInQueueAsync();
-        OutTransfer received = await ReceiveAsync(5);
-        ValueTask<EndpointStatus> send = _input.SendAsync(received);
+        OutTransfer received = await ReceiveAsync(3);
+        Assert.Equal(EndpointStatus.Ok, await _input.SendAsync(received));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await _input.SendAsync(received));
+
+        _inIo.Submissions[0].Complete(1);
+        _inIo.Submissions[1].Complete(1);
+        Assert.Equal([1, 2, 3], _inIo.Submissions.Select(write => write.DataAtSubmit[0]));
+        _inIo.Submissions[2].Complete(1);
+    }
+
+    [Fact]
+    public async Task Queued_sends_go_out_in_order_and_writes_after_them_wait_behind_them()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        OutTransfer first = await ReceiveAsync(10);
+        OutTransfer second = await ReceiveAsync(20);
+        Assert.Equal(EndpointStatus.Ok, await _input.SendAsync(first));
+        Assert.Equal(EndpointStatus.Ok, await _input.SendAsync(second));
+
+        ValueTask<EndpointStatus> write = _input.WriteAsync(new byte[] { 30 });
+        Assert.False(write.IsCompleted);
+
+        _inIo.Submissions[0].Complete(1);
+        _inIo.Submissions[1].Complete(1);
+        Assert.False(write.IsCompleted);
+        _inIo.Submissions[2].Complete(1);
+
+        Assert.Equal(EndpointStatus.Ok, await write.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal([1, 2, 10, 20, 30], _inIo.Submissions.Select(w => w.DataAtSubmit[0]));
+        _inIo.Submissions[3].Complete(1);
+        _inIo.Submissions[4].Complete(1);
+    }
+
+    [Fact]
+    public async Task FlushAsync_waits_for_queued_sends_too()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        await _input.SendAsync(await ReceiveAsync(5));
+
+        Task flush = _input.FlushAsync().AsTask();
+        _inIo.Submissions[0].Complete(1);
+        _inIo.Submissions[1].Complete(1);
+        Assert.False(flush.IsCompleted);
+
+        _inIo.Submissions[2].Complete(1);
+        await flush.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Queued_sends_are_dropped_at_DISABLE_and_their_buffers_go_back_to_OUT_unsent()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        await _input.SendAsync(await ReceiveAsync(5));
 
         _input.Disable("DISABLE");
 
-        Assert.Equal(EndpointStatus.Disabled, await send.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Equal(5, received.Span[0]);
+        // OUT is still enabled here, so it reads into the buffer at once.
+        Assert.Equal(3, _outIo.Submissions.Count);
+        Assert.Equal(2, _output.InFlight);
         _inIo.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
         _inIo.Submissions[1].Complete(-(long)Errno.ESHUTDOWN);
         Assert.Equal(2, _inIo.Submissions.Count);
+        await _input.FlushAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Queued_sends_are_dropped_when_the_kernel_drops_a_write_before_DISABLE_is_read()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        await _input.SendAsync(await ReceiveAsync(5));
+
+        _inIo.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
+
+        Assert.Equal(3, _outIo.Submissions.Count);
+        _inIo.Submissions[1].Complete(-(long)Errno.ESHUTDOWN);
+        Assert.Equal(2, _inIo.Submissions.Count);
+
+        // The next cycle starts with nothing queued from this one.
+        _input.Disable("DISABLE");
+        _input.Enable(2);
+        Assert.Equal(EndpointStatus.Ok, await _input.WriteAsync(new byte[] { 6 }));
+        Assert.Equal(6, _inIo.Submissions[2].DataAtSubmit[0]);
+        _inIo.Submissions[2].Complete(1);
+    }
+
+    [Fact]
+    public async Task Queued_sends_are_dropped_at_stop_and_every_buffer_goes_back_to_its_pool()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        await _input.SendAsync(await ReceiveAsync(6));
+        await _input.SendAsync(await ReceiveAsync(7));
+        Assert.Equal(0, _output.InFlight);
+
+        Assert.True(await _input.StopAsync(TimeSpan.FromSeconds(5)));
+
+        Assert.Equal(2, _inIo.Submissions.Count);
+        Assert.Equal(2, _output.InFlight);
+    }
+
+    [Fact]
+    public async Task A_send_whose_token_is_already_cancelled_throws_and_leaves_the_buffer_with_the_caller()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        OutTransfer received = await ReceiveAsync(7);
+
+        await Assert.ThrowsAsync<OperationCanceledException>(async () => await _input.SendAsync(received, new CancellationToken(canceled: true)));
+
+        Assert.Equal(7, received.Span[0]);
         received.Dispose();
         Assert.Equal(3, _outIo.Submissions.Count);
-    }
-
-    [Fact]
-    public async Task A_waiting_send_hears_Disabled_when_the_kernel_drops_a_write_first()
-    {
-        EnableBoth();
-        await FillInQueueAsync();
-        using OutTransfer received = await ReceiveAsync(5);
-        ValueTask<EndpointStatus> send = _input.SendAsync(received);
-
-        _inIo.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
-
-        Assert.Equal(EndpointStatus.Disabled, await send.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Equal(2, _inIo.Submissions.Count);
-        _inIo.Submissions[1].Complete(-(long)Errno.ESHUTDOWN);
-    }
-
-    [Fact]
-    public async Task A_waiting_send_hears_Stopped_at_stop_and_keeps_its_buffer()
-    {
-        EnableBoth();
-        await FillInQueueAsync();
-        OutTransfer received = await ReceiveAsync(6);
-        ValueTask<EndpointStatus> send = _input.SendAsync(received);
-
-        Task<bool> stopping = _input.StopAsync(TimeSpan.FromSeconds(5));
-
-        Assert.Equal(EndpointStatus.Stopped, await send.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.True(await stopping);
-        Assert.Equal(6, received.Span[0]);
-        received.Dispose();
-    }
-
-    [Fact]
-    public async Task A_waiting_send_whose_token_is_cancelled_throws_and_the_freed_buffer_stays_free()
-    {
-        EnableBoth();
-        await FillInQueueAsync();
-        using OutTransfer received = await ReceiveAsync(7);
-        using var run = new CancellationTokenSource();
-        ValueTask<EndpointStatus> send = _input.SendAsync(received, run.Token);
-
-        await run.CancelAsync();
         _inIo.Submissions[0].Complete(1);
-
-        await Assert.ThrowsAsync<OperationCanceledException>(async () => await send);
+        _inIo.Submissions[1].Complete(1);
         Assert.Equal(2, _inIo.Submissions.Count);
-        Assert.Equal(EndpointStatus.Ok, await _input.SendAsync(received));
-        Assert.Equal(3, _inIo.Submissions.Count);
+    }
+
+    [Fact]
+    public async Task A_source_cannot_start_while_sends_wait_their_turn()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        await _input.SendAsync(await ReceiveAsync(8));
+
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => _input.SendFromAsync(new OneByteSource()));
+
+        Assert.Contains("FlushAsync", thrown.Message);
+        _inIo.Submissions[0].Complete(1);
         _inIo.Submissions[1].Complete(1);
         _inIo.Submissions[2].Complete(1);
     }
 
-    [Fact]
-    public async Task A_transfer_disposed_while_its_send_waits_is_refused_and_the_freed_buffer_stays_free()
+    private sealed class OneByteSource : IInTransferSource
     {
-        EnableBoth();
-        await FillInQueueAsync();
-        OutTransfer received = await ReceiveAsync(8);
-        ValueTask<EndpointStatus> send = _input.SendAsync(received);
-
-        received.Dispose();
-        _inIo.Submissions[0].Complete(1);
-
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await send);
-        Assert.Equal(2, _inIo.Submissions.Count);
-        Assert.Equal(EndpointStatus.Ok, await _input.WriteAsync(new byte[] { 3 }));
-        _inIo.Submissions[1].Complete(1);
-        _inIo.Submissions[2].Complete(1);
-    }
-
-    [Fact]
-    public async Task Only_one_send_waits_at_a_time()
-    {
-        EnableBoth();
-        await FillInQueueAsync();
-        using OutTransfer first = await ReceiveAsync(1);
-        using OutTransfer second = await ReceiveAsync(2);
-        ValueTask<EndpointStatus> waiting = _input.SendAsync(first);
-
-        Assert.Throws<InvalidOperationException>(() => _input.SendAsync(second));
-
-        _inIo.Submissions[0].Complete(1);
-        Assert.Equal(EndpointStatus.Ok, await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
-        _inIo.Submissions[1].Complete(1);
-        _inIo.Submissions[2].Complete(1);
+        public ValueTask<int> FillAsync(Memory<byte> buffer, CancellationToken cancellationToken) => new(1);
     }
 
     [Fact]
