@@ -154,7 +154,9 @@ public sealed class InEndpoint : EndpointFile
     /// <see cref="EndpointStatus.Ok"/> once the transfer is submitted or waiting its turn; otherwise as <see cref="WriteAsync"/>.
     /// </returns>
     /// <exception cref="ArgumentException"><paramref name="received"/> holds no data: its status is not Ok.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="received"/> was already disposed or sent.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <paramref name="received"/> was already disposed or sent, or another writer is waiting for a buffer.
+    /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call.</exception>
     public ValueTask<EndpointStatus> SendAsync(OutTransfer received, CancellationToken cancellationToken = default)
     {
@@ -196,6 +198,13 @@ public sealed class InEndpoint : EndpointFile
                 _free.Pop();
                 SubmitLocked(slot, received.Length);
                 return new ValueTask<EndpointStatus>(EndpointStatus.Ok);
+            }
+
+            // A freed buffer serves the queue first: queueing behind a parked writer would overtake it.
+            if (_bufferTaker.IsWaiting)
+            {
+                throw new InvalidOperationException(
+                    "A writer is waiting for a buffer on this endpoint. An endpoint serves one writer at a time: await WriteAsync or GetBufferAsync before sending.");
             }
 
             // Every buffer is in flight (or lent): the transfer waits its turn, and the completion that frees one sends it.

@@ -297,6 +297,25 @@ public sealed class InEndpointSendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_send_behind_a_writer_waiting_for_a_buffer_is_refused_rather_than_overtaking_it()
+    {
+        EnableBoth();
+        await FillInQueueAsync();
+        OutTransfer received = await ReceiveAsync(40);
+        ValueTask<EndpointStatus> write = _input.WriteAsync(new byte[] { 30 });
+
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(async () => await _input.SendAsync(received));
+
+        Assert.Contains("one writer at a time", thrown.Message);
+        _inIo.Submissions[0].Complete(1);
+        Assert.Equal(EndpointStatus.Ok, await write.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(30, _inIo.Submissions[2].DataAtSubmit[0]);
+        received.Dispose();
+        _inIo.Submissions[1].Complete(1);
+        _inIo.Submissions[2].Complete(1);
+    }
+
+    [Fact]
     public async Task FlushAsync_waits_for_queued_sends_too()
     {
         EnableBoth();
