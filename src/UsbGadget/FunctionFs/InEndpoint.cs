@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
@@ -331,8 +332,8 @@ public sealed class InEndpoint : EndpointFile
                 return;
             }
 
-            // Sends queued in an earlier cycle never reach this one (a kernel disable may have left some behind).
-            DropQueuedSendsLocked();
+            // Every way out of a cycle drops its queued sends, so none reaches this one.
+            Debug.Assert(_queuedSends.Count == 0);
             _generation = generation;
             _enabled = true;
         }
@@ -616,16 +617,11 @@ public sealed class InEndpoint : EndpointFile
 
     /// <summary>
     /// Under the lock: sends the first queued transfer from <paramref name="slot"/>. False when none could be sent: the
-    /// endpoint is disabled (the queue is dropped) or the queued buffers are gone (their OUT endpoint stopped).
+    /// queued buffers are gone (their OUT endpoint stopped). A disable has emptied the queue already.
     /// </summary>
     private bool SendQueuedLocked(TransferSlot slot)
     {
-        if (!_enabled)
-        {
-            DropQueuedSendsLocked();
-            return false;
-        }
-
+        Debug.Assert(_enabled);
         while (_queuedSends.TryDequeue(out OutTransfer next))
         {
             if (next.TryHandOverTo(slot, _transferSize))
