@@ -90,8 +90,7 @@ public sealed class OutEndpoint : EndpointFile
     /// <param name="cancellationToken">Stops waiting (throws <see cref="OperationCanceledException"/>); queued reads stay queued.</param>
     public ValueTask<OutTransfer> ReadAsync(CancellationToken cancellationToken = default)
     {
-        OutTransfer transfer;
-        TransferSlot? failed;
+        TakenRead taken;
         lock (Gate)
         {
             // Under the lock ENABLE takes: a reader whose run a DISABLE cancelled never takes the next cycle's data.
@@ -105,15 +104,15 @@ public sealed class OutEndpoint : EndpointFile
                 throw Busy();
             }
 
-            if (!TryTakeLocked(out transfer, out failed))
+            if (!TryTakeLocked(out taken))
             {
                 // The completion that brings the next read hands it over directly.
                 return _reader.WaitLocked(cancellationToken);
             }
         }
 
-        RequeueFailed(failed);
-        return new ValueTask<OutTransfer>(transfer);
+        RequeueFailed(taken.Failed);
+        return new ValueTask<OutTransfer>(taken.ToTransfer(this));
     }
 
     /// <summary>
@@ -144,8 +143,19 @@ public sealed class OutEndpoint : EndpointFile
     private static InvalidOperationException Busy() =>
         new("Another read or receive is already running on this endpoint. An endpoint serves one reader at a time: await ReadAsync before the next call, and do not mix it with ReceiveAsync.");
 
-    /// <summary>A read taken for the receiver, and a failed read's slot to queue again before the call.</summary>
-    private readonly record struct Delivery(OutTransfer Transfer, TransferSlot? Failed);
+    /// <summary>
+    /// A read taken from the completed queue, or why there is none (Failed, Disabled, Stopped). One reference, not an
+    /// <see cref="OutTransfer"/>'s two: the receiver's pump copies it through out parameters on every completion, and
+    /// each reference copied there costs a write barrier.
+    /// </summary>
+    private readonly record struct TakenRead(TransferSlot? Slot, int Version, int Length, EndpointStatus Status, Errno Error)
+    {
+        /// <summary>A failed read's slot: it carries no data, so the taker queues it again once out of the lock.</summary>
+        public TransferSlot? Failed => Status == EndpointStatus.Failed ? Slot : null;
+
+        public OutTransfer ToTransfer(OutEndpoint endpoint) =>
+            Status == EndpointStatus.Ok ? new OutTransfer(endpoint, Slot!, Version, Length) : new OutTransfer(Status, Error);
+    }
 
     private enum Receive
     {
@@ -155,7 +165,7 @@ public sealed class OutEndpoint : EndpointFile
     }
 
     /// <summary><see cref="ReceiveAsync"/>'s pump: hands completed reads to the handler.</summary>
-    private sealed class Receiver(OutEndpoint endpoint) : TransferPump<IOutTransferHandler, Delivery, bool>(endpoint.Gate)
+    private sealed class Receiver(OutEndpoint endpoint) : TransferPump<IOutTransferHandler, TakenRead, bool>(endpoint.Gate)
     {
         private ValueTask _pendingCall;
 
@@ -171,29 +181,27 @@ public sealed class OutEndpoint : EndpointFile
             }
         }
 
-        protected override Take TryTakeLocked(out Delivery item, out EndpointStatus ended)
+        protected override Take TryTakeLocked(out TakenRead item, out EndpointStatus ended)
         {
-            item = default;
             ended = default;
-            if (!endpoint.TryTakeLocked(out OutTransfer transfer, out TransferSlot? failed))
+            if (!endpoint.TryTakeLocked(out item))
             {
                 return Take.Nothing;
             }
 
-            if (transfer.Status is EndpointStatus.Disabled or EndpointStatus.Stopped)
+            if (item.Status is EndpointStatus.Disabled or EndpointStatus.Stopped)
             {
-                ended = transfer.Status;
+                ended = item.Status;
                 return Take.Ended;
             }
 
-            item = new Delivery(transfer, failed);
             return Take.Item;
         }
 
-        protected override bool TryCall(in Delivery item, CancellationToken cancellationToken, out bool result)
+        protected override bool TryCall(in TakenRead item, CancellationToken cancellationToken, out bool result)
         {
             endpoint.RequeueFailed(item.Failed);
-            ValueTask call = Callback!.OnReceivedAsync(item.Transfer, cancellationToken);
+            ValueTask call = Callback!.OnReceivedAsync(item.ToTransfer(endpoint), cancellationToken);
             result = true;
             if (call.IsCompleted)
             {
@@ -217,10 +225,10 @@ public sealed class OutEndpoint : EndpointFile
         }
 
         // The handler owns the transfer: nothing to do for it here.
-        protected override bool FinishLocked(in Delivery item, bool result) => true;
+        protected override bool FinishLocked(in TakenRead item, bool result) => true;
 
         // The handler can no longer dispose it; if it was sent or disposed already, this does nothing.
-        protected override void Abandon(in Delivery item) => item.Transfer.Dispose();
+        protected override void Abandon(in TakenRead item) => item.ToTransfer(endpoint).Dispose();
     }
 
     /// <summary>ENABLE: learn the max packet size at this speed, then queue every idle buffer.</summary>
@@ -314,8 +322,7 @@ public sealed class OutEndpoint : EndpointFile
     internal override void Disable(string reason, int? generation = null)
     {
         bool answered;
-        OutTransfer answer;
-        TransferSlot? failed;
+        TakenRead answer;
         lock (Gate)
         {
             if (!_enabled || (generation is int cycle && cycle != _generation))
@@ -324,13 +331,13 @@ public sealed class OutEndpoint : EndpointFile
             }
 
             _enabled = false;
-            answered = TryAnswerReaderLocked(out answer, out failed);
+            answered = TryAnswerReaderLocked(out answer);
         }
 
         FunctionFsLog.EndpointDisabled(Logger, Name, reason);
         if (answered)
         {
-            AnswerReader(answer, failed, runContinuationInline: false);
+            AnswerReader(answer, runContinuationInline: false);
         }
 
         // A receiver gets what is left, then ends with Disabled.
@@ -356,18 +363,17 @@ public sealed class OutEndpoint : EndpointFile
     internal async Task<bool> StopAsync(TimeSpan timeout)
     {
         bool answered;
-        OutTransfer answer;
-        TransferSlot? failed;
+        TakenRead answer;
         lock (Gate)
         {
             _stopped = true;
             _enabled = false;
-            answered = TryAnswerReaderLocked(out answer, out failed);
+            answered = TryAnswerReaderLocked(out answer);
         }
 
         if (answered)
         {
-            AnswerReader(answer, failed, runContinuationInline: false);
+            AnswerReader(answer, runContinuationInline: false);
         }
 
         _receiver.Resume();
@@ -470,15 +476,13 @@ public sealed class OutEndpoint : EndpointFile
     /// <summary>
     /// Under the lock: leases the next completed read to the reader, or says why there is none (stopped, disabled).
     /// </summary>
-    /// <param name="transfer">The answer.</param>
-    /// <param name="failed">
-    /// A read the kernel failed: it carries no data, so the caller queues its buffer again with
-    /// <see cref="RequeueFailed"/> once out of the lock (a submission refused at once would complete under it).
+    /// <param name="taken">
+    /// The answer. For a read the kernel failed, the caller queues its buffer (<see cref="TakenRead.Failed"/>) again
+    /// with <see cref="RequeueFailed"/> once out of the lock (a submission refused at once would complete under it).
     /// </param>
     /// <returns>False when there is nothing to answer yet: the reader waits.</returns>
-    private bool TryTakeLocked(out OutTransfer transfer, out TransferSlot? failed)
+    private bool TryTakeLocked(out TakenRead taken)
     {
-        failed = null;
         DiscardEarlierCyclesLocked();
         TransferSlot? slot;
         // A slot a stop released after it was queued for the reader is skipped.
@@ -489,17 +493,17 @@ public sealed class OutEndpoint : EndpointFile
                 // Nothing, or data of the host's next session: that is for the next ENABLE's reader.
                 if (_stopped)
                 {
-                    transfer = new OutTransfer(EndpointStatus.Stopped, Errno.None);
+                    taken = new TakenRead(null, 0, 0, EndpointStatus.Stopped, Errno.None);
                     return true;
                 }
 
                 if (!_enabled)
                 {
-                    transfer = new OutTransfer(EndpointStatus.Disabled, Errno.ESHUTDOWN);
+                    taken = new TakenRead(null, 0, 0, EndpointStatus.Disabled, Errno.ESHUTDOWN);
                     return true;
                 }
 
-                transfer = default;
+                taken = default;
                 return false;
             }
 
@@ -510,14 +514,9 @@ public sealed class OutEndpoint : EndpointFile
         slot.State = SlotState.Leased;
         int version = ++slot.Version;
         Errno error = slot.Error;
-        if (error == Errno.None)
-        {
-            transfer = new OutTransfer(this, slot, version, (int)slot.Result);
-            return true;
-        }
-
-        failed = slot;
-        transfer = new OutTransfer(EndpointStatus.Failed, error);
+        taken = error == Errno.None
+            ? new TakenRead(slot, version, (int)slot.Result, EndpointStatus.Ok, Errno.None)
+            : new TakenRead(slot, version, 0, EndpointStatus.Failed, error);
         return true;
     }
 
@@ -533,11 +532,10 @@ public sealed class OutEndpoint : EndpointFile
     /// Under the lock: answers a parked reader if there is now something to answer. A completion nested in this
     /// (a resubmission refused at once) leaves the answering to this outer one, which sees what it queued.
     /// </summary>
-    /// <returns>Whether the reader was claimed: complete it with <paramref name="transfer"/> once out of the lock.</returns>
-    private bool TryAnswerReaderLocked(out OutTransfer transfer, out TransferSlot? failed)
+    /// <returns>Whether the reader was claimed: complete it with <paramref name="taken"/> once out of the lock.</returns>
+    private bool TryAnswerReaderLocked(out TakenRead taken)
     {
-        transfer = default;
-        failed = null;
+        taken = default;
         if (_handingOff || !_reader.IsWaiting)
         {
             return false;
@@ -546,7 +544,7 @@ public sealed class OutEndpoint : EndpointFile
         _handingOff = true;
         try
         {
-            if (!TryTakeLocked(out transfer, out failed))
+            if (!TryTakeLocked(out taken))
             {
                 return false;
             }
@@ -563,12 +561,12 @@ public sealed class OutEndpoint : EndpointFile
     }
 
     /// <summary>Out of the lock: resumes a reader claimed by <see cref="TryAnswerReaderLocked"/>.</summary>
-    private void AnswerReader(OutTransfer transfer, TransferSlot? failed, bool runContinuationInline)
+    private void AnswerReader(in TakenRead taken, bool runContinuationInline)
     {
-        RequeueFailed(failed);
+        RequeueFailed(taken.Failed);
 
         // Never inline under the lock: a completion nested in a locked section resumes the reader on the thread pool.
-        _reader.Complete(transfer, runContinuationInline && !Gate.IsHeldByCurrentThread);
+        _reader.Complete(taken.ToTransfer(this), runContinuationInline && !Gate.IsHeldByCurrentThread);
     }
 
     /// <summary>
@@ -593,11 +591,10 @@ public sealed class OutEndpoint : EndpointFile
         TaskCompletionSource? idle = null;
         bool kernelDisabled;
         bool answered;
-        OutTransfer answer = default;
-        TransferSlot? failed = null;
+        TakenRead answer = default;
         bool nested = Gate.IsHeldByCurrentThread;
         Receive receive = Receive.None;
-        Delivery delivery = default;
+        TakenRead delivery = default;
         PumpEnd? receiveEnd = null;
         lock (Gate)
         {
@@ -641,7 +638,7 @@ public sealed class OutEndpoint : EndpointFile
                 AddReady(read);
                 delivered = FlushReady(ref kernelDisabled);
             }
-            answered = (delivered || kernelDisabled) && TryAnswerReaderLocked(out answer, out failed);
+            answered = (delivered || kernelDisabled) && TryAnswerReaderLocked(out answer);
 
             // Never call the receiver under the lock: a completion nested in a locked section leaves it to the thread
             // calling it now, or to the pool.
@@ -689,7 +686,7 @@ public sealed class OutEndpoint : EndpointFile
         if (answered)
         {
             // On the completion thread, the reader's next step runs right here: no thread hop per transfer.
-            AnswerReader(answer, failed, runContinuationInline: Io.IsCompletionThread);
+            AnswerReader(answer, runContinuationInline: Io.IsCompletionThread);
         }
 
         idle?.TrySetResult();
