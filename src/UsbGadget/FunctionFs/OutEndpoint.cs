@@ -483,6 +483,13 @@ public sealed class OutEndpoint : EndpointFile
     /// <returns>False when there is nothing to answer yet: the reader waits.</returns>
     private bool TryTakeLocked(out TakenRead taken)
     {
+        if (_completed.Count == 0 && _enabled && !_stopped)
+        {
+            // The usual answer to a reader or handler asking for more.
+            taken = default;
+            return false;
+        }
+
         DiscardEarlierCyclesLocked();
         TransferSlot? slot;
         // A slot a stop released after it was queued for the reader is skipped.
@@ -511,13 +518,18 @@ public sealed class OutEndpoint : EndpointFile
         }
         while (slot.State != SlotState.Completed);
 
+        taken = LeaseLocked(slot, slot.Error);
+        return true;
+    }
+
+    /// <summary>Under the lock: lends a completed read's buffer to the reader or handler; a failed read carries its errno.</summary>
+    private static TakenRead LeaseLocked(TransferSlot slot, Errno error)
+    {
         slot.State = SlotState.Leased;
         int version = ++slot.Version;
-        Errno error = slot.Error;
-        taken = error == Errno.None
+        return error == Errno.None
             ? new TakenRead(slot, version, (int)slot.Result, EndpointStatus.Ok, Errno.None)
             : new TakenRead(slot, version, 0, EndpointStatus.Failed, error);
-        return true;
     }
 
     private void RequeueFailed(TransferSlot? failed)
@@ -623,30 +635,44 @@ public sealed class OutEndpoint : EndpointFile
                 }
             }
 
-            // The kernel completes an endpoint's reads in order, but a failed submission completes at once: hand data
-            // to the reader strictly in submission order, which is the order the host sent it.
-            var read = new ReadyRead(sequence, deliverable, generation, endedByKernel);
-            bool delivered;
             kernelDisabled = false;
-            if (_readyCount == 0 && sequence == _nextDelivery)
+            answered = false;
+            if (deliverable is not null && sequence == _nextDelivery && _readyCount == 0 && _completed.Count == 0
+                && generation == _generation && _resetGeneration != generation && !nested && _receiver.TryClaimLocked(generation))
             {
-                // Next in order with nothing waiting (every completion in steady state): no detour through the list.
-                delivered = DeliverNext(read, ref kernelDisabled);
+                // Every completion of a receive in steady state: the next read in order, nothing queued before it, the
+                // handler idle. It is leased to the handler straight away, as a take would, without the queue.
+                _nextDelivery++;
+                delivery = LeaseLocked(slot, error);
+                receive = Receive.Now;
             }
             else
             {
-                AddReady(read);
-                delivered = FlushReady(ref kernelDisabled);
-            }
-            answered = (delivered || kernelDisabled) && TryAnswerReaderLocked(out answer);
+                // The kernel completes an endpoint's reads in order, but a failed submission completes at once: hand
+                // data to the reader strictly in submission order, which is the order the host sent it.
+                var read = new ReadyRead(sequence, deliverable, generation, endedByKernel);
+                bool delivered;
+                if (_readyCount == 0 && sequence == _nextDelivery)
+                {
+                    // Next in order with nothing waiting: no detour through the list.
+                    delivered = DeliverNext(read, ref kernelDisabled);
+                }
+                else
+                {
+                    AddReady(read);
+                    delivered = FlushReady(ref kernelDisabled);
+                }
 
-            // Never call the receiver under the lock: a completion nested in a locked section leaves it to the thread
-            // calling it now, or to the pool.
-            if ((delivered || kernelDisabled) && _receiver.IsRunningLocked)
-            {
-                receive = nested
-                    ? (_receiver.IsCallingLocked ? Receive.None : Receive.Later)
-                    : (_receiver.TryStartLocked(out delivery, out receiveEnd) ? Receive.Now : Receive.None);
+                answered = (delivered || kernelDisabled) && TryAnswerReaderLocked(out answer);
+
+                // Never call the receiver under the lock: a completion nested in a locked section leaves it to the
+                // thread calling it now, or to the pool.
+                if ((delivered || kernelDisabled) && _receiver.IsRunningLocked)
+                {
+                    receive = nested
+                        ? (_receiver.IsCallingLocked ? Receive.None : Receive.Later)
+                        : (_receiver.TryStartLocked(out delivery, out receiveEnd) ? Receive.Now : Receive.None);
+                }
             }
 
             if (_inFlight == 0 && _idle is not null)

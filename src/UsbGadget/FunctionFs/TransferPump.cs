@@ -157,6 +157,22 @@ internal abstract class TransferPump<TCallback, TItem, TResult>
         }
     }
 
+    /// <summary>
+    /// Under the lock: makes the current thread the one calling, with an item the endpoint took itself (then call
+    /// <see cref="Run"/> out of the lock), when the run can go on in enable cycle <paramref name="cycle"/> and nothing
+    /// is calling. False otherwise, taking nothing: the endpoint then goes the way of <see cref="TryStartLocked"/>.
+    /// </summary>
+    public bool TryClaimLocked(int cycle)
+    {
+        if (_run is null || _calling || _cancelled || cycle != Cycle)
+        {
+            return false;
+        }
+
+        _calling = true;
+        return true;
+    }
+
     /// <summary>Out of the lock, as the one thread calling: calls the callback until nothing more is ready.</summary>
     public void Run(TItem item)
     {
