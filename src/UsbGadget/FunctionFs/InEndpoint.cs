@@ -576,8 +576,16 @@ public sealed class InEndpoint : EndpointFile
         if (_source.IsRunningLocked)
         {
             // No other writer waits while a source runs.
-            _free.Push(slot);
             bool wake = _freed.SetLocked();
+            if (_enabled && !_stopped && !nested && _source.TryClaimLocked(_generation))
+            {
+                // Every completion of a source in steady state: the buffer is lent to the idle source straight away,
+                // as a take would (the free stack is last in, first out), without going through the stack.
+                MarkLentLocked(slot);
+                return new Freed(FreedTo.Source, slot, Wake: wake);
+            }
+
+            _free.Push(slot);
             if (_source.IsCallingLocked)
             {
                 return new Freed(wake ? FreedTo.Signal : FreedTo.Stack);
