@@ -699,16 +699,18 @@ public sealed unsafe class AioContext : IDisposable
         /// <summary>References <paramref name="file"/> unless it already is; throws ObjectDisposedException for a closed one.</summary>
         public void Add(SafeHandle file)
         {
-            // A batch is mostly one endpoint's blocks, one after another.
-            if (ReferenceEquals(file, _last))
+            // A batch is mostly one endpoint's blocks, one after another, or two endpoints' taking turns (an echo's
+            // reads and writes): both are answered before the general search.
+            if (ReferenceEquals(file, _last) || ReferenceEquals(file, _files[0]))
             {
                 return;
             }
 
-            for (int i = 0; i < _count; i++)
+            for (int i = 1; i < _count; i++)
             {
                 if (ReferenceEquals(At(i), file))
                 {
+                    _last = file;
                     return;
                 }
             }

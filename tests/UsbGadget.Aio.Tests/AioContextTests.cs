@@ -202,6 +202,53 @@ public sealed class AioContextTests : IDisposable
         }
     }
 
+    [Fact]
+    public void OneSubmitTakingTurnsBetweenThreeFiles_HoldsNoFileAfterTheCall_AndEveryBlockCompletes()
+    {
+        // An echo's batch alternates between two endpoints' files; a third breaks the pattern once.
+        var pipes = Enumerable.Range(0, 3).Select(_ => UnixFileHandle.CreatePipe()).ToArray();
+        int[] order = [0, 1, 0, 1, 2, 0, 1, 1, 0];
+        AioBlock[] blocks = order.Select(i =>
+        {
+            var block = new AioBlock();
+            block.PreparePoll(pipes[i].ReadEnd, PollEvents.POLLIN);
+            return block;
+        }).ToArray();
+        using var context = new AioContext(order.Length);
+        try
+        {
+            Assert.Equal(order.Length, context.Submit(blocks));
+            foreach (var (read, write) in pipes)
+            {
+                write.Write([1]);
+                read.Dispose();
+                Assert.True(read.IsClosed);
+            }
+
+            var events = new AioEvent[order.Length];
+            int reaped = 0;
+            while (reaped < order.Length)
+            {
+                reaped += context.GetEvents(1, events.AsSpan(reaped), s_wait);
+            }
+
+            Assert.All(events, e => Assert.Equal(PollEvents.POLLIN, (PollEvents)e.Result & PollEvents.POLLIN));
+        }
+        finally
+        {
+            foreach (var (read, write) in pipes)
+            {
+                read.Dispose();
+                write.Dispose();
+            }
+
+            foreach (AioBlock block in blocks)
+            {
+                block.Dispose();
+            }
+        }
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(9)]
