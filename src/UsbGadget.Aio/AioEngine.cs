@@ -52,8 +52,8 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     private bool _delivering;
 
     // What the completion thread's own handlers start during a reap: only that thread touches these, so holding a
-    // start back takes no lock (the steady state of a transfer loop).
-    private readonly Operation[] _held;
+    // start back takes no lock (the steady state of a transfer loop). Blocks only: a block names its operation, and
+    // each reference stored costs a write barrier.
     private readonly AioBlock[] _heldBlocks;
     private int _heldCount;
 
@@ -66,7 +66,6 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     private bool _deferring;
 
     // Both kinds merged, when other threads started any.
-    private readonly Operation[] _merged;
     private readonly AioBlock[] _mergedBlocks;
 
     /// <summary>Creates the context and starts the completion thread.</summary>
@@ -96,11 +95,9 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxEvents);
         _logger = logger ?? NullLogger.Instance;
         _pool = new Operation[maxEvents];
-        _held = new Operation[maxEvents];
         _heldBlocks = new AioBlock[maxEvents];
         _deferred = new Operation[maxEvents];
         _deferredAfter = new int[maxEvents];
-        _merged = new Operation[maxEvents];
         _mergedBlocks = new AioBlock[maxEvents];
         _context = new AioContext(maxEvents, _logger);
         try
@@ -392,7 +389,6 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         {
             // A handler of the reap being delivered, on the completion thread: goes out with the batch after it.
             int held = _heldCount;
-            _held[held] = op;
             _heldBlocks[held] = op.Block;
             Volatile.Write(ref _heldCount, held + 1);
             return false;
@@ -455,12 +451,10 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         {
             int held = _heldCount;
             int count = held + _deferredCount;
-            Operation[] ops = _held;
             AioBlock[] blocks = _heldBlocks;
             if (_deferredCount > 0)
             {
                 MergeLocked(held);
-                ops = _merged;
                 blocks = _mergedBlocks;
             }
 
@@ -472,7 +466,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
                 followUps = new(count);
                 for (; done < count; done++)
                 {
-                    followUps.Add((ops[done], Errno.None, disposed));
+                    followUps.Add((OperationOf(blocks[done]), Errno.None, disposed));
                 }
             }
 
@@ -493,7 +487,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
                     }
                     catch (Exception single)
                     {
-                        (followUps ??= []).Add((ops[done], Errno.None, single));
+                        (followUps ??= []).Add((OperationOf(blocks[done]), Errno.None, single));
                         done++;
                         continue;
                     }
@@ -501,16 +495,16 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
 
                 for (int i = done; i < done + submitted; i++)
                 {
-                    if (Volatile.Read(ref ops[i].CancelPending) != 0)
+                    if (Volatile.Read(ref OperationOf(blocks[i]).CancelPending) != 0)
                     {
-                        (followUps ??= []).Add((ops[i], Errno.None, null));
+                        (followUps ??= []).Add((OperationOf(blocks[i]), Errno.None, null));
                     }
                 }
 
                 done += submitted;
                 if (errno != Errno.None && done < count)
                 {
-                    (followUps ??= []).Add((ops[done], errno, null));
+                    (followUps ??= []).Add((OperationOf(blocks[done]), errno, null));
                     done++;
                 }
             }
@@ -554,6 +548,9 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The operation a block of this engine belongs to.</summary>
+    private static Operation OperationOf(AioBlock block) => Unsafe.As<Operation>(block.Owner)!;
+
     /// <summary>
     /// Under the submit lock: puts the held and the deferred starts in one batch, each deferred start after the held
     /// starts it came after.
@@ -566,9 +563,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
         int n = 0;
         while (h < held || d < deferred)
         {
-            Operation op = d < deferred && (h == held || _deferredAfter[d] <= h) ? _deferred[d++] : _held[h++];
-            _merged[n] = op;
-            _mergedBlocks[n++] = op.Block;
+            _mergedBlocks[n++] = d < deferred && (h == held || _deferredAfter[d] <= h) ? _deferred[d++].Block : _heldBlocks[h++];
         }
     }
 
@@ -766,7 +761,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
             for (int i = 0; i < got; i++)
             {
                 ref readonly AioEvent e = ref events[i];
-                Operation op = Unsafe.As<Operation>(e.Block.Owner)!;
+                Operation op = OperationOf(e.Block);
                 op.Finish(new AioResult(e.Result, e.Result2, e.CancelRequested));
             }
         }
