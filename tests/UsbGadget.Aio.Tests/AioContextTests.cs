@@ -208,12 +208,7 @@ public sealed class AioContextTests : IDisposable
         // An echo's batch alternates between two endpoints' files; a third breaks the pattern once.
         var pipes = Enumerable.Range(0, 3).Select(_ => UnixFileHandle.CreatePipe()).ToArray();
         int[] order = [0, 1, 0, 1, 2, 0, 1, 1, 0];
-        AioBlock[] blocks = order.Select(i =>
-        {
-            var block = new AioBlock();
-            block.PreparePoll(pipes[i].ReadEnd, PollEvents.POLLIN);
-            return block;
-        }).ToArray();
+        AioBlock[] blocks = PollBlocks(order.Select(i => pipes[i].ReadEnd));
         using var context = new AioContext(order.Length);
         try
         {
@@ -225,27 +220,11 @@ public sealed class AioContextTests : IDisposable
                 Assert.True(read.IsClosed);
             }
 
-            var events = new AioEvent[order.Length];
-            int reaped = 0;
-            while (reaped < order.Length)
-            {
-                reaped += context.GetEvents(1, events.AsSpan(reaped), s_wait);
-            }
-
-            Assert.All(events, e => Assert.Equal(PollEvents.POLLIN, (PollEvents)e.Result & PollEvents.POLLIN));
+            Assert.All(ReapAll(context, order.Length), e => Assert.Equal(PollEvents.POLLIN, (PollEvents)e.Result & PollEvents.POLLIN));
         }
         finally
         {
-            foreach (var (read, write) in pipes)
-            {
-                read.Dispose();
-                write.Dispose();
-            }
-
-            foreach (AioBlock block in blocks)
-            {
-                block.Dispose();
-            }
+            DisposeAll(pipes, blocks);
         }
     }
 
@@ -255,12 +234,7 @@ public sealed class AioContextTests : IDisposable
     public void OneSubmitOnTwelveFiles_HoldsNoFileAfterTheCall_AndOneClosedFileRefusesTheWholeCall(int closedBeforeSubmit)
     {
         var pipes = Enumerable.Range(0, 12).Select(_ => UnixFileHandle.CreatePipe()).ToArray();
-        AioBlock[] blocks = pipes.Select(p =>
-        {
-            var block = new AioBlock();
-            block.PreparePoll(p.ReadEnd, PollEvents.POLLIN);
-            return block;
-        }).ToArray();
+        AioBlock[] blocks = PollBlocks(pipes.Select(p => p.ReadEnd));
         using var context = new AioContext(12);
         try
         {
@@ -289,28 +263,45 @@ public sealed class AioContextTests : IDisposable
                     write.Write([1]);
                 }
 
-                var events = new AioEvent[12];
-                int reaped = 0;
-                while (reaped < 12)
-                {
-                    reaped += context.GetEvents(1, events.AsSpan(reaped), s_wait);
-                }
-
-                Assert.All(events, e => Assert.Equal(PollEvents.POLLIN, (PollEvents)e.Result & PollEvents.POLLIN));
+                Assert.All(ReapAll(context, 12), e => Assert.Equal(PollEvents.POLLIN, (PollEvents)e.Result & PollEvents.POLLIN));
             }
         }
         finally
         {
-            foreach (var (read, write) in pipes)
-            {
-                read.Dispose();
-                write.Dispose();
-            }
+            DisposeAll(pipes, blocks);
+        }
+    }
 
-            foreach (AioBlock block in blocks)
-            {
-                block.Dispose();
-            }
+    private static AioBlock[] PollBlocks(IEnumerable<UnixFileHandle> files) => files.Select(file =>
+    {
+        var block = new AioBlock();
+        block.PreparePoll(file, PollEvents.POLLIN);
+        return block;
+    }).ToArray();
+
+    private static AioEvent[] ReapAll(AioContext context, int count)
+    {
+        var events = new AioEvent[count];
+        int reaped = 0;
+        while (reaped < count)
+        {
+            reaped += context.GetEvents(1, events.AsSpan(reaped), s_wait);
+        }
+
+        return events;
+    }
+
+    private static void DisposeAll((UnixFileHandle ReadEnd, UnixFileHandle WriteEnd)[] pipes, AioBlock[] blocks)
+    {
+        foreach (var (read, write) in pipes)
+        {
+            read.Dispose();
+            write.Dispose();
+        }
+
+        foreach (AioBlock block in blocks)
+        {
+            block.Dispose();
         }
     }
 
