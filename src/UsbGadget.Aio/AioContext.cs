@@ -744,6 +744,8 @@ public sealed unsafe class AioContext : IDisposable
                 At(i).DangerousRelease();
             }
 
+            // Cleared too: Add answers from the first entry without looking at the count.
+            _files = default;
             _count = 0;
             _last = null;
             ReturnMore();
