@@ -269,7 +269,7 @@ internal static partial class VmAssets
             .FirstOrDefault();
         if (newest is null)
         {
-            string found = string.Join(", ", packages.GroupBy(p => (p.Version[0], p.Version[1])).Order().Select(g => $"{g.Key.Item1}.{g.Key.Item2}"));
+            string found = string.Join(", ", packages.Select(p => (p.Version[0], p.Version[1])).Distinct().Order().Select(v => $"{v.Item1}.{v.Item2}"));
             throw new GadgetVmException(
                 $"No Debian {Architecture} kernel of series {series} in {string.Join(", ", archive.Suites.Select(s => s.Name))}. " +
                 $"Series found: {(found.Length == 0 ? "none" : found)}. Pick one of them with {KernelChoice.EnvironmentVariable}.");
