@@ -52,6 +52,12 @@ internal static partial class VmAssets
             missing.Add("kmod");
         }
 
+        // Kernels from 6.12 on ship xz-compressed modules, which are decompressed once when cached.
+        if (options.KernelPackage is null && options.ResolveKernel() is not KernelChoice.Stable && HostEnvironment.FindExecutable("xz") is null)
+        {
+            missing.Add("xz-utils");
+        }
+
         foreach (string package in options.RequiredHostPackages)
         {
             if (!missing.Contains(package) && !await IsPackageInstalledAsync(package, cancellationToken).ConfigureAwait(false))
