@@ -18,7 +18,7 @@ public sealed class KernelDifferenceTests(GadgetVmFixture fixture) : VmTestBase(
     private Version Kernel => ParseRelease(Vm.KernelRelease);
 
     [Fact]
-    public async Task MicrosoftOsHeaderBcdVersion_0x0001_IsAcceptedByEveryKernel_0x0100_OnlyFrom64On()
+    public async Task MicrosoftOsHeaderBcdVersion_0x0001_IsAcceptedByEveryKernel_WithAWarningFrom64On_0x0100_OnlyFrom64On()
     {
         string directory = CasesDirectory("kernel-msos-bcd");
         var description = new FunctionDescription
@@ -35,6 +35,10 @@ public sealed class KernelDifferenceTests(GadgetVmFixture fixture) : VmTestBase(
         Fixture.Log($"MS OS header bcdVersion on {Vm.KernelRelease}: 0x0001 {answers["legacy"]}, 0x0100 {answers["spec"]}");
         Assert.Equal("ok", answers["legacy"]);
         Assert.Equal(Kernel >= new Version(6, 4) ? "ok" : "EINVAL (22)", answers["spec"]);
+
+        // 6.4+ names the fix in the kernel log when it meets 0x0001; 6.1 has no such message.
+        string log = await Vm.GetKernelLogAsync();
+        Assert.Equal(Kernel >= new Version(6, 4), log.Contains("bcdVersion must be 0x0100", StringComparison.Ordinal));
     }
 
     [Fact]

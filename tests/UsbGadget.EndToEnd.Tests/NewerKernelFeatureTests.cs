@@ -37,7 +37,7 @@ public sealed class NewerKernelFeatureTests(GadgetVmFixture fixture) : VmTestBas
         JsonElement host = await ReadAsHostAsync(gadget, "webusb");
 
         Fixture.Log($"WebUSB on {Vm.KernelRelease}: {host}");
-        Assert.Equal("0210", host.GetProperty("bcdUSB").GetString());
+        Assert.Equal("0201", host.GetProperty("bcdUSB").GetString()); // a high-speed device with a BOS: the gadget core raises 2.00 to 2.01
         Assert.Contains(5, host.GetProperty("capabilities").EnumerateArray().Select(c => c.GetInt32()));
         Assert.Equal("0100", host.GetProperty("webusb_version").GetString());
         Assert.Equal(0x42, host.GetProperty("vendor_code").GetInt32());
