@@ -52,8 +52,21 @@ public sealed class GadgetVmOptions
     public IList<string> ExtraModules { get; } = [];
 
     /// <summary>
-    /// The Debian kernel package to boot, e.g. <c>linux-image-6.1.0-56-amd64</c>.
-    /// When <see langword="null"/>, the package that <c>linux-image-amd64</c> depends on is used (or the newest cached one when apt cannot tell).
+    /// Which kernel the guest boots, downloaded once and cached:
+    /// <list type="bullet">
+    /// <item><c>stable</c>: Debian stable's kernel, the package the machine's <c>linux-image-amd64</c> depends on;</item>
+    /// <item>a series such as <c>6.1</c>, <c>6.12</c> or <c>6.18</c>: the newest generic <c>amd64</c> kernel of that series in
+    /// Debian's bookworm, bookworm-security, bookworm-backports and trixie-backports suites, read through apt with its own state
+    /// under the cache directory (the machine's apt configuration is not touched);</item>
+    /// <item>the path of a kernel image <c>.deb</c>.</item>
+    /// </list>
+    /// </summary>
+    /// <remarks>Defaults to <c>$USBGADGET_VM_KERNEL</c>, else <c>stable</c>.</remarks>
+    public string? Kernel { get; set; }
+
+    /// <summary>
+    /// The Debian kernel package to boot from the machine's own apt sources, e.g. <c>linux-image-6.1.0-56-amd64</c>.
+    /// When <see langword="null"/>, <see cref="Kernel"/> decides. Setting both is an error.
     /// </summary>
     /// <remarks>Defaults to <see langword="null"/>.</remarks>
     public string? KernelPackage { get; set; }
@@ -98,8 +111,21 @@ public sealed class GadgetVmOptions
         return Path.GetFullPath(dir);
     }
 
+    /// <summary>The kernel choice these options resolve to: <see cref="Kernel"/>, else <c>$USBGADGET_VM_KERNEL</c>, else stable.</summary>
+    internal KernelChoice ResolveKernel() =>
+        Kernel is not null
+            ? KernelChoice.Parse(Kernel, $"{nameof(GadgetVmOptions)}.{nameof(Kernel)}")
+            : KernelChoice.Parse(System.Environment.GetEnvironmentVariable(KernelChoice.EnvironmentVariable), KernelChoice.EnvironmentVariable);
+
     internal void Validate()
     {
+        KernelChoice kernel = ResolveKernel();
+        if (KernelPackage is not null && kernel is not KernelChoice.Stable)
+        {
+            throw new GadgetVmException(
+                $"Both {nameof(KernelPackage)} ('{KernelPackage}') and a kernel choice ('{kernel}', from {nameof(Kernel)} or {KernelChoice.EnvironmentVariable}) are set; keep one.");
+        }
+
         string cache = ResolveCacheDirectory();
         if (cache == "/tmp" || cache.StartsWith("/tmp/", StringComparison.Ordinal))
         {

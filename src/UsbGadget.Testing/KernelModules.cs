@@ -4,12 +4,25 @@ namespace UsbGadget.Testing;
 internal sealed class KernelModules
 {
     private readonly Dictionary<string, (string Path, string[] Dependencies)> _byName;
+    private readonly HashSet<string> _builtIn;
+    private readonly string _kernel;
 
-    private KernelModules(Dictionary<string, (string, string[])> byName) => _byName = byName;
-
-    /// <summary>Parses the text of a <c>modules.dep</c> file ("path: dep-path dep-path ...").</summary>
-    public static KernelModules Parse(string modulesDep)
+    private KernelModules(Dictionary<string, (string, string[])> byName, HashSet<string> builtIn, string kernel)
     {
+        _byName = byName;
+        _builtIn = builtIn;
+        _kernel = kernel;
+    }
+
+    /// <summary>Parses the text of a <c>modules.dep</c> file ("path: dep-path dep-path ...") and of <c>modules.builtin</c> (one path a line).</summary>
+    /// <param name="modulesDep">The text of <c>modules.dep</c>.</param>
+    /// <param name="modulesBuiltin">The text of <c>modules.builtin</c>: modules compiled into the kernel, which need no loading.</param>
+    /// <param name="kernel">The kernel's name for error messages.</param>
+    public static KernelModules Parse(string modulesDep, string modulesBuiltin = "", string kernel = "the VM kernel")
+    {
+        var builtIn = new HashSet<string>(
+            modulesBuiltin.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(NameOf),
+            StringComparer.Ordinal);
         var byName = new Dictionary<string, (string, string[])>(StringComparer.Ordinal);
         foreach (string rawLine in modulesDep.Split('\n'))
         {
@@ -25,7 +38,7 @@ internal sealed class KernelModules
             byName[NameOf(path)] = (path, dependencies);
         }
 
-        return new KernelModules(byName);
+        return new KernelModules(byName, builtIn, kernel);
     }
 
     /// <summary>The module name of a path such as <c>kernel/drivers/usb/gadget/udc/udc-core.ko</c>, normalised to underscores.</summary>
@@ -41,15 +54,19 @@ internal sealed class KernelModules
 
     public bool Contains(string name) => _byName.ContainsKey(Normalize(name));
 
+    /// <summary>Whether the module is compiled into the kernel (listed in <c>modules.builtin</c>), so there is nothing to load.</summary>
+    public bool IsBuiltIn(string name) => _builtIn.Contains(Normalize(name)) && !_byName.ContainsKey(Normalize(name));
+
     /// <summary>The path (relative to the modules directory) of a module.</summary>
     public string PathOf(string name) =>
         _byName.TryGetValue(Normalize(name), out (string Path, string[] Dependencies) entry)
             ? entry.Path
-            : throw new GadgetVmException($"Kernel module '{name}' is not in modules.dep of the VM kernel. Check the name with 'modinfo -b <cache>/kernels/<package> {name}'.");
+            : throw Missing(name);
 
     /// <summary>
     /// The wanted modules and everything they depend on, dependencies first (depth-first post-order, so
     /// e.g. virtio_ring precedes virtio). Wanted modules keep their relative order otherwise.
+    /// Built-in modules (<c>modules.builtin</c>) are left out: the kernel has them already.
     /// </summary>
     public IReadOnlyList<string> LoadOrder(IEnumerable<string> wanted)
     {
@@ -65,7 +82,7 @@ internal sealed class KernelModules
 
         void Visit(string name)
         {
-            if (done.Contains(name))
+            if (done.Contains(name) || IsBuiltIn(name))
             {
                 return;
             }
@@ -77,7 +94,7 @@ internal sealed class KernelModules
 
             if (!_byName.TryGetValue(name, out (string Path, string[] Dependencies) entry))
             {
-                throw new GadgetVmException($"Kernel module '{name}' is not in modules.dep of the VM kernel (is it built in, or misspelt?).");
+                throw Missing(name);
             }
 
             // modules.dep lists the deepest dependency last; visiting from the end loads it first.
@@ -91,4 +108,8 @@ internal sealed class KernelModules
             order.Add(name);
         }
     }
+
+    private GadgetVmException Missing(string name) =>
+        new($"The kernel {_kernel} has no module '{name}': it is neither in modules.dep nor built in (modules.builtin). " +
+            "Check the name, or pick a kernel flavour that has it (the generic amd64 flavour has every module the harness needs; cloud flavours lack dummy_hcd).");
 }

@@ -52,6 +52,12 @@ internal static partial class VmAssets
             missing.Add("kmod");
         }
 
+        // Kernels from 6.12 on ship xz-compressed modules, which are decompressed once when cached.
+        if (options.KernelPackage is null && options.ResolveKernel() is not KernelChoice.Stable && HostEnvironment.FindExecutable("xz") is null)
+        {
+            missing.Add("xz-utils");
+        }
+
         foreach (string package in options.RequiredHostPackages)
         {
             if (!missing.Contains(package) && !await IsPackageInstalledAsync(package, cancellationToken).ConfigureAwait(false))
@@ -160,20 +166,41 @@ internal static partial class VmAssets
     {
         string kernels = Path.Combine(cacheDirectory, "kernels");
         Directory.CreateDirectory(kernels);
-        string? package = options.KernelPackage ?? await ResolveKernelPackageAsync(log, cancellationToken).ConfigureAwait(false);
-        if (package is null)
+        if (options.KernelPackage is not null)
         {
-            // apt cannot tell (no package lists, not root): use the newest kernel already cached.
-            package = Directory.EnumerateDirectories(kernels)
-                .Where(d => File.Exists(Path.Combine(d, ".complete")))
-                .OrderByDescending(Directory.GetLastWriteTimeUtc)
-                .Select(Path.GetFileName)
-                .FirstOrDefault()
-                ?? throw new GadgetVmException(
-                    "Cannot tell which kernel to download: 'apt-cache depends linux-image-amd64' names no linux-image-* package. " +
-                    "Run 'sudo apt-get update' (as root the harness does it itself), or set GadgetVmOptions.KernelPackage.");
+            return await EnsureMachineKernelAsync(options.KernelPackage, kernels, log, cancellationToken).ConfigureAwait(false);
         }
 
+        switch (options.ResolveKernel())
+        {
+            case KernelChoice.Series series:
+                return await EnsureSeriesKernelAsync(series, cacheDirectory, kernels, log, cancellationToken).ConfigureAwait(false);
+            case KernelChoice.DebFile deb:
+                return await EnsureDebFileKernelAsync(deb.Path, kernels, log, cancellationToken).ConfigureAwait(false);
+            default:
+                string stableMarker = Path.Combine(kernels, "stable");
+                string? package = await ResolveKernelPackageAsync(log, cancellationToken).ConfigureAwait(false);
+                if (package is null)
+                {
+                    // apt cannot tell (no package lists, not root): use the kernel last resolved as stable.
+                    package = File.Exists(stableMarker) ? File.ReadAllText(stableMarker).Trim() : null;
+                    if (package is null || !File.Exists(Path.Combine(kernels, package, ".complete")))
+                    {
+                        throw new GadgetVmException(
+                            "Cannot tell which kernel to download: 'apt-cache depends linux-image-amd64' names no linux-image-* package. " +
+                            $"Run 'sudo apt-get update' (as root the harness does it itself), or choose a series with {KernelChoice.EnvironmentVariable}=6.12.");
+                    }
+                }
+
+                KernelImage kernel = await EnsureMachineKernelAsync(package, kernels, log, cancellationToken).ConfigureAwait(false);
+                File.WriteAllText(stableMarker, package + "\n");
+                return kernel;
+        }
+    }
+
+    /// <summary>A kernel package from the machine's own apt sources.</summary>
+    private static async Task<KernelImage> EnsureMachineKernelAsync(string package, string kernels, Action<string> log, CancellationToken cancellationToken)
+    {
         if (!KernelPackageName().IsMatch(package))
         {
             throw new GadgetVmException($"'{package}' is not a Debian kernel image package name such as linux-image-6.1.0-56-amd64.");
@@ -182,10 +209,128 @@ internal static partial class VmAssets
         string root = Path.Combine(kernels, package);
         if (!File.Exists(Path.Combine(root, ".complete")))
         {
-            await DownloadKernelAsync(package, kernels, root, log, cancellationToken).ConfigureAwait(false);
+            await InstallKernelAsync(package, kernels, root, log, DownloadFromMachineAsync, cancellationToken).ConfigureAwait(false);
         }
 
         return LoadKernel(package, root);
+
+        async Task<string> DownloadFromMachineAsync(string work)
+        {
+            log($"downloading {package} with apt-get download");
+            HostCommandResult download = await HostCommand.RunAsync(
+                "apt-get", ["download", package], s_aptTimeout, work, cancellationToken: cancellationToken).ConfigureAwait(false);
+            string? deb = Directory.EnumerateFiles(work, "*.deb").FirstOrDefault();
+            return download.ExitCode == 0 && deb is not null
+                ? deb
+                : throw new GadgetVmException(
+                    $"Downloading the kernel package failed: {download.Describe()}{Environment.NewLine}" +
+                    $"Check network access and run 'sudo apt-get update', or download it by hand: cd {work} && apt-get download {package}");
+        }
+    }
+
+    /// <summary>The suites a kernel series is looked up in, on the mirror the machine's apt uses.</summary>
+    internal static IReadOnlyList<DebianSuite> KernelSuites()
+    {
+        string debian = DebianArchive.MachineMirror("debian");
+        string security = DebianArchive.MachineMirror("debian-security");
+        return
+        [
+            new(debian, "bookworm"),
+            new(security, "bookworm-security"),
+            new(debian, "bookworm-backports"),
+            new(debian, "trixie-backports"),
+        ];
+    }
+
+    private static async Task<KernelImage> EnsureSeriesKernelAsync(KernelChoice.Series series, string cacheDirectory, string kernels, Action<string> log, CancellationToken cancellationToken)
+    {
+        const string Architecture = "amd64";
+        var archive = new DebianArchive(Path.Combine(cacheDirectory, "apt", $"kernels-{Architecture}"), KernelSuites(), Architecture);
+        DebianKernelPackage? cached = Directory.EnumerateDirectories(kernels)
+            .Where(d => File.Exists(Path.Combine(d, ".complete")))
+            .Select(d => DebianKernelPackage.TryParse(Path.GetFileName(d), Architecture, out DebianKernelPackage? p) ? p : null)
+            .OfType<DebianKernelPackage>()
+            .Where(p => p.Series == series.ToString())
+            .OrderDescending(Comparer<DebianKernelPackage>.Create(DebianKernelPackage.Compare))
+            .FirstOrDefault();
+        try
+        {
+            // Package lists younger than a day are trusted, so a warm cache needs no network.
+            await archive.UpdateAsync(TimeSpan.FromDays(1), log, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GadgetVmException ex) when (cached is not null)
+        {
+            log($"using the cached {cached.Name}: {HostEnvironment.Tail(ex.Message, 1)}");
+            return LoadKernel(cached.Name, Path.Combine(kernels, cached.Name));
+        }
+
+        IReadOnlyList<string> names = await archive.FindPackagesAsync($"^linux-image-[0-9].*-{Architecture}$", cancellationToken).ConfigureAwait(false);
+        DebianKernelPackage[] packages = names
+            .Select(n => DebianKernelPackage.TryParse(n, Architecture, out DebianKernelPackage? p) ? p : null)
+            .OfType<DebianKernelPackage>()
+            .ToArray();
+        DebianKernelPackage? newest = packages
+            .Where(p => p.Series == series.ToString())
+            .OrderDescending(Comparer<DebianKernelPackage>.Create(DebianKernelPackage.Compare))
+            .FirstOrDefault();
+        if (newest is null)
+        {
+            string found = string.Join(", ", packages.Select(p => (p.Version[0], p.Version[1])).Distinct().Order().Select(v => $"{v.Item1}.{v.Item2}"));
+            throw new GadgetVmException(
+                $"No Debian {Architecture} kernel of series {series} in {string.Join(", ", archive.Suites.Select(s => s.Name))}. " +
+                $"Series found: {(found.Length == 0 ? "none" : found)}. Pick one of them with {KernelChoice.EnvironmentVariable}.");
+        }
+
+        string root = Path.Combine(kernels, newest.Name);
+        if (!File.Exists(Path.Combine(root, ".complete")))
+        {
+            await InstallKernelAsync(
+                newest.Name, kernels, root, log,
+                work =>
+                {
+                    log($"downloading {newest.Name} (newest of series {series}) with apt-get download");
+                    return archive.DownloadAsync(newest.Name, work, cancellationToken);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return LoadKernel(newest.Name, root);
+    }
+
+    private static async Task<KernelImage> EnsureDebFileKernelAsync(string deb, string kernels, Action<string> log, CancellationToken cancellationToken)
+    {
+        HostCommandResult fields = await HostCommand.RunAsync(
+            "dpkg-deb", ["--field", deb, "Package", "Version"], TimeSpan.FromMinutes(1), cancellationToken: cancellationToken).ConfigureAwait(false);
+        Match package = Regex.Match(fields.StandardOutput, @"^Package:\s*(\S+)", RegexOptions.Multiline);
+        Match version = Regex.Match(fields.StandardOutput, @"^Version:\s*(\S+)", RegexOptions.Multiline);
+        if (fields.ExitCode != 0 || !package.Success || !version.Success)
+        {
+            throw new GadgetVmException($"'{deb}' is not a readable Debian package: {fields.Describe()}");
+        }
+
+        string name = package.Groups[1].Value;
+        if (!name.StartsWith("linux-image-", StringComparison.Ordinal))
+        {
+            throw new GadgetVmException($"'{deb}' is the package '{name}', not a kernel image package (linux-image-*).");
+        }
+
+        // Keyed by package and version, so a rebuilt .deb with a new version is unpacked again.
+        string key = $"{name}_{version.Groups[1].Value.Replace(':', '_')}";
+        string root = Path.Combine(kernels, key);
+        if (!File.Exists(Path.Combine(root, ".complete")))
+        {
+            await InstallKernelAsync(
+                name, kernels, root, log,
+                work =>
+                {
+                    string copy = Path.Combine(work, Path.GetFileName(deb));
+                    File.Copy(deb, copy);
+                    return Task.FromResult(copy);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return LoadKernel(name, root);
     }
 
     private static async Task<string?> ResolveKernelPackageAsync(Action<string> log, CancellationToken cancellationToken)
@@ -210,7 +355,12 @@ internal static partial class VmAssets
         }
     }
 
-    private static async Task DownloadKernelAsync(string package, string kernels, string root, Action<string> log, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gets the <c>.deb</c> (through <paramref name="download"/>, into a work directory), unpacks it and makes its tree
+    /// bootable by the harness: modules under <c>lib/modules</c> (merged-/usr packages have them under <c>usr/lib/modules</c>),
+    /// uncompressed (busybox <c>insmod</c> reads plain <c>.ko</c> only), with <c>modules.dep</c> generated for them.
+    /// </summary>
+    private static async Task InstallKernelAsync(string package, string kernels, string root, Action<string> log, Func<string, Task<string>> download, CancellationToken cancellationToken)
     {
         string work = Path.Combine(kernels, $".download-{package}-{Environment.ProcessId}");
         if (Directory.Exists(work))
@@ -221,34 +371,23 @@ internal static partial class VmAssets
         Directory.CreateDirectory(work);
         try
         {
-            log($"downloading {package} with apt-get download");
-            HostCommandResult download = await HostCommand.RunAsync(
-                "apt-get", ["download", package], s_aptTimeout, work, cancellationToken: cancellationToken).ConfigureAwait(false);
-            string? deb = Directory.EnumerateFiles(work, "*.deb").FirstOrDefault();
-            if (download.ExitCode != 0 || deb is null)
-            {
-                throw new GadgetVmException(
-                    $"Downloading the kernel package failed: {download.Describe()}{Environment.NewLine}" +
-                    $"Check network access and run 'sudo apt-get update', or download it by hand: cd {work} && apt-get download {package}");
-            }
-
+            string deb = await download(work).ConfigureAwait(false);
             string tree = Path.Combine(work, "tree");
             log($"unpacking {Path.GetFileName(deb)}");
-            HostCommandResult extract = await HostCommand.RunAsync(
-                "dpkg-deb", ["-x", deb, tree], TimeSpan.FromMinutes(5), work, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (extract.ExitCode != 0)
+            await RunOrThrowAsync("Unpacking the kernel package", "dpkg-deb", ["-x", deb, tree], work, cancellationToken).ConfigureAwait(false);
+
+            string usrModules = Path.Combine(tree, "usr", "lib", "modules");
+            string modules = Path.Combine(tree, "lib", "modules");
+            if (Directory.Exists(usrModules) && !Directory.Exists(modules))
             {
-                throw new GadgetVmException($"Unpacking the kernel package failed: {extract.Describe()}");
+                Directory.CreateDirectory(Path.Combine(tree, "lib"));
+                Directory.Move(usrModules, modules);
             }
 
             string release = FindRelease(tree, package);
+            await DecompressModulesAsync(Path.Combine(modules, release), cancellationToken).ConfigureAwait(false);
             string depmod = HostEnvironment.FindExecutable("depmod") ?? throw new GadgetVmException("depmod is missing. Install it with: sudo apt-get install -y kmod");
-            HostCommandResult depmodResult = await HostCommand.RunAsync(
-                depmod, ["-b", tree, release], TimeSpan.FromMinutes(5), work, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (depmodResult.ExitCode != 0)
-            {
-                throw new GadgetVmException($"Generating modules.dep failed: {depmodResult.Describe()}");
-            }
+            await RunOrThrowAsync("Generating modules.dep", depmod, ["-b", tree, release], work, cancellationToken).ConfigureAwait(false);
 
             File.Delete(deb);
             File.WriteAllText(Path.Combine(tree, ".complete"), release + "\n");
@@ -269,11 +408,44 @@ internal static partial class VmAssets
         }
     }
 
+    /// <summary>Debian compresses modules from 6.12 on (<c>.ko.xz</c>); busybox <c>insmod</c> in the guest needs them plain.</summary>
+    private static async Task DecompressModulesAsync(string modulesDirectory, CancellationToken cancellationToken)
+    {
+        // zstd keeps the compressed file unless told otherwise; xz and gzip replace it.
+        foreach ((string extension, string tool, string package, string[] options) in (IEnumerable<(string, string, string, string[])>)
+            [("xz", "xz", "xz-utils", ["-d", "-q", "-f"]), ("zst", "zstd", "zstd", ["-d", "-q", "-f", "--rm"]), ("gz", "gzip", "gzip", ["-d", "-q", "-f"])])
+        {
+            string[] files = Directory.EnumerateFiles(modulesDirectory, $"*.ko.{extension}", SearchOption.AllDirectories).ToArray();
+            if (files.Length == 0)
+            {
+                continue;
+            }
+
+            string program = HostEnvironment.FindExecutable(tool)
+                ?? throw new GadgetVmException($"The kernel's modules are compressed with {tool}, which is missing. Install it with: sudo apt-get install -y {package}");
+
+            // Batches keep each command line short.
+            foreach (string[] batch in files.Chunk(500))
+            {
+                await RunOrThrowAsync($"Decompressing the kernel modules ({tool})", program, [.. options, .. batch], modulesDirectory, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task RunOrThrowAsync(string what, string program, string[] arguments, string workingDirectory, CancellationToken cancellationToken)
+    {
+        HostCommandResult result = await HostCommand.RunAsync(program, arguments, TimeSpan.FromMinutes(10), workingDirectory, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new GadgetVmException($"{what} failed: {result.Describe()}");
+        }
+    }
+
     private static string FindRelease(string tree, string package)
     {
         string modules = Path.Combine(tree, "lib", "modules");
         string? release = Directory.Exists(modules) ? Directory.EnumerateDirectories(modules).Select(Path.GetFileName).FirstOrDefault() : null;
-        return release ?? throw new GadgetVmException($"The package {package} has no lib/modules/<release> directory; it is not a kernel image package.");
+        return release ?? throw new GadgetVmException($"The package {package} has no lib/modules/<release> (or usr/lib/modules/<release>) directory; it is not a kernel image package.");
     }
 
     private static KernelImage LoadKernel(string package, string root)
@@ -287,7 +459,10 @@ internal static partial class VmAssets
             throw new GadgetVmException($"The cached kernel in {root} is incomplete (no {vmlinuz} or {modulesDep}). Delete that directory and run again.");
         }
 
-        return new KernelImage(package, root, release, vmlinuz, modulesDirectory, KernelModules.Parse(File.ReadAllText(modulesDep)));
+        string builtin = Path.Combine(modulesDirectory, "modules.builtin");
+        return new KernelImage(
+            package, root, release, vmlinuz, modulesDirectory,
+            KernelModules.Parse(File.ReadAllText(modulesDep), File.Exists(builtin) ? File.ReadAllText(builtin) : "", $"{package} ({release})"));
     }
 
     private static async Task<FileStream> LockAsync(string path, Action<string> log, CancellationToken cancellationToken)

@@ -3,24 +3,46 @@ using UsbGadget.Testing;
 
 // Runs a sample gadget with no hardware: builds it, boots Debian's kernel in QEMU with dummy_hcd, starts the gadget
 // there as root, and drives it from the same VM's USB host side with the sample's own host companion.
-//   dotnet run -c Release --project src/UsbGadget.VmRunner -- [HidKeyboard|BulkLoopback] [--super-speed] [--text "..."]
-//   dotnet run -c Release --project src/UsbGadget.VmRunner -- exec [--super-speed] 'shell command'
+//   dotnet run -c Release --project src/UsbGadget.VmRunner -- [HidKeyboard|BulkLoopback] [--super-speed] [--kernel K] [--text "..."]
+//   dotnet run -c Release --project src/UsbGadget.VmRunner -- exec [--super-speed] [--kernel K] 'shell command'
 // "exec" boots the same VM and runs one shell command there as root (dummy_hcd loaded, host root shared read-only),
 // printing its output and returning its exit code: for trying things against the real kernel by hand.
+// --kernel K picks the guest kernel: stable (the default), a series such as 6.1, 6.12 or 6.18, or a kernel .deb
+// (the same as USBGADGET_VM_KERNEL=K).
 bool superSpeed = args.Contains("--super-speed");
+string? kernel = null;
+int kernelIndex = Array.IndexOf(args, "--kernel");
+if (kernelIndex >= 0)
+{
+    if (kernelIndex + 1 >= args.Length || args[kernelIndex + 1].StartsWith("--", StringComparison.Ordinal))
+    {
+        Console.Error.WriteLine("--kernel needs a value: stable, a series such as 6.12, or the path of a kernel .deb.");
+        return 2;
+    }
+
+    kernel = args[kernelIndex + 1];
+    args = [.. args[..kernelIndex], .. args[(kernelIndex + 2)..]];
+}
+
 if (args.Length > 0 && args[0] == "exec")
 {
     string[] rest = args.Skip(1).Where(a => a != "--super-speed").ToArray();
     if (rest.Length != 1)
     {
-        Console.Error.WriteLine("Usage: usbgadget-vm exec [--super-speed] 'shell command'");
+        Console.Error.WriteLine("Usage: usbgadget-vm exec [--super-speed] [--kernel stable|6.12|path.deb] 'shell command'");
         return 2;
     }
 
-    var execOptions = new GadgetVmOptions { Speed = superSpeed ? GadgetVmSpeed.Super : GadgetVmSpeed.High, Log = line => Console.Error.WriteLine($"   {line}") };
+    var execOptions = new GadgetVmOptions { Speed = superSpeed ? GadgetVmSpeed.Super : GadgetVmSpeed.High, Kernel = kernel, Log = line => Console.Error.WriteLine($"   {line}") };
     execOptions.RequiredHostPackages.Add("python3-usb");
     execOptions.RequiredHostPackages.Add("usbutils");
-    await using GadgetVm execVm = await GadgetVm.StartAsync(execOptions);
+    GadgetVm? startedExecVm = await StartVmAsync(execOptions);
+    if (startedExecVm is null)
+    {
+        return 1;
+    }
+
+    await using GadgetVm execVm = startedExecVm;
     GuestCommandResult result = await execVm.RunAsync(rest[0], TimeSpan.FromHours(2));
     Console.Write(result.StandardOutput);
     Console.Error.Write(result.StandardError);
@@ -47,10 +69,16 @@ if (Run("dotnet", $"build \"{project}\" -c Release --nologo -v q") != 0)
 string dll = Path.Combine(project, "bin", "Release", "net10.0", sample + ".dll");
 
 Console.WriteLine("== starting the VM (first run downloads QEMU, busybox and Debian's kernel; later runs use the cache)");
-var options = new GadgetVmOptions { Speed = superSpeed ? GadgetVmSpeed.Super : GadgetVmSpeed.High, Log = line => Console.WriteLine($"   {line}") };
+var options = new GadgetVmOptions { Speed = superSpeed ? GadgetVmSpeed.Super : GadgetVmSpeed.High, Kernel = kernel, Log = line => Console.WriteLine($"   {line}") };
 options.RequiredHostPackages.Add("python3-usb");
 options.RequiredHostPackages.Add("usbutils");
-await using GadgetVm vm = await GadgetVm.StartAsync(options);
+GadgetVm? startedVm = await StartVmAsync(options);
+if (startedVm is null)
+{
+    return 1;
+}
+
+await using GadgetVm vm = startedVm;
 Console.WriteLine($"   {vm.KernelPackage}: booted in {vm.BootTime.TotalSeconds:0.0} s");
 
 var gadgetOptions = new GuestCommandOptions { WorkingDirectory = Path.GetDirectoryName(dll)! };
@@ -103,4 +131,18 @@ static int Run(string file, string arguments)
     using Process process = Process.Start(new ProcessStartInfo(file, arguments))!;
     process.WaitForExit();
     return process.ExitCode;
+}
+
+// A bad kernel choice, a missing package or a failed boot is one clear message, not a stack trace.
+static async Task<GadgetVm?> StartVmAsync(GadgetVmOptions options)
+{
+    try
+    {
+        return await GadgetVm.StartAsync(options);
+    }
+    catch (GadgetVmException ex)
+    {
+        Console.Error.WriteLine($"usbgadget-vm: {ex.Message}");
+        return null;
+    }
 }

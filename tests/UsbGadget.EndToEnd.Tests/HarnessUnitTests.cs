@@ -98,6 +98,161 @@ public sealed class HarnessUnitTests
         Assert.Contains("usb_f_nope", exception.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void KernelModules_LoadOrder_SkipsBuiltInModules_As612BuildsVirtioAndNetfsIn()
+    {
+        // 6.12: virtio, virtio_ring, virtio_pci and netfs are in modules.builtin, so modules.dep no longer lists them.
+        const string Dep612 = """
+            kernel/fs/9p/9p.ko: kernel/net/9p/9pnet.ko
+            kernel/net/9p/9pnet.ko:
+            kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko
+            """;
+        const string Builtin612 = """
+            kernel/drivers/virtio/virtio.ko
+            kernel/drivers/virtio/virtio_ring.ko
+            kernel/drivers/virtio/virtio_pci.ko
+            kernel/fs/netfs/netfs.ko
+            """;
+        KernelModules modules = KernelModules.Parse(Dep612, Builtin612, "linux-image-test");
+
+        IReadOnlyList<string> order = modules.LoadOrder(["virtio_pci", "9pnet_virtio", "9p"]);
+
+        Assert.Equal(["9pnet", "9pnet_virtio", "9p"], order);
+        Assert.True(modules.IsBuiltIn("virtio_pci"));
+        Assert.False(modules.IsBuiltIn("9p"));
+    }
+
+    [Fact]
+    public void KernelModules_AModuleNeitherLoadableNorBuiltIn_FailsNamingTheModuleAndTheKernel()
+    {
+        KernelModules modules = KernelModules.Parse(ModulesDep, "", "linux-image-6.12.90+deb12-cloud-amd64 (6.12.90+deb12-cloud-amd64)");
+
+        var exception = Assert.Throws<GadgetVmException>(() => modules.LoadOrder(["usbcore", "dummy_hcd_missing"]));
+
+        Assert.Contains("no module 'dummy_hcd_missing'", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("linux-image-6.12.90+deb12-cloud-amd64", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, "stable")]
+    [InlineData("", "stable")]
+    [InlineData("stable", "stable")]
+    [InlineData(" 6.12 ", "6.12")]
+    [InlineData("6.1", "6.1")]
+    [InlineData("6.18", "6.18")]
+    public void KernelChoice_Parse_AcceptsStableAndASeries(string? text, string expected) =>
+        Assert.Equal(expected, KernelChoice.Parse(text, "USBGADGET_VM_KERNEL").ToString());
+
+    [Theory]
+    [InlineData("6")]
+    [InlineData("6.12.90")]
+    [InlineData("latest")]
+    public void KernelChoice_Parse_RejectsAnythingElse_InOneLineNamingTheThreeForms(string text)
+    {
+        var exception = Assert.Throws<GadgetVmException>(() => KernelChoice.Parse(text, "USBGADGET_VM_KERNEL"));
+
+        Assert.StartsWith($"USBGADGET_VM_KERNEL: '{text}' is not a kernel choice.", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("a series such as 6.1, 6.12 or 6.18", exception.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', exception.Message);
+    }
+
+    [Fact]
+    public void KernelChoice_Parse_AMissingDeb_FailsNamingThePath()
+    {
+        var exception = Assert.Throws<GadgetVmException>(() => KernelChoice.Parse("/nonexistent/linux-image.deb", "GadgetVmOptions.Kernel"));
+
+        Assert.Equal("GadgetVmOptions.Kernel: the kernel package '/nonexistent/linux-image.deb' does not exist.", exception.Message);
+    }
+
+    [Fact]
+    public void KernelChoice_Parse_AnExistingDeb_IsTakenAsAFile()
+    {
+        string deb = Path.Combine(AppContext.BaseDirectory, $"kernel-choice-{Environment.ProcessId}.deb");
+        File.WriteAllText(deb, "");
+        try
+        {
+            Assert.Equal(new KernelChoice.DebFile(deb), KernelChoice.Parse(deb, "GadgetVmOptions.Kernel"));
+        }
+        finally
+        {
+            File.Delete(deb);
+        }
+    }
+
+    [Fact]
+    public async Task StartAsync_WithKernelChoiceAndKernelPackageBoth_FailsBeforeDoingAnything()
+    {
+        var options = new GadgetVmOptions { Kernel = "6.12", KernelPackage = "linux-image-6.1.0-57-amd64" };
+
+        var exception = await Assert.ThrowsAsync<GadgetVmException>(() => GadgetVm.StartAsync(options));
+
+        Assert.Contains("keep one", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("linux-image-6.1.0-57-amd64", "6.1", new[] { 6, 1, 0, 57, 0, 0 })]
+    [InlineData("linux-image-6.12.90+deb12-amd64", "6.12", new[] { 6, 12, 90, 0, 12, 0 })]
+    [InlineData("linux-image-6.12.90+deb12.1-amd64", "6.12", new[] { 6, 12, 90, 0, 12, 1 })]
+    [InlineData("linux-image-6.18.15+deb13-amd64", "6.18", new[] { 6, 18, 15, 0, 13, 0 })]
+    public void DebianKernelPackage_TryParse_ReadsSeriesAndOrderingKey(string name, string series, int[] version)
+    {
+        Assert.True(DebianKernelPackage.TryParse(name, "amd64", out DebianKernelPackage? package));
+        Assert.Equal(series, package.Series);
+        Assert.Equal(version, package.Version);
+    }
+
+    [Theory]
+    [InlineData("linux-image-6.12.90+deb12-cloud-amd64")]
+    [InlineData("linux-image-6.12.90+deb12-rt-amd64")]
+    [InlineData("linux-image-6.12.90+deb12-amd64-unsigned")]
+    [InlineData("linux-image-6.12.90+deb12-arm64")]
+    [InlineData("linux-image-amd64")]
+    public void DebianKernelPackage_TryParse_TakesOnlyThePlainFlavourOfTheArchitecture(string name) =>
+        Assert.False(DebianKernelPackage.TryParse(name, "amd64", out _));
+
+    [Fact]
+    public void DebianKernelPackage_Compare_PutsTheNewestLast_NumericallyAndWithRebuildsAfterTheirBase()
+    {
+        string[] names = ["linux-image-6.12.90+deb12.1-amd64", "linux-image-6.12.100+deb12-amd64", "linux-image-6.12.9+deb12-amd64", "linux-image-6.12.90+deb12-amd64"];
+        DebianKernelPackage[] packages = names.Select(n => DebianKernelPackage.TryParse(n, "amd64", out DebianKernelPackage? p) ? p : throw new InvalidOperationException(n)).ToArray();
+
+        Array.Sort(packages, DebianKernelPackage.Compare);
+
+        Assert.Equal(
+            ["linux-image-6.12.9+deb12-amd64", "linux-image-6.12.90+deb12-amd64", "linux-image-6.12.90+deb12.1-amd64", "linux-image-6.12.100+deb12-amd64"],
+            packages.Select(p => p.Name));
+    }
+
+    [Fact]
+    public void DebianArchive_WritesItsOwnSourcesList_AndPointsEveryAptCallAtItsOwnState()
+    {
+        string state = Path.Combine(AppContext.BaseDirectory, $"debian-archive-{Environment.ProcessId}");
+        try
+        {
+            var archive = new DebianArchive(state, [new("http://mirror.example/debian", "bookworm-backports"), new("http://mirror.example/debian", "trixie-backports", "main contrib")], "arm64");
+
+            string[] lines = File.ReadAllLines(Path.Combine(state, "sources.list"));
+            Assert.Equal(2, lines.Length);
+            Assert.Matches(@"^deb \[arch=arm64( signed-by=\S+)?\] http://mirror.example/debian bookworm-backports main$", lines[0]);
+            Assert.EndsWith("] http://mirror.example/debian trixie-backports main contrib", lines[1], StringComparison.Ordinal);
+            Assert.Equal(
+                [
+                    "-o", $"Dir::Etc::sourcelist={state}/sources.list", "-o", "Dir::Etc::sourceparts=-",
+                    "-o", $"Dir::State::Lists={state}/lists", "-o", $"Dir::Cache={state}/cache",
+                    "-o", "APT::Architectures::=arm64", "-o", "APT::Architecture=arm64",
+                ],
+                archive.AptOptions);
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void DebianArchive_MachineMirror_IsAnHttpArchiveRootEndingInItsName() =>
+        Assert.Matches(@"^(https?|file|ftp)://\S+/debian-security$", DebianArchive.MachineMirror("debian-security"));
+
     [Theory]
     [InlineData("plain", "'plain'")]
     [InlineData("it's", "'it'\\''s'")]

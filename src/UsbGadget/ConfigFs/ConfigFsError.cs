@@ -34,7 +34,7 @@ public enum ConfigFsError
     FunctionFsInstanceInUse,
     /// <summary>The kernel does not know the function type (its module is missing).</summary>
     FunctionNotAvailable,
-    /// <summary>WebUSB was requested but the kernel has no <c>webusb</c> group (it appeared in Linux 6.2).</summary>
+    /// <summary>WebUSB was requested but the kernel has no <c>webusb</c> group (it appeared in Linux 6.3).</summary>
     WebUsbNotSupported,
     /// <summary>MS OS descriptors were requested but the kernel has no <c>os_desc</c> group.</summary>
     OsDescriptorsNotSupported,

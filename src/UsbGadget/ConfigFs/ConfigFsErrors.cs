@@ -101,7 +101,7 @@ internal static class ConfigFsErrors
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static ConfigFsException WebUsbNotSupported(string gadgetPath) => new(ConfigFsError.WebUsbNotSupported,
-        $"WebUSB was requested, but this kernel has no {Path.Combine(gadgetPath, "webusb")} group (it came with Linux 6.2). "
+        $"WebUSB was requested, but this kernel has no {Path.Combine(gadgetPath, "webusb")} group (it came with Linux 6.3). "
         + "Use a newer kernel, or leave GadgetDefinition.WebUsb null.",
         Errno.ENOENT, Path.Combine(gadgetPath, "webusb"));
 

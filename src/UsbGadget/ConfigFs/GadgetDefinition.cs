@@ -56,7 +56,7 @@ public sealed record OsDescriptorSettings(byte ConfigurationNumber)
     public string Signature { get; init; } = "MSFT100";
 }
 
-/// <summary>The WebUSB platform capability, from the <c>webusb</c> group that Linux 6.2 added.</summary>
+/// <summary>The WebUSB platform capability, from the <c>webusb</c> group that Linux 6.3 added.</summary>
 /// <param name="LandingPage">The landing page URL Chrome offers when the device is plugged in, or null for none.</param>
 public sealed record WebUsbSettings(string? LandingPage)
 {

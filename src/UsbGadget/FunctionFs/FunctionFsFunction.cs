@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using UsbGadget.Aio;
@@ -158,7 +159,7 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
                 blob = FunctionFsDescriptorsHeader.WithEventFd(descriptorsBlob.Span, eventFd.Fd);
             }
 
-            WriteBlob(ep0, ep0Path, blob.Span, "descriptors");
+            WriteBlob(ep0, ep0Path, blob.Span, "descriptors", MicrosoftOsHint(blob.Span, release));
             WriteBlob(ep0, ep0Path, stringsBlob.Span, "strings");
 
             string extra = Path.Combine(mountPath, $"ep{endpoints.Count + 1}");
@@ -385,7 +386,19 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
         }
     }
 
-    private static void WriteBlob(UnixFileHandle ep0, string ep0Path, ReadOnlySpan<byte> blob, string what)
+    /// <summary>
+    /// Kernels before 6.4 refuse the MS OS header bcdVersion 0x0100 with a bare EINVAL (seen on 6.1); say so when the blob
+    /// has MS OS descriptors and the kernel is older.
+    /// </summary>
+    private static string MicrosoftOsHint(ReadOnlySpan<byte> blob, string release) =>
+        blob.Length >= 12
+        && BinaryPrimitives.ReadUInt32LittleEndian(blob) == FunctionFsConstants.DescriptorsMagicV2
+        && (BinaryPrimitives.ReadUInt32LittleEndian(blob[8..]) & FunctionFsConstants.HasMsOsDescriptors) != 0
+        && KernelRelease.TryParse(release, out Version version) && version < KernelRelease.MicrosoftOsBcdVersion1_0
+            ? $"; if its MS OS descriptors use bcdVersion 0x0100 (FunctionFsWriterOptions.MicrosoftOsBcdVersion1_0), that needs Linux {KernelRelease.MicrosoftOsBcdVersion1_0} or later and this kernel is {release}: use the default 0x0001, which every kernel accepts"
+            : "";
+
+    private static void WriteBlob(UnixFileHandle ep0, string ep0Path, ReadOnlySpan<byte> blob, string what, string einvalHint = "")
     {
         Errno errno;
         int attempts = 0;
@@ -398,7 +411,7 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
         {
             throw new LinuxIOException($"write({ep0Path}, {what} blob of {blob.Length} bytes)", errno, errno switch
             {
-                Errno.EINVAL => $"{errno.Describe()}: the kernel refused the {what}; run dmesg for f_fs's reason (enable dynamic debug for f_fs.c for details), and validate the model with DescriptorValidator",
+                Errno.EINVAL => $"{errno.Describe()}: the kernel refused the {what}; run dmesg for f_fs's reason (enable dynamic debug for f_fs.c for details), and validate the model with DescriptorValidator{einvalHint}",
                 Errno.ENOSYS => $"{errno.Describe()}: the descriptors use a flag this kernel does not know",
                 Errno.EBADFD => $"{errno.Describe()}: ep0 is not expecting {what}; was this instance already set up by another process (a stale gadget)?",
                 Errno.EBUSY => $"{errno.Describe()}: the instance is in use or closing; unmount and mount it again",

@@ -10,6 +10,9 @@ internal static class KernelRelease
     /// <summary>FUNCTIONFS_EVENTFD underflowed the eventfd reference count at teardown before 5.16 (panics seen).</summary>
     public static readonly Version SafeEventFd = new(5, 16);
 
+    /// <summary>f_fs accepts the MS OS header bcdVersion 0x0100 from 6.4 on; older kernels take only 0x0001.</summary>
+    public static readonly Version MicrosoftOsBcdVersion1_0 = new(6, 4);
+
     /// <summary>
     /// Parses release strings such as <c>6.1.0-27-amd64</c>, <c>6.18.44-fc-v782</c> or <c>5.15</c>.
     /// Never throws; <see langword="false"/> for anything without at least <c>major.minor</c>.

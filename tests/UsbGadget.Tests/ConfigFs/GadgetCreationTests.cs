@@ -146,7 +146,7 @@ public sealed class GadgetCreationTests : IDisposable
         Assert.Equal(ConfigFsError.WebUsbNotSupported, e.Error);
         Assert.Contains("no ", e.Message, StringComparison.Ordinal);
         Assert.Contains("webusb", e.Message, StringComparison.Ordinal);
-        Assert.Contains("Linux 6.2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Linux 6.3", e.Message, StringComparison.Ordinal);
         Assert.False(bed.Fs.Exists("config/usb_gadget/g1"));
         Assert.DoesNotContain(bed.Mounter.Table, m => m.FileSystemType == MountEntry.FunctionFsType);
     }
