@@ -147,6 +147,13 @@ public sealed class GadgetVmOptions
             throw new ArgumentOutOfRangeException(nameof(Architecture), Architecture, "Unknown guest architecture.");
         }
 
+        if (Architecture != GadgetVmArchitecture.X64 && KernelPackage is not null)
+        {
+            throw new GadgetVmException(
+                $"{nameof(KernelPackage)} ('{KernelPackage}') names a package of the machine's own apt sources, which serve no {Architecture} kernel. " +
+                $"For an {Architecture} guest set {nameof(Kernel)} to a series (e.g. 6.18) or to the path of a kernel .deb.");
+        }
+
         if (MemoryMiB < 256)
         {
             throw new ArgumentOutOfRangeException(nameof(MemoryMiB), MemoryMiB, "The guest needs at least 256 MiB; 2048 is recommended (dotnet needs room).");

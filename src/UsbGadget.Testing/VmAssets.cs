@@ -263,13 +263,7 @@ internal static partial class VmAssets
     private static async Task<KernelImage> EnsureForeignKernelAsync(
         GadgetVmOptions options, GuestPlatform platform, string cacheDirectory, string kernels, Action<string> log, CancellationToken cancellationToken)
     {
-        if (options.KernelPackage is not null)
-        {
-            throw new GadgetVmException(
-                $"GadgetVmOptions.KernelPackage names a package of the machine's own apt sources, which serve no {platform.DebianArchitecture} kernel. " +
-                $"For a {platform.DebianArchitecture} guest set GadgetVmOptions.Kernel to a series (e.g. 6.18) or the path of a linux-image-*-{platform.DebianArchitecture} .deb.");
-        }
-
+        // GadgetVmOptions.Validate has refused KernelPackage for this guest.
         switch (options.ResolveKernel())
         {
             case KernelChoice.Series series:
