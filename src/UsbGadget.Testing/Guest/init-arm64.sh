@@ -29,8 +29,8 @@ while read -r file args; do
     insmod "/modules/$file" $args || die "insmod $file $args failed"
 done < /modules/order
 
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=$MSIZE,cache=$ROOT_CACHE "$USERLAND_TAG" /userland || die "mounting the arm64 userland (9p tag $USERLAND_TAG) failed"
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=$MSIZE,cache=$ROOT_CACHE "$ROOT_TAG" /hostroot || die "mounting the host root (9p tag $ROOT_TAG) failed"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize="$MSIZE",cache="$ROOT_CACHE" "$USERLAND_TAG" /userland || die "mounting the arm64 userland (9p tag $USERLAND_TAG) failed"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize="$MSIZE",cache="$ROOT_CACHE" "$ROOT_TAG" /hostroot || die "mounting the host root (9p tag $ROOT_TAG) failed"
 R=/newroot
 mount -t tmpfs -o mode=755 tmpfs $R || die "mount tmpfs on the new root"
 for d in /userland/*; do
@@ -38,17 +38,20 @@ for d in /userland/*; do
     if [ -L "$d" ]; then
         cp -a "$d" "$R/$name" || die "copying the link /$name"
     elif [ -d "$d" ]; then
-        mkdir "$R/$name" && mount --bind "$d" "$R/$name" || die "binding /$name of the arm64 userland"
+        mkdir "$R/$name" || die "mkdir /$name"
+        mount --bind "$d" "$R/$name" || die "binding /$name of the arm64 userland"
     fi
 done
 for d in /hostroot/*; do
     name=${d##*/}
     case $name in
-        proc | sys | dev | tmp | run) continue ;;
+        proc | sys | dev | tmp | run | lib32 | lib64 | libx32) continue ;;
     esac
-    # Only real directories the userland lacks: the host's bin, lib, usr and etc are x86-64 and stay hidden.
-    [ -d "$d" ] && [ ! -L "$d" ] && [ ! -e "$R/$name" ] || continue
-    mkdir "$R/$name" && mount --bind "$d" "$R/$name" || die "binding the host's /$name"
+    # Only real directories the userland lacks: the host's bin, lib*, usr and etc are x86-64 and stay hidden.
+    if [ -d "$d" ] && [ ! -L "$d" ] && [ ! -e "$R/$name" ]; then
+        mkdir "$R/$name" || die "mkdir /$name"
+        mount --bind "$d" "$R/$name" || die "binding the host's /$name"
+    fi
 done
 mkdir -p $R/proc $R/sys $R/dev $R/tmp $R/run
 mount -t proc proc $R/proc || die "mount proc"
@@ -61,7 +64,7 @@ mount -t configfs configfs $R/sys/kernel/config || die "mount configfs"
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp || die "mount tmpfs on /tmp"
 mount -t tmpfs -o mode=755 tmpfs $R/run || die "mount tmpfs on /run"
 mkdir -p $R/run/usbgadget-vm $R/run/usbgadget-vm-bin/applets
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=$MSIZE "$SHARE_TAG" $R/run/usbgadget-vm || die "mounting the exchange share (9p tag $SHARE_TAG) failed"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize="$MSIZE" "$SHARE_TAG" $R/run/usbgadget-vm || die "mounting the exchange share (9p tag $SHARE_TAG) failed"
 cp /bin/busybox /agent.sh $R/run/usbgadget-vm-bin/ || die "copying the agent"
 # The userland has no coreutils or util-linux: busybox's applets stand in for them (env.sh puts them on PATH, last).
 # The links point at /bin/busybox, which the userland has too (it is the same busybox-static package).
@@ -73,7 +76,7 @@ mount --bind $R/run/usbgadget-vm-bin/ld.so.cache $R/etc/ld.so.cache || die "bind
 [ -d /sys/class/udc/dummy_udc.0 ] || die "dummy_udc.0 did not appear after loading dummy_hcd"
 port=
 for p in /sys/class/virtio-ports/*; do
-    [ "$(cat $p/name 2>/dev/null)" = "$PORT_NAME" ] && port=/dev/${p##*/}
+    [ "$(cat "$p/name" 2>/dev/null)" = "$PORT_NAME" ] && port=/dev/${p##*/}
 done
 [ -n "$port" ] || die "virtio serial port $PORT_NAME not found (is virtio_console loaded?)"
 
