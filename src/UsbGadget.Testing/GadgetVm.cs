@@ -21,6 +21,11 @@ namespace UsbGadget.Testing;
 /// The guest sees the host root read-only. Writable places are <c>/tmp</c>, <c>/run</c>, <c>/dev</c> and the exchange share
 /// <see cref="GuestShareDirectory"/> (mirrored on the host at <see cref="HostShareDirectory"/>).
 /// </para>
+/// <para>
+/// With <see cref="GadgetVmArchitecture.Arm64"/> the guest runs Debian's arm64 kernel, and its <c>/bin</c>, <c>/sbin</c>,
+/// <c>/lib</c>, <c>/usr</c> and <c>/etc</c> are an arm64 userland (busybox, glibc, python3 with pyusb) instead of the host's;
+/// every other host directory is still there at its own path. Run gadgets published for <c>linux-arm64</c> there.
+/// </para>
 /// </remarks>
 public sealed class GadgetVm : IAsyncDisposable
 {

@@ -279,8 +279,7 @@ internal static partial class VmAssets
                         $"Choose a series with {KernelChoice.EnvironmentVariable}=6.18 (or GadgetVmOptions.Kernel).");
                 }
 
-                string[] parts = package.Series.Split('.');
-                var stableSeries = new KernelChoice.Series(int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+                var stableSeries = new KernelChoice.Series(package.Version[0], package.Version[1]);
                 return await EnsureSeriesKernelAsync(stableSeries, platform, cacheDirectory, kernels, log, cancellationToken).ConfigureAwait(false);
         }
     }
