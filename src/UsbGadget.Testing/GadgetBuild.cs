@@ -7,30 +7,38 @@ namespace UsbGadget.Testing;
 public static class GadgetBuild
 {
     /// <summary>
-    /// Publishes a gadget project with NativeAOT for linux-x64 and returns the path of its single native executable.
+    /// Publishes a gadget project with NativeAOT and returns the path of its single native executable.
     /// </summary>
     /// <param name="projectPath">The app's .csproj.</param>
     /// <param name="outputDirectory">Where to publish; a second publish into it is incremental.</param>
     /// <param name="configuration">The build configuration.</param>
+    /// <param name="runtimeIdentifier"><c>linux-x64</c> for the amd64 VM, <c>linux-arm64</c> for the arm64 VM (and a 64-bit Raspberry Pi OS).
+    /// Cross-compiling from x64 to arm64 needs Debian's <c>clang llvm gcc-aarch64-linux-gnu libc6-dev-arm64-cross</c>.</param>
     /// <param name="cancellationToken">Cancels the publish (the process is killed).</param>
     /// <returns>The executable, named after the project.</returns>
     /// <exception cref="GadgetVmException">The publish failed or took over 10 minutes; the message carries its output.</exception>
     public static async Task<string> PublishNativeAotAsync(
-        string projectPath, string outputDirectory, string configuration = "Release", CancellationToken cancellationToken = default)
+        string projectPath, string outputDirectory, string configuration = "Release", string runtimeIdentifier = "linux-x64", CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(projectPath);
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        string toolchain = runtimeIdentifier switch
+        {
+            "linux-x64" => "gcc zlib1g-dev",
+            "linux-arm64" => "clang llvm gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+            _ => throw new ArgumentException($"'{runtimeIdentifier}' is not a runtime the gadget VM runs; use linux-x64 or linux-arm64.", nameof(runtimeIdentifier)),
+        };
         HostCommandResult result = await HostCommand.RunAsync(
             "dotnet",
-            ["publish", projectPath, "-c", configuration, "-r", "linux-x64", "-p:PublishAot=true", "-o", outputDirectory, "--nologo"],
+            ["publish", projectPath, "-c", configuration, "-r", runtimeIdentifier, "-p:PublishAot=true", "-o", outputDirectory, "--nologo"],
             TimeSpan.FromMinutes(10),
             cancellationToken: cancellationToken).ConfigureAwait(false);
         string executable = Path.Combine(outputDirectory, Path.GetFileNameWithoutExtension(projectPath));
         if (result.ExitCode != 0 || !File.Exists(executable))
         {
             throw new GadgetVmException(
-                $"NativeAOT publish of {projectPath} failed. NativeAOT needs a C toolchain and zlib on the build machine "
-                + $"(apt-get install gcc zlib1g-dev). {result.Describe()}");
+                $"NativeAOT publish of {projectPath} for {runtimeIdentifier} failed. It needs a C toolchain on the build machine "
+                + $"(apt-get install {toolchain}). {result.Describe()}");
         }
 
         return executable;

@@ -21,6 +21,11 @@ namespace UsbGadget.Testing;
 /// The guest sees the host root read-only. Writable places are <c>/tmp</c>, <c>/run</c>, <c>/dev</c> and the exchange share
 /// <see cref="GuestShareDirectory"/> (mirrored on the host at <see cref="HostShareDirectory"/>).
 /// </para>
+/// <para>
+/// With <see cref="GadgetVmArchitecture.Arm64"/> the guest runs Debian's arm64 kernel, and its <c>/bin</c>, <c>/sbin</c>,
+/// <c>/lib</c>, <c>/usr</c> and <c>/etc</c> are an arm64 userland (busybox, glibc, python3 with pyusb) instead of the host's;
+/// every other host directory is still there at its own path. Run gadgets published for <c>linux-arm64</c> there.
+/// </para>
 /// </remarks>
 public sealed class GadgetVm : IAsyncDisposable
 {
@@ -32,6 +37,7 @@ public sealed class GadgetVm : IAsyncDisposable
 
     private const string RootTag = "usbgadget_root";
     private const string ShareTag = "usbgadget_share";
+    private const string UserlandTag = "usbgadget_userland";
     private const string PortName = "usbgadget.agent";
     private const int ConsoleLines = 3000;
 
@@ -124,7 +130,7 @@ public sealed class GadgetVm : IAsyncDisposable
         Directory.CreateDirectory(Path.Combine(share, "run"));
         Directory.CreateDirectory(Path.Combine(share, "files"));
         File.WriteAllText(Path.Combine(session, "owner.pid"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        File.WriteAllText(Path.Combine(share, "env.sh"), BuildEnvironmentScript(options));
+        File.WriteAllText(Path.Combine(share, "env.sh"), BuildEnvironmentScript(options, GuestPlatform.Of(options.Architecture)));
         string initrd = Path.Combine(session, "initrd.cpio");
         WriteInitramfs(initrd, tools, kernel, options);
 
@@ -137,7 +143,7 @@ public sealed class GadgetVm : IAsyncDisposable
 
         Process qemu = StartQemu(tools, kernel, options, initrd, share, socketPath);
         var vm = new GadgetVm(options, qemu, session, kernel, log) { PreparationTime = preparation.Elapsed };
-        log($"booting {kernel.Package} under QEMU (pid {qemu.Id}), dummy_hcd at {options.Speed} speed");
+        log($"booting {kernel.Package} under {Path.GetFileName(tools.Qemu)} (pid {qemu.Id}), dummy_hcd at {options.Speed} speed");
         try
         {
             await vm.BootAsync(socketPath, cancellationToken).ConfigureAwait(false);
@@ -679,23 +685,25 @@ public sealed class GadgetVm : IAsyncDisposable
             UseShellExecute = false,
         };
 
-        // Software emulation only: KVM cannot boot this kernel on these hosts, and -cpu max is needed for CoreCLR.
+        // Software emulation only: KVM cannot boot this kernel on these hosts (and cannot run another architecture).
+        GuestPlatform platform = GuestPlatform.Of(options.Architecture);
         string[] arguments =
         [
             "-accel", "tcg",
-            "-cpu", "max",
+            .. platform.MachineArguments,
             "-smp", options.ProcessorCount.ToString(CultureInfo.InvariantCulture),
             "-m", options.MemoryMiB.ToString(CultureInfo.InvariantCulture),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-serial", "stdio",
             "-kernel", kernel.Vmlinuz,
             "-initrd", initrd,
-            "-append", "console=ttyS0 panic=-1 rdinit=/init",
+            "-append", $"console={platform.Console} panic=-1 rdinit=/init",
             "-virtfs", $"local,path=/,mount_tag={RootTag},security_model=none,readonly=on,multidevs=remap",
             "-virtfs", $"local,path={share},mount_tag={ShareTag},security_model=none,multidevs=remap",
             "-chardev", $"socket,id=agent,path={socketPath},server=on,wait=off",
             "-device", "virtio-serial-pci",
             "-device", $"virtserialport,chardev=agent,name={PortName}",
+            .. tools.Userland is null ? (string[])[] : ["-virtfs", $"local,path={tools.Userland},mount_tag={UserlandTag},security_model=none,readonly=on,multidevs=remap"],
         ];
         foreach (string argument in arguments)
         {
@@ -715,7 +723,7 @@ public sealed class GadgetVm : IAsyncDisposable
         catch (System.ComponentModel.Win32Exception ex)
         {
             process.Dispose();
-            throw new GadgetVmException($"Could not start QEMU '{tools.Qemu}': {ex.Message}. Install it with: sudo apt-get install -y qemu-system-x86", ex);
+            throw new GadgetVmException($"Could not start QEMU '{tools.Qemu}': {ex.Message}. Install it with: sudo apt-get install -y {platform.QemuPackage}", ex);
         }
 
         return process;
@@ -750,6 +758,7 @@ public sealed class GadgetVm : IAsyncDisposable
             "MSIZE=262144",
             $"ROOT_TAG={RootTag}",
             $"SHARE_TAG={ShareTag}",
+            $"USERLAND_TAG={UserlandTag}",
             $"PORT_NAME={PortName}",
             $"ROOT_CACHE={(options.CacheHostFiles ? "loose" : "none")}");
 
@@ -757,7 +766,7 @@ public sealed class GadgetVm : IAsyncDisposable
         using var cpio = new CpioWriter(file);
         cpio.AddDirectory("bin");
         cpio.AddDirectory("modules");
-        cpio.AddFile("init", Encoding.UTF8.GetBytes(ReadResource("init.sh").Replace("@@SETTINGS@@", settings, StringComparison.Ordinal)), 0x1ED);
+        cpio.AddFile("init", Encoding.UTF8.GetBytes(ReadResource(GuestPlatform.Of(options.Architecture).InitResource).Replace("@@SETTINGS@@", settings, StringComparison.Ordinal)), 0x1ED);
         cpio.AddFile("agent.sh", Encoding.UTF8.GetBytes(ReadResource("agent.sh")), 0x1ED);
         cpio.AddFile("bin/busybox", File.ReadAllBytes(tools.Busybox), 0x1ED);
         var orderFile = new StringBuilder();
@@ -778,11 +787,16 @@ public sealed class GadgetVm : IAsyncDisposable
         cpio.AddFile("modules/order", Encoding.UTF8.GetBytes(orderFile.ToString()));
     }
 
-    private static string BuildEnvironmentScript(GadgetVmOptions options)
+    private static string BuildEnvironmentScript(GadgetVmOptions options, GuestPlatform platform)
     {
         var script = new StringBuilder();
-        string? dotnet = HostEnvironment.FindExecutable("dotnet");
-        if (dotnet is not null)
+        string? dotnet = platform.HasOwnUserland ? null : HostEnvironment.FindExecutable("dotnet");
+        if (platform.HasOwnUserland)
+        {
+            // The arm64 userland has busybox but no coreutils or util-linux: its applets come last on PATH.
+            script.Append("export PATH=\"$PATH:/run/usbgadget-vm-bin/applets\"\n");
+        }
+        else if (dotnet is not null)
         {
             string real = File.ResolveLinkTarget(dotnet, returnFinalTarget: true)?.FullName ?? dotnet;
             string directory = Path.GetDirectoryName(real)!;

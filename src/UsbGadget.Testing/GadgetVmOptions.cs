@@ -71,9 +71,17 @@ public sealed class GadgetVmOptions
     /// <remarks>Defaults to <see langword="null"/>.</remarks>
     public string? KernelPackage { get; set; }
 
-    /// <summary>Path or name of the QEMU binary.</summary>
-    /// <remarks>Defaults to <c>qemu-system-x86_64</c> found on <c>PATH</c>.</remarks>
-    public string QemuPath { get; set; } = "qemu-system-x86_64";
+    /// <summary>Path or name of the QEMU system emulator; <see langword="null"/> for the one <see cref="Architecture"/> needs.</summary>
+    /// <remarks>Defaults to <see langword="null"/>: <c>qemu-system-x86_64</c> (package <c>qemu-system-x86</c>) or, for
+    /// <see cref="GadgetVmArchitecture.Arm64"/>, <c>qemu-system-aarch64</c> (package <c>qemu-system-arm</c>), found on <c>PATH</c>.</remarks>
+    public string? QemuPath { get; set; }
+
+    /// <summary>
+    /// The guest's architecture. <see cref="GadgetVmArchitecture.Arm64"/> boots Debian's arm64 kernel on an emulated
+    /// Cortex-A72 with an arm64 userland of its own; pick its kernel with <see cref="Kernel"/> (a series such as <c>6.18</c>).
+    /// </summary>
+    /// <remarks>Defaults to <see cref="GadgetVmArchitecture.X64"/>.</remarks>
+    public GadgetVmArchitecture Architecture { get; set; } = GadgetVmArchitecture.X64;
 
     /// <summary>
     /// Whether the guest caches files of the host root (9p <c>cache=loose</c>). Much faster process start-up
@@ -132,6 +140,18 @@ public sealed class GadgetVmOptions
             throw new GadgetVmException(
                 $"The VM cache directory '{cache}' is under /tmp, which the guest hides behind its own tmpfs. " +
                 "Set GadgetVmOptions.CacheDirectory or USBGADGET_VM_CACHE to a directory outside /tmp.");
+        }
+
+        if (!Enum.IsDefined(Architecture))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Architecture), Architecture, "Unknown guest architecture.");
+        }
+
+        if (Architecture != GadgetVmArchitecture.X64 && KernelPackage is not null)
+        {
+            throw new GadgetVmException(
+                $"{nameof(KernelPackage)} ('{KernelPackage}') names a package of the machine's own apt sources, which serve no {Architecture} kernel. " +
+                $"For an {Architecture} guest set {nameof(Kernel)} to a series (e.g. 6.18) or to the path of a kernel .deb.");
         }
 
         if (MemoryMiB < 256)

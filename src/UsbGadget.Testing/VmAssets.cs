@@ -8,7 +8,10 @@ namespace UsbGadget.Testing;
 internal sealed record KernelImage(string Package, string Root, string Release, string Vmlinuz, string ModulesDirectory, KernelModules Modules);
 
 /// <summary>The host tools the VM needs.</summary>
-internal sealed record HostTools(string Qemu, string Busybox);
+/// <param name="Qemu">The QEMU system emulator.</param>
+/// <param name="Busybox">The static busybox of the guest's architecture, for the initramfs.</param>
+/// <param name="Userland">The guest's own system directories when its architecture is not the host's (see <see cref="GuestUserland"/>).</param>
+internal sealed record HostTools(string Qemu, string Busybox, string? Userland = null);
 
 /// <summary>
 /// Prepares everything the VM needs on a Debian host: packages (installed with apt-get when root),
@@ -31,18 +34,28 @@ internal static partial class VmAssets
         HostTools tools = await EnsureHostPackagesAsync(options, log, cancellationToken).ConfigureAwait(false);
         using FileStream cacheLock = await LockAsync(Path.Combine(cacheDirectory, ".lock"), log, cancellationToken).ConfigureAwait(false);
         KernelImage kernel = await EnsureKernelAsync(options, cacheDirectory, log, cancellationToken).ConfigureAwait(false);
+        GuestPlatform platform = GuestPlatform.Of(options.Architecture);
+        if (platform.HasOwnUserland)
+        {
+            string userland = await GuestUserland.EnsureAsync(platform, cacheDirectory, log, cancellationToken).ConfigureAwait(false);
+            tools = tools with { Busybox = Path.Combine(userland, "bin", "busybox"), Userland = userland };
+        }
+
         return (tools, kernel);
     }
 
     private static async Task<HostTools> EnsureHostPackagesAsync(GadgetVmOptions options, Action<string> log, CancellationToken cancellationToken)
     {
+        GuestPlatform platform = GuestPlatform.Of(options.Architecture);
+        string qemuPath = options.QemuPath ?? platform.Qemu;
         var missing = new List<string>();
-        if (HostEnvironment.FindExecutable(options.QemuPath) is null)
+        if (HostEnvironment.FindExecutable(qemuPath) is null)
         {
-            missing.Add("qemu-system-x86");
+            missing.Add(platform.QemuPackage);
         }
 
-        if (FindStaticBusybox() is null)
+        // A guest with its own userland gets busybox from it; the host's is for an amd64 guest.
+        if (!platform.HasOwnUserland && FindStaticBusybox() is null)
         {
             missing.Add("busybox-static");
         }
@@ -93,10 +106,11 @@ internal static partial class VmAssets
             }
         }
 
-        string qemu = HostEnvironment.FindExecutable(options.QemuPath)
-            ?? throw new GadgetVmException($"'{options.QemuPath}' is still not found after installing qemu-system-x86. Set GadgetVmOptions.QemuPath.");
-        string busybox = FindStaticBusybox()
-            ?? throw new GadgetVmException("No statically linked busybox at /bin/busybox or /usr/bin/busybox. Install it with: sudo apt-get install -y busybox-static");
+        string qemu = HostEnvironment.FindExecutable(qemuPath)
+            ?? throw new GadgetVmException($"'{qemuPath}' is still not found after installing {platform.QemuPackage}. Set GadgetVmOptions.QemuPath.");
+        string busybox = platform.HasOwnUserland
+            ? "" // set from the guest userland once it is built
+            : FindStaticBusybox() ?? throw new GadgetVmException("No statically linked busybox at /bin/busybox or /usr/bin/busybox. Install it with: sudo apt-get install -y busybox-static");
         return new HostTools(qemu, busybox);
     }
 
@@ -166,6 +180,12 @@ internal static partial class VmAssets
     {
         string kernels = Path.Combine(cacheDirectory, "kernels");
         Directory.CreateDirectory(kernels);
+        GuestPlatform platform = GuestPlatform.Of(options.Architecture);
+        if (platform != GuestPlatform.X64)
+        {
+            return await EnsureForeignKernelAsync(options, platform, cacheDirectory, kernels, log, cancellationToken).ConfigureAwait(false);
+        }
+
         if (options.KernelPackage is not null)
         {
             return await EnsureMachineKernelAsync(options.KernelPackage, kernels, log, cancellationToken).ConfigureAwait(false);
@@ -174,7 +194,7 @@ internal static partial class VmAssets
         switch (options.ResolveKernel())
         {
             case KernelChoice.Series series:
-                return await EnsureSeriesKernelAsync(series, cacheDirectory, kernels, log, cancellationToken).ConfigureAwait(false);
+                return await EnsureSeriesKernelAsync(series, GuestPlatform.X64, cacheDirectory, kernels, log, cancellationToken).ConfigureAwait(false);
             case KernelChoice.DebFile deb:
                 return await EnsureDebFileKernelAsync(deb.Path, kernels, log, cancellationToken).ConfigureAwait(false);
             default:
@@ -242,13 +262,42 @@ internal static partial class VmAssets
         ];
     }
 
-    private static async Task<KernelImage> EnsureSeriesKernelAsync(KernelChoice.Series series, string cacheDirectory, string kernels, Action<string> log, CancellationToken cancellationToken)
+    /// <summary>
+    /// A kernel for a guest architecture the machine's apt does not serve (arm64): a series from the kernel suites, a
+    /// <c>.deb</c>, or for "stable" the series of the machine's own stable amd64 kernel.
+    /// </summary>
+    private static async Task<KernelImage> EnsureForeignKernelAsync(
+        GadgetVmOptions options, GuestPlatform platform, string cacheDirectory, string kernels, Action<string> log, CancellationToken cancellationToken)
     {
-        const string Architecture = "amd64";
-        var archive = new DebianArchive(Path.Combine(cacheDirectory, "apt", $"kernels-{Architecture}"), KernelSuites(), Architecture);
+        // GadgetVmOptions.Validate has refused KernelPackage for this guest.
+        switch (options.ResolveKernel())
+        {
+            case KernelChoice.Series series:
+                return await EnsureSeriesKernelAsync(series, platform, cacheDirectory, kernels, log, cancellationToken).ConfigureAwait(false);
+            case KernelChoice.DebFile deb:
+                return await EnsureDebFileKernelAsync(deb.Path, kernels, log, cancellationToken).ConfigureAwait(false);
+            default:
+                string? stable = await ResolveKernelPackageAsync(log, cancellationToken).ConfigureAwait(false);
+                if (stable is null || !DebianKernelPackage.TryParse(stable, GuestPlatform.X64.DebianArchitecture, out DebianKernelPackage? package))
+                {
+                    throw new GadgetVmException(
+                        $"Cannot tell which series Debian stable's kernel is ('apt-cache depends linux-image-amd64' names none), so no {platform.DebianArchitecture} kernel can be picked. " +
+                        $"Choose a series with {KernelChoice.EnvironmentVariable}=6.18 (or GadgetVmOptions.Kernel).");
+                }
+
+                var stableSeries = new KernelChoice.Series(package.Version[0], package.Version[1]);
+                return await EnsureSeriesKernelAsync(stableSeries, platform, cacheDirectory, kernels, log, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<KernelImage> EnsureSeriesKernelAsync(
+        KernelChoice.Series series, GuestPlatform platform, string cacheDirectory, string kernels, Action<string> log, CancellationToken cancellationToken)
+    {
+        string architecture = platform.DebianArchitecture;
+        var archive = new DebianArchive(Path.Combine(cacheDirectory, "apt", $"kernels-{architecture}"), KernelSuites(), architecture);
         DebianKernelPackage? cached = Directory.EnumerateDirectories(kernels)
             .Where(d => File.Exists(Path.Combine(d, ".complete")))
-            .Select(d => DebianKernelPackage.TryParse(Path.GetFileName(d), Architecture, out DebianKernelPackage? p) ? p : null)
+            .Select(d => DebianKernelPackage.TryParse(Path.GetFileName(d), architecture, out DebianKernelPackage? p) ? p : null)
             .OfType<DebianKernelPackage>()
             .Where(p => p.Series == series.ToString())
             .OrderDescending(Comparer<DebianKernelPackage>.Create(DebianKernelPackage.Compare))
@@ -264,9 +313,9 @@ internal static partial class VmAssets
             return LoadKernel(cached.Name, Path.Combine(kernels, cached.Name));
         }
 
-        IReadOnlyList<string> names = await archive.FindPackagesAsync($"^linux-image-[0-9].*-{Architecture}$", cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> names = await archive.FindPackagesAsync($"^linux-image-[0-9].*-{architecture}$", cancellationToken).ConfigureAwait(false);
         DebianKernelPackage[] packages = names
-            .Select(n => DebianKernelPackage.TryParse(n, Architecture, out DebianKernelPackage? p) ? p : null)
+            .Select(n => DebianKernelPackage.TryParse(n, architecture, out DebianKernelPackage? p) ? p : null)
             .OfType<DebianKernelPackage>()
             .ToArray();
         DebianKernelPackage? newest = packages
@@ -277,7 +326,7 @@ internal static partial class VmAssets
         {
             string found = string.Join(", ", packages.Select(p => (p.Version[0], p.Version[1])).Distinct().Order().Select(v => $"{v.Item1}.{v.Item2}"));
             throw new GadgetVmException(
-                $"No Debian {Architecture} kernel of series {series} in {string.Join(", ", archive.Suites.Select(s => s.Name))}. " +
+                $"No Debian {architecture} kernel of series {series} in {string.Join(", ", archive.Suites.Select(s => s.Name))}. " +
                 $"Series found: {(found.Length == 0 ? "none" : found)}. Pick one of them with {KernelChoice.EnvironmentVariable}.");
         }
 

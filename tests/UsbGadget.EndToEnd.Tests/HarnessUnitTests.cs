@@ -294,4 +294,48 @@ public sealed class HarnessUnitTests
         Assert.Contains("qemu-system-x86", exception.Message, StringComparison.Ordinal);
         Assert.Contains("apt-get install -y qemu-system-x86", exception.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task StartAsync_Arm64WithoutQemuAndNoInstalling_FailsNamingQemuSystemArm()
+    {
+        var options = new GadgetVmOptions
+        {
+            Architecture = GadgetVmArchitecture.Arm64,
+            QemuPath = "/nonexistent/qemu-system-aarch64",
+            InstallMissingPackages = false,
+            CacheDirectory = Path.Combine(AppContext.BaseDirectory, "unused-vm-cache"),
+        };
+
+        var exception = await Assert.ThrowsAsync<GadgetVmException>(() => GadgetVm.StartAsync(options));
+
+        Assert.Contains("apt-get install -y qemu-system-arm", exception.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("qemu-system-x86", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_Arm64WithAKernelPackageOfTheMachinesApt_FailsSayingToChooseAKernelSeries()
+    {
+        var options = new GadgetVmOptions
+        {
+            Architecture = GadgetVmArchitecture.Arm64,
+            KernelPackage = "linux-image-6.1.0-57-amd64",
+            CacheDirectory = Path.Combine(AppContext.BaseDirectory, "unused-vm-cache"),
+        };
+
+        var exception = await Assert.ThrowsAsync<GadgetVmException>(() => GadgetVm.StartAsync(options));
+
+        Assert.Contains("linux-image-6.1.0-57-amd64", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("set Kernel to a series (e.g. 6.18)", exception.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Environment.NewLine, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PublishNativeAotAsync_ForARuntimeTheVmDoesNotRun_FailsBeforePublishing()
+    {
+        var exception = await Assert.ThrowsAsync<ArgumentException>(
+            () => GadgetBuild.PublishNativeAotAsync("gadgets/HidKeyboard/HidKeyboard.csproj", "unused", runtimeIdentifier: "linux-arm"));
+
+        Assert.Equal("runtimeIdentifier", exception.ParamName);
+        Assert.Contains("linux-x64 or linux-arm64", exception.Message, StringComparison.Ordinal);
+    }
 }

@@ -11,6 +11,12 @@ public enum SampleBuild
 
     /// <summary>The single native executable from <c>dotnet publish -r linux-x64 -p:PublishAot=true</c>.</summary>
     NativeAot,
+
+    /// <summary>
+    /// The single native executable from <c>dotnet publish -r linux-arm64 -p:PublishAot=true</c>, as README tells a
+    /// Raspberry Pi user; only the arm64 VM runs it.
+    /// </summary>
+    NativeAotArm64,
 }
 
 /// <summary>Locates a sample gadget's build output (the guest sees the host's files at the same paths) and starts it in the VM.</summary>
@@ -43,7 +49,12 @@ internal static class Sample
 
     private static GuestProcess Start(GadgetVm vm, string name, SampleBuild build, string? stdinCommand, string? wrapper, (string Name, string Value)[] environment)
     {
-        string program = build == SampleBuild.Jit ? Dll(name) : NativeExecutable(name);
+        string program = build switch
+        {
+            SampleBuild.Jit => Dll(name),
+            SampleBuild.NativeAotArm64 => NativeExecutable(name, "linux-arm64"),
+            _ => NativeExecutable(name),
+        };
         string command = build == SampleBuild.Jit ? GuestShell.Join(["dotnet", program]) : GuestShell.Quote(program);
         if (wrapper is not null)
         {
@@ -69,16 +80,20 @@ internal static class Sample
     /// The output goes to artifacts/nativeaot/NAME under the repository, which the guest sees through the shared root
     /// (the host's /tmp would be hidden by the guest's tmpfs). A second run republishes incrementally.
     /// </remarks>
-    public static string NativeExecutable(string name) =>
-        s_nativePublishes.GetOrAdd(name, static n => new Lazy<string>(() => PublishNativeAot(n))).Value;
+    public static string NativeExecutable(string name, string runtimeIdentifier = "linux-x64") =>
+        s_nativePublishes.GetOrAdd((name, runtimeIdentifier), static key => new Lazy<string>(() => PublishNativeAot(key.Name, key.RuntimeIdentifier))).Value;
 
-    private static readonly ConcurrentDictionary<string, Lazy<string>> s_nativePublishes = new();
+    private static readonly ConcurrentDictionary<(string Name, string RuntimeIdentifier), Lazy<string>> s_nativePublishes = new();
 
-    private static string PublishNativeAot(string name) =>
+    private static string PublishNativeAot(string name, string runtimeIdentifier) =>
         GadgetBuild.PublishNativeAotAsync(
             Path.Combine(RepositoryRoot, "gadgets", name, name + ".csproj"),
-            Path.Combine(RepositoryRoot, "artifacts", "nativeaot", name),
-            Configuration).GetAwaiter().GetResult();
+            // linux-x64 keeps its old place (artifacts/nativeaot/NAME), which other tools use.
+            runtimeIdentifier == "linux-x64"
+                ? Path.Combine(RepositoryRoot, "artifacts", "nativeaot", name)
+                : Path.Combine(RepositoryRoot, "artifacts", $"nativeaot-{runtimeIdentifier}", name),
+            Configuration,
+            runtimeIdentifier).GetAwaiter().GetResult();
 
     /// <summary>Stops the gadget with SIGTERM and checks it exited 0 and left no configfs gadget and no FunctionFS mount behind.</summary>
     public static async Task AssertStopsCleanlyAsync(GadgetVm vm, GuestProcess gadget)
