@@ -10,14 +10,22 @@ namespace Microsoft.Extensions.Hosting;
 public static class GadgetHostExtensions
 {
     /// <summary>
-    /// Runs the host until it stops (SIGTERM, Ctrl+C). Invalid configuration is printed as one line per wrong setting and
-    /// gives exit code 2; a gadget that could not start has already logged why and gives exit code 1; a clean stop gives 0.
+    /// Runs the host until it stops (SIGTERM, Ctrl+C) and returns one of <see cref="GadgetExitCodes"/>: a clean stop gives 0;
+    /// a gadget that could not start has logged why and gives 1; invalid or unreadable configuration is printed as one line
+    /// per problem and gives 2; a failed function that stops the app (<see cref="UsbGadgetOptions.OnFunctionFailure"/>)
+    /// gives 3.
     /// </summary>
     /// <param name="host">The built host.</param>
     /// <returns>The process exit code.</returns>
     public static async Task<int> RunGadgetAsync(this IHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
+        if (host.Services.GetService<StartupProblem>() is { } problem)
+        {
+            host.Dispose();
+            await Console.Error.WriteLineAsync(problem.Message).ConfigureAwait(false);
+            return GadgetExitCodes.InvalidConfiguration;
+        }
         try
         {
             // Validate before starting: a host whose start fails logs the exception, stack trace and all, before
@@ -33,7 +41,7 @@ public static class GadgetHostExtensions
             {
                 await Console.Error.WriteLineAsync("  " + failure).ConfigureAwait(false);
             }
-            return 2;
+            return GadgetExitCodes.InvalidConfiguration;
         }
         return Environment.ExitCode;
     }

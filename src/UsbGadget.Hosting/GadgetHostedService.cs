@@ -26,6 +26,7 @@ internal sealed class GadgetHostedService : IHostedService
     private readonly SystemdNotifier _notifier;
     private readonly UsbGadgetStatus _status;
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly string _contentRoot;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<(FunctionRunner Runner, IRunningFunction Running)> _started = [];
     private IPreparedGadget? _gadget;
@@ -39,7 +40,8 @@ internal sealed class GadgetHostedService : IHostedService
         GadgetMetrics metrics,
         SystemdNotifier notifier,
         UsbGadgetStatus status,
-        IHostApplicationLifetime lifetime)
+        IHostApplicationLifetime lifetime,
+        IHostEnvironment? environment = null)
     {
         _options = options.Value;
         _functions = [.. functions];
@@ -50,6 +52,7 @@ internal sealed class GadgetHostedService : IHostedService
         _notifier = notifier;
         _status = status;
         _lifetime = lifetime;
+        _contentRoot = environment?.ContentRootPath is { Length: > 0 } root ? root : "code only (no content root)";
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -63,7 +66,7 @@ internal sealed class GadgetHostedService : IHostedService
             // The message already says what is wrong and what to do; a stack trace would only bury it.
             HostingLog.StartFailed(_logger, _options.Name, e.Message);
             await TeardownAsync().ConfigureAwait(false);
-            Environment.ExitCode = 1;
+            Environment.ExitCode = GadgetExitCodes.StartFailed;
             _lifetime.StopApplication();
             return;
         }
@@ -82,8 +85,10 @@ internal sealed class GadgetHostedService : IHostedService
             throw new GadgetStartException("No USB function is registered. Register one with services.AddUsbGadget().AddFunction<MyFunction>().");
         }
         string[] names = [.. _functions.Select(f => f.Name)];
-        CheckNames(names);
+        string[] instances = FunctionInstanceNames.Resolve(_options, names);
+        CheckNames(names, instances);
         HostingLog.Starting(_logger, _options.Name, _options.Mode, names.Length, string.Join(", ", names));
+        HostingLog.Identity(_logger, _options.Name, $"{_options.VendorId.Value:x4}:{_options.ProductId.Value:x4}", _options.Manufacturer, _options.Product, _contentRoot);
 
         // Describe and encode everything first: a wrongly described function must fail before configfs is touched.
         var descriptors = new FunctionFsDescriptors[_functions.Count];
@@ -99,12 +104,13 @@ internal sealed class GadgetHostedService : IHostedService
             }
         }
 
-        _gadget = _backend.Prepare(_options, names);
+        _gadget = _backend.Prepare(_options, instances);
         for (int i = 0; i < _functions.Count; i++)
         {
             IGadgetFunction function = _functions[i];
-            var runner = new FunctionRunner(function, _loggerFactory.CreateLogger("UsbGadget.Function." + function.Name), _metrics);
-            IRunningFunction running = _backend.StartFunction(_gadget.GetMountPath(function.Name), descriptors[i], FunctionFsOptionsFor(function.Name), function);
+            HostingLog.FunctionInstance(_logger, names[i], instances[i]);
+            var runner = new FunctionRunner(function, _options, _loggerFactory.CreateLogger("UsbGadget.Function." + function.Name), _metrics, StopAfterFunctionFailure);
+            IRunningFunction running = _backend.StartFunction(_gadget.GetMountPath(instances[i]), descriptors[i], _options.ToFunctionFsOptions(instances[i]), function);
             _started.Add((runner, running));
             runner.Attach(running);
         }
@@ -118,28 +124,36 @@ internal sealed class GadgetHostedService : IHostedService
         }
     }
 
-    private FunctionFsOptions FunctionFsOptionsFor(string name) => new()
+    private void StopAfterFunctionFailure()
     {
-        Name = name,
-        OutQueueDepth = _options.OutQueueDepth,
-        OutTransferSize = _options.OutTransferSize,
-        InQueueDepth = _options.InQueueDepth,
-        InTransferSize = _options.InTransferSize,
-        StopTimeout = _options.StopTimeout,
-    };
+        Environment.ExitCode = GadgetExitCodes.FunctionFailed;
+        _lifetime.StopApplication();
+    }
 
-    private static void CheckNames(string[] names)
+    private static void CheckNames(string[] names, string[] instances)
     {
         foreach (string name in names)
         {
-            if (string.IsNullOrWhiteSpace(name) || name.Contains('/', StringComparison.Ordinal) || name.Contains('.', StringComparison.Ordinal) || name.Length > 32)
+            if (string.IsNullOrWhiteSpace(name) || name.Contains(':', StringComparison.Ordinal))
             {
-                throw new GadgetStartException($"Function name '{name}' cannot name a FunctionFS instance: use up to 32 letters, digits, '-' or '_'.");
+                throw new GadgetStartException($"Function name '{name}' is empty or contains ':': give each function a name such as 'loopback' (it names the function in logs and settings).");
             }
         }
-        if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+        if (names.GroupBy(n => n, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
         {
             throw new GadgetStartException($"Two functions are named '{duplicate.Key}': each function of a gadget needs its own Name.");
+        }
+        for (int i = 0; i < names.Length; i++)
+        {
+            if (FunctionInstanceNames.Problem(instances[i]) is { } problem)
+            {
+                throw new GadgetStartException(
+                    $"Function '{names[i]}': its FunctionFS instance name '{instances[i]}' {problem} Set UsbGadget:FunctionInstances:{names[i]}.");
+            }
+        }
+        if (instances.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } shared)
+        {
+            throw new GadgetStartException($"Two functions would be FunctionFS instance '{shared.Key}': give one another name in UsbGadget:FunctionInstances.");
         }
     }
 

@@ -3,7 +3,7 @@ using UsbGadget.FunctionFs;
 
 namespace UsbGadget.Hosting;
 
-/// <summary>Hosting log messages; event ids 4000–4099 are fixed, so alerts can key on them.</summary>
+/// <summary>Hosting log messages; event ids 4000–4149 are fixed, so alerts can key on them.</summary>
 internal static partial class HostingLog
 {
     [LoggerMessage(4000, LogLevel.Information, "Starting gadget '{Gadget}' ({Mode}) with {Count} function(s): {Functions}")]
@@ -20,9 +20,6 @@ internal static partial class HostingLog
 
     [LoggerMessage(4004, LogLevel.Information, "Function '{Function}' {State}; stopping its work until the host enables it again")]
     public static partial void FunctionDisabled(ILogger logger, string function, FunctionFsState state);
-
-    [LoggerMessage(4005, LogLevel.Error, "Function '{Function}' failed while running; it stays attached and runs again on the next enable")]
-    public static partial void FunctionFailed(ILogger logger, string function, Exception exception);
 
     [LoggerMessage(4006, LogLevel.Warning, "Function '{Function}' did not finish within {Timeout} after being stopped")]
     public static partial void FunctionStopTimedOut(ILogger logger, string function, TimeSpan timeout);
@@ -47,4 +44,19 @@ internal static partial class HostingLog
 
     [LoggerMessage(4013, LogLevel.Information, "Function '{Function}': bus {Event}")]
     public static partial void BusEvent(ILogger logger, string function, string @event);
+
+    [LoggerMessage(4100, LogLevel.Error, "Function '{Function}' failed: {Error}. Failure {Failures} in a row (limit {Limit}); running it again in {Delay}")]
+    public static partial void FunctionFailedRestarting(ILogger logger, string function, string error, int failures, int limit, TimeSpan delay);
+
+    [LoggerMessage(4101, LogLevel.Critical, "Function '{Function}' failed: {Error}. Stopping the app with exit code {ExitCode} ({Reason})")]
+    public static partial void FunctionFailedStopping(ILogger logger, string function, string error, int exitCode, string reason);
+
+    [LoggerMessage(4102, LogLevel.Debug, "Function '{Function}' failed; the exception")]
+    public static partial void FunctionFailureDetails(ILogger logger, string function, Exception exception);
+
+    [LoggerMessage(4103, LogLevel.Information, "Gadget '{Gadget}' is {Ids} '{Manufacturer}' '{Product}'; settings read from {ContentRoot}")]
+    public static partial void Identity(ILogger logger, string gadget, string ids, string manufacturer, string product, string contentRoot);
+
+    [LoggerMessage(4104, LogLevel.Information, "Function '{Function}' is FunctionFS instance '{Instance}'")]
+    public static partial void FunctionInstance(ILogger logger, string function, string instance);
 }

@@ -10,7 +10,7 @@ namespace UsbGadget.Hosting;
 internal interface IGadgetBackend
 {
     /// <summary>Creates the gadget (or attaches to it) with one FunctionFS instance per name, mounted.</summary>
-    IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> functionNames);
+    IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> instanceNames);
 
     /// <summary>Writes the descriptors to the instance's ep0, opens its endpoints and starts its ep0 loop.</summary>
     IRunningFunction StartFunction(string mountPath, FunctionFsDescriptors descriptors, FunctionFsOptions options, IControlRequestHandler handler);
@@ -22,8 +22,8 @@ internal interface IPreparedGadget
     /// <summary>The UDC the gadget binds to.</summary>
     string UdcName { get; }
 
-    /// <summary>Where the FunctionFS instance of <paramref name="functionName"/> is mounted.</summary>
-    string GetMountPath(string functionName);
+    /// <summary>Where the FunctionFS instance <paramref name="instanceName"/> is mounted.</summary>
+    string GetMountPath(string instanceName);
 
     /// <summary>Writes the UDC name: the host sees the device.</summary>
     void Bind();
@@ -43,6 +43,12 @@ internal interface IRunningFunction : IAsyncDisposable
 
     /// <summary>Raised on the ep0 thread after every lifecycle transition.</summary>
     event EventHandler<FunctionFsStateChangedEventArgs>? StateChanged;
+
+    /// <summary>Raised on the ep0 thread when the host suspends the bus.</summary>
+    event EventHandler? Suspended;
+
+    /// <summary>Raised on the ep0 thread when the host resumes the bus.</summary>
+    event EventHandler? Resumed;
 
     /// <summary>The OUT endpoint with the given number.</summary>
     OutEndpoint GetOutEndpoint(byte number);

@@ -17,7 +17,10 @@ namespace UsbGadget.Hosting;
 /// </remarks>
 public interface IGadgetFunction : IControlRequestHandler
 {
-    /// <summary>The FunctionFS instance name: configfs <c>functions/ffs.&lt;Name&gt;</c> and its mount directory.</summary>
+    /// <summary>
+    /// The function's name in logs and settings, unique within the gadget. Its FunctionFS instance name derives from it
+    /// (<c>&lt;gadget&gt;-&lt;Name&gt;</c>) or is set in <see cref="UsbGadgetOptions.FunctionInstances"/>.
+    /// </summary>
     string Name { get; }
 
     /// <summary>The function's interfaces, endpoints and strings. Called once, before the gadget is bound.</summary>

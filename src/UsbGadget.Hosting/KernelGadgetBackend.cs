@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using UsbGadget.ConfigFs;
 using UsbGadget.Descriptors;
@@ -10,7 +11,7 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
 {
     private const byte ConfigurationNumber = 1;
 
-    public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> functionNames)
+    public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> instanceNames)
     {
         var configFsOptions = new ConfigFsOptions
         {
@@ -21,7 +22,7 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
         var manager = new GadgetManager(configFsOptions, logger: loggerFactory.CreateLogger<GadgetManager>());
         ConfigFsGadget gadget = options.Mode == GadgetMode.Attach
             ? manager.Attach(options.Name)
-            : manager.Create(BuildDefinition(options, functionNames));
+            : manager.Create(BuildDefinition(options, instanceNames));
         return new PreparedGadget(gadget);
     }
 
@@ -41,7 +42,7 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
         return new RunningFunction(function);
     }
 
-    internal static GadgetDefinition BuildDefinition(UsbGadgetOptions options, IReadOnlyList<string> functionNames)
+    internal static GadgetDefinition BuildDefinition(UsbGadgetOptions options, IReadOnlyList<string> instanceNames)
     {
         var strings = new List<GadgetStrings>
         {
@@ -49,18 +50,17 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
         };
         foreach ((string language, GadgetStringsOptions s) in options.Languages)
         {
-            strings.Add(new GadgetStrings(UsbNumber.ParseUInt16(language), s.Manufacturer, s.Product, s.SerialNumber ?? SerialNumberOf(options)));
+            strings.Add(new GadgetStrings(UsbId.Parse(language, CultureInfo.InvariantCulture), s.Manufacturer, s.Product, s.SerialNumber ?? SerialNumberOf(options)));
         }
 
-        FunctionDefinition[] functions = [.. functionNames.Select(FunctionDefinition.FunctionFs)];
-        return new GadgetDefinition(options.Name, UsbNumber.ParseUInt16(options.VendorId), UsbNumber.ParseUInt16(options.ProductId))
+        FunctionDefinition[] functions = [.. instanceNames.Select(FunctionDefinition.FunctionFs)];
+        return new GadgetDefinition(options.Name, options.VendorId, options.ProductId)
         {
-            UsbVersion = UsbNumber.ParseUInt16(options.UsbVersion),
-            DeviceVersion = UsbNumber.ParseUInt16(options.DeviceVersion),
-            // Class information comes from each interface; 0xef/2/1 lets several functions (and IADs) share the device.
-            DeviceClass = 0xef,
-            DeviceSubClass = 0x02,
-            DeviceProtocol = 0x01,
+            UsbVersion = options.UsbVersion,
+            DeviceVersion = options.DeviceVersion,
+            DeviceClass = (byte)options.DeviceClass.Value,
+            DeviceSubClass = (byte)options.DeviceSubClass.Value,
+            DeviceProtocol = (byte)options.DeviceProtocol.Value,
             Strings = strings,
             Functions = functions,
             Configurations =
@@ -69,11 +69,14 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
                 {
                     MaxPowerMilliamps = (ushort)options.MaxPowerMilliamps,
                     Attributes = (byte)(options.SelfPowered ? 0xc0 : 0x80),
-                    Strings = [new ConfigurationString(LanguageIds.EnglishUnitedStates, "Default")],
+                    Strings = [new ConfigurationString(LanguageIds.EnglishUnitedStates, options.ConfigurationName)],
                     Functions = [.. functions.Select(f => f.DirectoryName)],
                 },
             ],
             OsDescriptors = options.MicrosoftOsDescriptors ? new OsDescriptorSettings(ConfigurationNumber) : null,
+            WebUsb = string.IsNullOrEmpty(options.WebUsbLandingPage)
+                ? null
+                : new WebUsbSettings(options.WebUsbLandingPage) { VendorCode = (byte)options.WebUsbVendorCode.Value },
         };
     }
 
@@ -103,11 +106,11 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
     {
         public string UdcName => gadget.UdcName;
 
-        public string GetMountPath(string functionName) =>
-            gadget.FunctionFsMountPoints.TryGetValue(functionName, out string? path)
+        public string GetMountPath(string instanceName) =>
+            gadget.FunctionFsMountPoints.TryGetValue(instanceName, out string? path)
                 ? path
-                : throw new InvalidOperationException(
-                    $"Gadget '{gadget.Name}' has no FunctionFS function 'ffs.{functionName}'. In Attach mode, create it in the setup script (GADGET_FUNCTIONS=\"{functionName}\").");
+                : throw new GadgetStartException(
+                    $"Gadget '{gadget.Name}' has no FunctionFS function 'ffs.{instanceName}'. In Attach mode, create it in the setup script (GADGET_FUNCTIONS=\"{instanceName}\") or name the script's instance in UsbGadget:FunctionInstances.");
 
         public void Bind() => gadget.Bind();
 
@@ -124,6 +127,18 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
         {
             add => function.StateChanged += value;
             remove => function.StateChanged -= value;
+        }
+
+        public event EventHandler? Suspended
+        {
+            add => function.Suspended += value;
+            remove => function.Suspended -= value;
+        }
+
+        public event EventHandler? Resumed
+        {
+            add => function.Resumed += value;
+            remove => function.Resumed -= value;
         }
 
         public OutEndpoint GetOutEndpoint(byte number) => function.GetOutEndpoint(number);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -6,38 +7,23 @@ using Microsoft.Extensions.Primitives;
 namespace UsbGadget.Hosting;
 
 /// <summary>
-/// Binds <see cref="UsbGadgetOptions"/> from the <c>UsbGadget</c> section like <c>BindConfiguration</c> does, except that a
-/// number, switch, duration or mode that cannot be read is left at its default and recorded in
+/// Binds <see cref="UsbGadgetOptions"/> from the <c>UsbGadget</c> section with the source-generated configuration binder,
+/// except that a setting whose text cannot be read as its type is left at its default and recorded in
 /// <see cref="UsbGadgetOptions.UnreadableSettings"/>. The validator reports those beside every other wrong setting, one line
-/// each; the binder alone would throw at the first one, with a stack trace and no word about the others.
+/// each; the generated binder alone throws at the first one, with a stack trace and no word about the others.
 /// </summary>
+/// <remarks>
+/// Each setting is first bound on its own into a scratch instance: the generated binder's exception then names the
+/// setting that failed. The settings that bound are then bound together into the real options. <see cref="UsbId"/>
+/// settings are read here with <see cref="UsbId.TryParse(string?, IFormatProvider?, out UsbId)"/>: the generator reads only
+/// the framework's own scalar types and would take the struct for an object with settings of its own.
+/// </remarks>
 internal sealed class UsbGadgetOptionsBinder(IConfiguration? configuration) : IConfigureOptions<UsbGadgetOptions>
 {
     private const string Section = UsbGadgetOptions.SectionName;
 
-    // Every setting that is not a string, with what the binder would parse it as. Strings and Languages always bind.
-    private static readonly (string Key, Kind Kind)[] s_typedSettings =
-    [
-        (nameof(UsbGadgetOptions.Mode), Kind.Mode),
-        (nameof(UsbGadgetOptions.BindUdc), Kind.Switch),
-        (nameof(UsbGadgetOptions.MaxPowerMilliamps), Kind.WholeNumber),
-        (nameof(UsbGadgetOptions.SelfPowered), Kind.Switch),
-        (nameof(UsbGadgetOptions.MicrosoftOsDescriptors), Kind.Switch),
-        (nameof(UsbGadgetOptions.OutQueueDepth), Kind.WholeNumber),
-        (nameof(UsbGadgetOptions.OutTransferSize), Kind.WholeNumber),
-        (nameof(UsbGadgetOptions.InQueueDepth), Kind.WholeNumber),
-        (nameof(UsbGadgetOptions.InTransferSize), Kind.WholeNumber),
-        (nameof(UsbGadgetOptions.RemoveStaleGadgets), Kind.Switch),
-        (nameof(UsbGadgetOptions.StopTimeout), Kind.Duration),
-    ];
-
-    private enum Kind
-    {
-        WholeNumber,
-        Switch,
-        Duration,
-        Mode,
-    }
+    private static readonly PropertyInfo[] s_usbIdSettings =
+        [.. typeof(UsbGadgetOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.PropertyType == typeof(UsbId))];
 
     public void Configure(UsbGadgetOptions options)
     {
@@ -47,73 +33,91 @@ internal sealed class UsbGadgetOptionsBinder(IConfiguration? configuration) : IC
             return;
         }
         IConfigurationSection section = configuration.GetSection(Section);
-        var unreadable = new List<string>();
-        var hidden = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach ((string key, Kind kind) in s_typedSettings)
+        // Settings the generated binder must not see: those it cannot read, and the UsbIds read here.
+        var unreadable = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (IConfigurationSection setting in section.GetChildren())
         {
-            string? value = section[key];
-            if (value is null || (value.Length > 0 && CanRead(kind, value)))
+            if (s_usbIdSettings.FirstOrDefault(p => string.Equals(p.Name, setting.Key, StringComparison.OrdinalIgnoreCase)) is { } usbId)
             {
+                unreadable.Add(setting.Key);
+                if (string.IsNullOrEmpty(setting.Value))
+                {
+                    // Empty means not set, as the generated binder treats every other scalar.
+                    continue;
+                }
+                if (UsbId.TryParse(setting.Value, CultureInfo.InvariantCulture, out UsbId value))
+                {
+                    usbId.SetValue(options, value);
+                }
+                else
+                {
+                    options.UnreadableSettings.Add($"{Section}:{setting.Key} = '{setting.Value}' {Expected(setting.Key, options)}");
+                }
                 continue;
             }
-            // An empty value (UsbGadget__OutQueueDepth=) means "not set": the default stays, as with a missing key.
-            hidden.Add(key);
-            if (value.Length > 0)
+            try
             {
-                unreadable.Add($"{Section}:{key} = '{value}' {Expected(kind, key, options)}");
+                new FilteredConfiguration(section, key => string.Equals(key, setting.Key, StringComparison.OrdinalIgnoreCase)).Bind(new UsbGadgetOptions());
+            }
+            catch (InvalidOperationException)
+            {
+                unreadable.Add(setting.Key);
+                options.UnreadableSettings.Add($"{Section}:{setting.Key} = '{setting.Value}' {Expected(setting.Key, options)}");
             }
         }
-        if (hidden.Count == 0)
+        if (unreadable.Count == 0)
         {
             section.Bind(options);
         }
         else
         {
-            new HidingConfiguration(section, hidden).Bind(options);
+            new FilteredConfiguration(section, key => !unreadable.Contains(key)).Bind(options);
         }
-        options.UnreadableSettings = unreadable;
     }
 
-    // The same parsing as the configuration binder's.
-    private static bool CanRead(Kind kind, string value) => kind switch
+    /// <summary>What a valid value of the setting looks like, from the property's type and its value before binding.</summary>
+    private static string Expected(string key, UsbGadgetOptions current)
     {
-        Kind.WholeNumber => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
-        Kind.Switch => bool.TryParse(value, out _),
-        Kind.Duration => TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out _),
-        _ => Enum.TryParse<GadgetMode>(value, ignoreCase: true, out _),
-    };
+        PropertyInfo? property = typeof(UsbGadgetOptions).GetProperty(key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+        Type? type = property?.PropertyType;
+        object? example = property?.GetValue(current);
+        if (type == typeof(int))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"is not a whole number: write it in decimal digits, such as {example}.");
+        }
+        if (type == typeof(bool))
+        {
+            return "is not a switch: use true or false.";
+        }
+        if (type == typeof(TimeSpan))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"is not a duration: write it as hh:mm:ss, such as {example}.");
+        }
+        if (type == typeof(UsbId))
+        {
+            return $"is not a 16-bit number: write it in hex, such as {example}.";
+        }
+        if (type is { IsEnum: true })
+        {
+            return $"is not one of: {string.Join(", ", Enum.GetNames(type))}.";
+        }
+        return $"cannot be read as {type?.Name ?? "its type"}: see docs/hosting.md for its form.";
+    }
 
-    private static string Expected(Kind kind, string key, UsbGadgetOptions defaults) => kind switch
-    {
-        Kind.WholeNumber => string.Create(CultureInfo.InvariantCulture, $"is not a whole number: write it in decimal digits, such as {DefaultOf(key, defaults)}."),
-        Kind.Switch => "is not a switch: use true or false.",
-        Kind.Duration => string.Create(CultureInfo.InvariantCulture, $"is not a duration: write it as hh:mm:ss, such as {defaults.StopTimeout}."),
-        _ => "is not a mode: use Create or Attach.",
-    };
-
-    private static int DefaultOf(string key, UsbGadgetOptions defaults) => key switch
-    {
-        nameof(UsbGadgetOptions.MaxPowerMilliamps) => defaults.MaxPowerMilliamps,
-        nameof(UsbGadgetOptions.OutQueueDepth) => defaults.OutQueueDepth,
-        nameof(UsbGadgetOptions.OutTransferSize) => defaults.OutTransferSize,
-        nameof(UsbGadgetOptions.InQueueDepth) => defaults.InQueueDepth,
-        _ => defaults.InTransferSize,
-    };
-
-    /// <summary>The section without some of its keys: the binder sees them as absent.</summary>
-    private sealed class HidingConfiguration(IConfigurationSection inner, HashSet<string> hidden) : IConfiguration
+    /// <summary>The section with only the keys <paramref name="include"/> accepts: the binder sees the others as absent.</summary>
+    private sealed class FilteredConfiguration(IConfigurationSection inner, Func<string, bool> include) : IConfiguration
     {
         public string? this[string key]
         {
-            get => hidden.Contains(key) ? null : inner[key];
+            get => include(key) ? inner[key] : null;
             set => inner[key] = value;
         }
 
-        public IEnumerable<IConfigurationSection> GetChildren() => inner.GetChildren().Where(c => !hidden.Contains(c.Key));
+        public IEnumerable<IConfigurationSection> GetChildren() => inner.GetChildren().Where(c => include(c.Key));
 
         public IChangeToken GetReloadToken() => inner.GetReloadToken();
 
-        public IConfigurationSection GetSection(string key) => hidden.Contains(key) ? new AbsentSection(inner.Path + ":" + key, key) : inner.GetSection(key);
+        public IConfigurationSection GetSection(string key) => include(key) ? inner.GetSection(key) : new AbsentSection(inner.Path + ":" + key, key);
     }
 
     private sealed class AbsentSection(string path, string key) : IConfigurationSection

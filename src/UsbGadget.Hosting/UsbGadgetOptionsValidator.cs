@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.Options;
 
 namespace UsbGadget.Hosting;
@@ -24,12 +25,32 @@ internal sealed class UsbGadgetOptionsValidator : IValidateOptions<UsbGadgetOpti
         {
             failures.Add($"{Section}:Mode = '{options.Mode}' is not a mode: use Create or Attach.");
         }
-        CheckUInt16(failures, "VendorId", options.VendorId, "0x1d6b");
-        CheckUInt16(failures, "ProductId", options.ProductId, "0x0104");
-        CheckUInt16(failures, "DeviceVersion", options.DeviceVersion, "0x0100");
-        if (CheckUInt16(failures, "UsbVersion", options.UsbVersion, "0x0200") is ushort usb && usb is not (0x0110 or 0x0200 or 0x0201 or 0x0210 or 0x0300 or 0x0310 or 0x0320))
+        if (options.UsbVersion.Value is not (0x0110 or 0x0200 or 0x0201 or 0x0210 or 0x0300 or 0x0310 or 0x0320))
         {
-            failures.Add($"{Section}:UsbVersion = '{options.UsbVersion}' is not a USB release: use 0x0200 (USB 2.0), 0x0210 (with BOS/WebUSB) or 0x0300/0x0320.");
+            failures.Add($"{Section}:UsbVersion = {options.UsbVersion} is not a USB release: use 0x0200 (USB 2.0), 0x0210 (with BOS/WebUSB) or 0x0300/0x0320.");
+        }
+        if (!IsBcd(options.DeviceVersion))
+        {
+            failures.Add($"{Section}:DeviceVersion = {options.DeviceVersion} is not binary-coded decimal: use the digits 0–9 only, such as 0x0100 for release 1.00.");
+        }
+        CheckByte(failures, "DeviceClass", options.DeviceClass, "0xef");
+        CheckByte(failures, "DeviceSubClass", options.DeviceSubClass, "0x02");
+        CheckByte(failures, "DeviceProtocol", options.DeviceProtocol, "0x01");
+        CheckString(failures, "ConfigurationName", options.ConfigurationName);
+        if (options.WebUsbLandingPage is { Length: > 0 } landingPage)
+        {
+            if (!Uri.TryCreate(landingPage, UriKind.Absolute, out Uri? url) || url.Scheme is not ("https" or "http") || Encoding.UTF8.GetByteCount(landingPage) > 255)
+            {
+                failures.Add($"{Section}:WebUsbLandingPage = '{landingPage}' is not a web address: use an https URL of at most 255 bytes, such as https://example.com/device.");
+            }
+            if (options.UsbVersion.Value < 0x0210)
+            {
+                failures.Add($"{Section}:UsbVersion = {options.UsbVersion} is too old for WebUSB: set it to 0x0210 when WebUsbLandingPage is set.");
+            }
+        }
+        if (CheckByte(failures, "WebUsbVendorCode", options.WebUsbVendorCode, "0x01") && options.MicrosoftOsDescriptors && options.WebUsbVendorCode.Value == MicrosoftOsVendorCode)
+        {
+            failures.Add($"{Section}:WebUsbVendorCode = {options.WebUsbVendorCode} is the MS OS descriptors' vendor code: use another, such as 0x01.");
         }
         CheckString(failures, "Manufacturer", options.Manufacturer);
         CheckString(failures, "Product", options.Product);
@@ -39,7 +60,7 @@ internal sealed class UsbGadgetOptionsValidator : IValidateOptions<UsbGadgetOpti
         }
         foreach ((string language, GadgetStringsOptions strings) in options.Languages)
         {
-            if (!UsbNumber.TryParseUInt16(language, out ushort id) || id == 0)
+            if (!UsbId.TryParse(language, CultureInfo.InvariantCulture, out UsbId id) || id.Value == 0)
             {
                 failures.Add($"{Section}:Languages:{language} is not a USB language id: use the LANGID in hex, such as 0x0407 for German.");
             }
@@ -55,30 +76,50 @@ internal sealed class UsbGadgetOptionsValidator : IValidateOptions<UsbGadgetOpti
         {
             failures.Add($"{Section}:MaxPowerMilliamps = {options.MaxPowerMilliamps} is out of range: 0–500 mA for USB 2.0, up to 900 mA for SuperSpeed.");
         }
-        CheckRange(failures, "OutQueueDepth", options.OutQueueDepth, 1, 256);
-        CheckRange(failures, "InQueueDepth", options.InQueueDepth, 1, 256);
-        CheckTransferSize(failures, "OutTransferSize", options.OutTransferSize);
-        CheckTransferSize(failures, "InTransferSize", options.InTransferSize);
+        // The queue and transfer-size rules are FunctionFS's own, checked in one place for code and configuration alike.
+        failures.AddRange(options.ToFunctionFsOptions("check").GetValidationErrors(Section + ":"));
+        foreach ((string function, string instance) in options.FunctionInstances)
+        {
+            if (FunctionInstanceNames.Problem(instance) is { } problem)
+            {
+                failures.Add($"{Section}:FunctionInstances:{function} = '{instance}' {problem}");
+            }
+        }
+        if (options.FunctionInstances.Values.GroupBy(i => i, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } shared)
+        {
+            failures.Add($"{Section}:FunctionInstances names '{shared.Key}' for two functions: each FunctionFS instance needs its own name.");
+        }
+        if (!Enum.IsDefined(options.OnFunctionFailure))
+        {
+            failures.Add($"{Section}:OnFunctionFailure = '{options.OnFunctionFailure}' is not one of: Restart, StopApplication.");
+        }
+        if (options.FunctionRestartDelay < TimeSpan.Zero || options.FunctionRestartDelay > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"{Section}:FunctionRestartDelay = {options.FunctionRestartDelay} is out of range: use a duration between 00:00:00 and 00:01:00.");
+        }
+        CheckRange(failures, "FunctionRestartLimit", options.FunctionRestartLimit, 0, 1000);
         if (string.IsNullOrWhiteSpace(options.FunctionFsMountRoot) || !Path.IsPathRooted(options.FunctionFsMountRoot))
         {
             failures.Add($"{Section}:FunctionFsMountRoot = '{options.FunctionFsMountRoot}' must be an absolute directory, such as /run/usbgadget/ffs.");
         }
-        if (options.StopTimeout <= TimeSpan.Zero || options.StopTimeout > TimeSpan.FromMinutes(5))
-        {
-            failures.Add($"{Section}:StopTimeout = {options.StopTimeout} is out of range: use a duration between 00:00:00.1 and 00:05:00.");
-        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static ushort? CheckUInt16(List<string> failures, string setting, string? value, string example)
+    // The code OsDescriptorSettings gives the MS OS descriptors.
+    private const int MicrosoftOsVendorCode = 0xcd;
+
+    private static bool CheckByte(List<string> failures, string setting, UsbId value, string example)
     {
-        if (UsbNumber.TryParseUInt16(value, out ushort result))
+        if (value.Value <= byte.MaxValue)
         {
-            return result;
+            return true;
         }
-        failures.Add($"{Section}:{setting} = '{value}' is not a 16-bit number: write it in hex, such as {example}.");
-        return null;
+        failures.Add($"{Section}:{setting} = {value} does not fit a byte: use 0x00–0xff, such as {example}.");
+        return false;
     }
+
+    private static bool IsBcd(ushort value) =>
+        (value & 0xf) <= 9 && ((value >> 4) & 0xf) <= 9 && ((value >> 8) & 0xf) <= 9 && ((value >> 12) & 0xf) <= 9;
 
     private static void CheckString(List<string> failures, string setting, string? value, bool allowEmpty = false)
     {
@@ -104,33 +145,4 @@ internal sealed class UsbGadgetOptionsValidator : IValidateOptions<UsbGadgetOpti
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{Section}:{setting} = {value} is out of range: use {min}–{max}."));
         }
     }
-
-    private static void CheckTransferSize(List<string> failures, string setting, int value)
-    {
-        // Multiples of 1024 are multiples of every bulk max packet size (64, 512, 1024), so OUT reads never split a packet.
-        if (value < 1024 || value > 1024 * 1024 || value % 1024 != 0)
-        {
-            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{Section}:{setting} = {value} must be a multiple of 1024 between 1024 and 1048576 (16384 is a good choice)."));
-        }
-    }
-}
-
-/// <summary>Parses the numbers USB people write: <c>0x1d6b</c> or decimal.</summary>
-internal static class UsbNumber
-{
-    public static bool TryParseUInt16(string? text, out ushort value)
-    {
-        value = 0;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-        ReadOnlySpan<char> span = text.AsSpan().Trim();
-        return span.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? ushort.TryParse(span[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
-            : ushort.TryParse(span, NumberStyles.None, CultureInfo.InvariantCulture, out value);
-    }
-
-    public static ushort ParseUInt16(string text) =>
-        TryParseUInt16(text, out ushort value) ? value : throw new FormatException($"'{text}' is not a 16-bit number.");
 }

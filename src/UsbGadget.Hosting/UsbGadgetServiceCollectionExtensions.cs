@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using UsbGadget.Hosting;
@@ -31,6 +32,18 @@ public static class UsbGadgetServiceCollectionExtensions
         // Bound after the code-side defaults; a value that cannot be read becomes a validation failure, not a binder exception.
         services.AddSingleton<IConfigureOptions<UsbGadgetOptions>>(sp => new UsbGadgetOptionsBinder(sp.GetService<IConfiguration>()));
         options.ValidateOnStart();
+        // SIGTERM and Ctrl+C: the app's other hosted services get StopTimeout too, not the host's default 30 s.
+        services.AddOptions<HostOptions>().Configure<IOptions<UsbGadgetOptions>>(static (host, gadget) =>
+        {
+            try
+            {
+                host.ShutdownTimeout = gadget.Value.StopTimeout;
+            }
+            catch (OptionsValidationException)
+            {
+                // The host reads its options while being built; invalid gadget settings are reported by RunGadgetAsync.
+            }
+        });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UsbGadgetOptions>, UsbGadgetOptionsValidator>());
 
         services.TryAddSingleton<IGadgetBackend>(sp => new KernelGadgetBackend(sp.GetRequiredService<ILoggerFactory>()));

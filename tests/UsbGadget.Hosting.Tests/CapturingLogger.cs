@@ -6,7 +6,7 @@ namespace UsbGadget.Hosting.Tests;
 /// <summary>Keeps every formatted log message, so tests can check what a user would read.</summary>
 internal sealed class CapturingLoggerProvider : ILoggerProvider
 {
-    public ConcurrentQueue<(LogLevel Level, EventId Id, string Message)> Entries { get; } = new();
+    public ConcurrentQueue<LogEntry> Entries { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => new CapturingLogger(this);
 
@@ -21,6 +21,9 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            provider.Entries.Enqueue((logLevel, eventId, formatter(state, exception)));
+            provider.Entries.Enqueue(new LogEntry(logLevel, eventId, formatter(state, exception), exception));
     }
 }
+
+/// <summary>One log call as a user would read it, with the exception it carried.</summary>
+internal sealed record LogEntry(LogLevel Level, EventId Id, string Message, Exception? Exception);

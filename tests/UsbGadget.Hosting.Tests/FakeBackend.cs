@@ -4,7 +4,7 @@ using UsbGadget.Hosting;
 
 namespace UsbGadget.Hosting.Tests;
 
-/// <summary>Records the order of kernel-facing steps and lets a test raise ep0 state changes.</summary>
+/// <summary>Records the order of kernel-facing steps and lets a test raise ep0 state changes; functions are keyed by instance name.</summary>
 internal sealed class FakeBackend : IGadgetBackend, IPreparedGadget
 {
     private readonly List<string> _steps = [];
@@ -34,9 +34,9 @@ internal sealed class FakeBackend : IGadgetBackend, IPreparedGadget
         }
     }
 
-    public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> functionNames)
+    public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> instanceNames)
     {
-        Record($"prepare {options.Name} [{string.Join(',', functionNames)}]");
+        Record($"prepare {options.Name} [{string.Join(',', instanceNames)}]");
         return this;
     }
 
@@ -48,7 +48,7 @@ internal sealed class FakeBackend : IGadgetBackend, IPreparedGadget
         return function;
     }
 
-    public string GetMountPath(string functionName) => "/run/usbgadget/ffs/" + functionName;
+    public string GetMountPath(string instanceName) => "/run/usbgadget/ffs/" + instanceName;
 
     public void Bind()
     {
@@ -68,6 +68,14 @@ internal sealed class FakeBackend : IGadgetBackend, IPreparedGadget
         public FunctionFsState State { get; private set; } = FunctionFsState.DescriptorsWritten;
 
         public event EventHandler<FunctionFsStateChangedEventArgs>? StateChanged;
+
+        public event EventHandler? Suspended;
+
+        public event EventHandler? Resumed;
+
+        public void Suspend() => Suspended?.Invoke(this, EventArgs.Empty);
+
+        public void Resume() => Resumed?.Invoke(this, EventArgs.Empty);
 
         public void MoveTo(FunctionFsState state)
         {

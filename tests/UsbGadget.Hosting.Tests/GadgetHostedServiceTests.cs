@@ -41,7 +41,7 @@ public sealed class GadgetHostedServiceTests : IDisposable
         await service.StartAsync(CancellationToken.None);
 
         Assert.Equal(
-            ["prepare g [a,b]", "start a at /run/usbgadget/ffs/a", "start b at /run/usbgadget/ffs/b", "bind"],
+            ["prepare g [g-a,g-b]", "start g-a at /run/usbgadget/ffs/g-a", "start g-b at /run/usbgadget/ffs/g-b", "bind"],
             _backend.Steps);
     }
 
@@ -53,7 +53,7 @@ public sealed class GadgetHostedServiceTests : IDisposable
 
         await service.StopAsync(CancellationToken.None);
 
-        Assert.Equal(["unbind", "close b", "close a", "remove"], _backend.Steps.Skip(4));
+        Assert.Equal(["unbind", "close g-b", "close g-a", "remove"], _backend.Steps.Skip(4));
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class GadgetHostedServiceTests : IDisposable
         var function = new RecordingFunction("a");
         var service = CreateService(new UsbGadgetOptions(), function);
         await service.StartAsync(CancellationToken.None);
-        FakeBackend.FakeFunction running = _backend.Functions["a"];
+        FakeBackend.FakeFunction running = _backend.Functions["usbgadget-a"];
 
         Task started = function.Started.Task;
         running.MoveTo(FunctionFsState.Bound);
@@ -93,7 +93,7 @@ public sealed class GadgetHostedServiceTests : IDisposable
         var function = new RecordingFunction("a");
         var service = CreateService(new UsbGadgetOptions(), function);
         await service.StartAsync(CancellationToken.None);
-        FakeBackend.FakeFunction running = _backend.Functions["a"];
+        FakeBackend.FakeFunction running = _backend.Functions["usbgadget-a"];
 
         running.MoveTo(FunctionFsState.Enabled);
         await WaitUntil(() => function.Runs == 1);
@@ -112,11 +112,11 @@ public sealed class GadgetHostedServiceTests : IDisposable
         var service = CreateService(new UsbGadgetOptions(), new RecordingFunction("a"), new RecordingFunction("b"));
         await service.StartAsync(CancellationToken.None);
 
-        _backend.Functions["a"].MoveTo(FunctionFsState.Enabled);
+        _backend.Functions["usbgadget-a"].MoveTo(FunctionFsState.Enabled);
         await Task.Delay(100);
         Assert.False(_status.IsEnumerated);
 
-        _backend.Functions["b"].MoveTo(FunctionFsState.Enabled);
+        _backend.Functions["usbgadget-b"].MoveTo(FunctionFsState.Enabled);
         await _status.WhenEnumeratedAsync().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.True(_status.IsEnumerated);
         await service.StopAsync(CancellationToken.None);
@@ -128,14 +128,14 @@ public sealed class GadgetHostedServiceTests : IDisposable
         var function = new StubbornFunction();
         var service = CreateService(new UsbGadgetOptions { StopTimeout = TimeSpan.FromMilliseconds(200) }, function);
         await service.StartAsync(CancellationToken.None);
-        _backend.Functions["fn"].MoveTo(FunctionFsState.Enabled);
+        _backend.Functions["usbgadget-fn"].MoveTo(FunctionFsState.Enabled);
         await Task.Delay(100);
 
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         await service.StopAsync(CancellationToken.None);
 
         Assert.InRange(stopwatch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
-        Assert.Equal(["unbind", "close fn", "remove"], _backend.Steps.Skip(3));
+        Assert.Equal(["unbind", "close usbgadget-fn", "remove"], _backend.Steps.Skip(3));
     }
 
     [Fact]
@@ -161,24 +161,171 @@ public sealed class GadgetHostedServiceTests : IDisposable
 
         await service.StartAsync(CancellationToken.None);
 
-        Assert.Equal(["prepare g [a]", "start a at /run/usbgadget/ffs/a", "bind", "close a", "remove"], _backend.Steps);
+        Assert.Equal(["prepare g [g-a]", "start g-a at /run/usbgadget/ffs/g-a", "bind", "close g-a", "remove"], _backend.Steps);
         _lifetime.Verify(l => l.StopApplication(), Times.Once);
         Assert.Equal(1, Environment.ExitCode);
         Assert.Contains("UDC dummy_udc.0 is busy", StartFailureMessage, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("a", "a", "Two functions are named 'a'")]
-    [InlineData("a.b", "c", "cannot name a FunctionFS instance")]
-    public async Task FunctionNames_MustBeUniqueAndUsableAsInstanceNames(string first, string second, string expected)
+    [InlineData("a", "a", "", "Two functions are named 'a'")]
+    [InlineData("a", "b", "a.b", "Function 'a': its FunctionFS instance name 'a.b' is not a usable FunctionFS instance name")]
+    [InlineData("a", "b", "usbgadget-b", "Two functions would be FunctionFS instance 'usbgadget-b'")]
+    public async Task FunctionNames_MustBeUnique_AndTheirInstanceNamesUsableAndUnique(string first, string second, string firstInstance, string expected)
     {
-        var service = CreateService(new UsbGadgetOptions(), new RecordingFunction(first), new RecordingFunction(second));
+        var options = new UsbGadgetOptions();
+        if (firstInstance.Length > 0)
+        {
+            options.FunctionInstances[first] = firstInstance;
+        }
+        var service = CreateService(options, new RecordingFunction(first), new RecordingFunction(second));
 
         await service.StartAsync(CancellationToken.None);
 
         Assert.Empty(_backend.Steps);
         _lifetime.Verify(l => l.StopApplication(), Times.Once);
         Assert.Contains(expected, StartFailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AFunctionThatThrows_IsRunAgainAfterABackOff_WhileTheHostKeepsItEnabled()
+    {
+        var function = new FailingFunction(failures: 2);
+        var service = CreateService(new UsbGadgetOptions { FunctionRestartDelay = TimeSpan.FromMilliseconds(50) }, function);
+        await service.StartAsync(CancellationToken.None);
+
+        _backend.Functions["usbgadget-fn"].MoveTo(FunctionFsState.Enabled);
+        await WaitUntil(() => function.Runs == 1);
+
+        Assert.Equal(3, function.Calls);
+        LogEntry[] restarts = [.. _logs.Entries.Where(e => e.Id.Id == 4100)];
+        Assert.Equal(2, restarts.Length);
+        Assert.Equal("Function 'fn' failed: InvalidOperationException: broken run 1. Failure 1 in a row (limit 5); running it again in 00:00:00.0500000", restarts[0].Message);
+        Assert.Contains("Failure 2 in a row (limit 5); running it again in 00:00:00.1000000", restarts[1].Message, StringComparison.Ordinal);
+        _lifetime.Verify(l => l.StopApplication(), Times.Never);
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task AFunctionThatThrows_WithStopApplication_StopsTheAppWithExitCode3_InOneLine()
+    {
+        var function = new FailingFunction(failures: 1);
+        var service = CreateService(new UsbGadgetOptions { OnFunctionFailure = FunctionFailurePolicy.StopApplication }, function);
+        await service.StartAsync(CancellationToken.None);
+
+        _backend.Functions["usbgadget-fn"].MoveTo(FunctionFsState.Enabled);
+        await WaitUntil(() => _logs.Entries.Any(e => e.Id.Id == 4101));
+
+        _lifetime.Verify(l => l.StopApplication(), Times.Once);
+        Assert.Equal(GadgetExitCodes.FunctionFailed, Environment.ExitCode);
+        LogEntry stopping = Assert.Single(_logs.Entries, e => e.Level >= LogLevel.Error);
+        Assert.Equal(
+            "Function 'fn' failed: InvalidOperationException: broken run 1. Stopping the app with exit code 3 (UsbGadget:OnFunctionFailure is StopApplication)",
+            stopping.Message);
+        Assert.Null(stopping.Exception); // the stack trace is at Debug level (4102), not in the line an operator reads
+        Assert.NotNull(Assert.Single(_logs.Entries, e => e.Id.Id == 4102).Exception);
+        Assert.Equal(1, function.Calls);
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task AFunctionThatKeepsThrowing_StopsTheApp_OnceItExceedsTheRestartLimit()
+    {
+        var function = new FailingFunction(failures: int.MaxValue);
+        var options = new UsbGadgetOptions { FunctionRestartDelay = TimeSpan.Zero, FunctionRestartLimit = 2 };
+        var service = CreateService(options, function);
+        await service.StartAsync(CancellationToken.None);
+
+        _backend.Functions["usbgadget-fn"].MoveTo(FunctionFsState.Enabled);
+        await WaitUntil(() => _logs.Entries.Any(e => e.Id.Id == 4101));
+
+        Assert.Equal(3, function.Calls);
+        Assert.Equal(GadgetExitCodes.FunctionFailed, Environment.ExitCode);
+        _lifetime.Verify(l => l.StopApplication(), Times.Once);
+        Assert.Contains("(3 failures in a row, more than UsbGadget:FunctionRestartLimit)", Assert.Single(_logs.Entries, e => e.Id.Id == 4101).Message, StringComparison.Ordinal);
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task AFunctionThatThrows_AndIsThenDisabled_WaitsForTheNextEnable_InsteadOfRestarting()
+    {
+        var function = new FailingFunction(failures: 1);
+        var service = CreateService(new UsbGadgetOptions { FunctionRestartDelay = TimeSpan.FromSeconds(30) }, function);
+        await service.StartAsync(CancellationToken.None);
+        FakeBackend.FakeFunction running = _backend.Functions["usbgadget-fn"];
+
+        running.MoveTo(FunctionFsState.Enabled);
+        await WaitUntil(() => _logs.Entries.Any(e => e.Id.Id == 4100));
+        running.MoveTo(FunctionFsState.Disabled);
+        running.MoveTo(FunctionFsState.Enabled);
+        await WaitUntil(() => function.Runs == 1);
+
+        Assert.Equal(2, function.Calls);
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task SuspendAndResume_ReachTheRunningFunctionsContext()
+    {
+        var function = new SuspendWatchingFunction();
+        var service = CreateService(new UsbGadgetOptions(), function);
+        await service.StartAsync(CancellationToken.None);
+        FakeBackend.FakeFunction running = _backend.Functions["usbgadget-fn"];
+        running.MoveTo(FunctionFsState.Enabled);
+        await WaitUntil(() => function.Runs == 1);
+
+        running.Suspend();
+        Assert.True(function.Context!.IsSuspended);
+        running.Resume();
+
+        Assert.Equal(["suspended True", "resumed False"], function.Events);
+        Assert.Equal(["Function 'fn': bus suspended", "Function 'fn': bus resumed"], _logs.Entries.Where(e => e.Id.Id == 4013).Select(e => e.Message));
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task InstanceNames_DeriveFromGadgetAndFunction_SoTwoGadgetsCanCarryTheSameFunction()
+    {
+        await CreateService(new UsbGadgetOptions { Name = "left" }, new RecordingFunction("serial")).StartAsync(CancellationToken.None);
+        await CreateService(new UsbGadgetOptions { Name = "right" }, new RecordingFunction("serial")).StartAsync(CancellationToken.None);
+
+        Assert.Equal(["left-serial", "right-serial"], _backend.Functions.Keys.Order());
+        Assert.Contains("Function 'serial' is FunctionFS instance 'left-serial'", _logs.Entries.Select(e => e.Message));
+    }
+
+    [Fact]
+    public async Task InstanceNames_AreSetInConfiguration_OrTakenFromTheFunctionInAttachMode()
+    {
+        var options = new UsbGadgetOptions { Name = "g", Mode = GadgetMode.Attach, FunctionInstances = { ["b"] = "custom" } };
+
+        await CreateService(options, new RecordingFunction("a"), new RecordingFunction("b")).StartAsync(CancellationToken.None);
+
+        Assert.Equal("prepare g [a,custom]", _backend.Steps[0]);
+    }
+
+    [Theory]
+    [InlineData("g", "fn", "g-fn")]
+    [InlineData("my.gadget", "hid kbd", "my_gadget-hid_kbd")]
+    [InlineData("a-gadget-with-a-rather-long-name", "function", "a-gadget-with-a-rather-lon-")]
+    public void DerivedInstanceNames_FitTheKernelsLimit_AndOnlyUseSafeCharacters(string gadget, string function, string expectedStart)
+    {
+        string name = FunctionInstanceNames.Derive(gadget, function);
+
+        Assert.StartsWith(expectedStart, name, StringComparison.Ordinal);
+        Assert.InRange(name.Length, 1, 35);
+        Assert.Null(FunctionInstanceNames.Problem(name));
+        Assert.Equal(name, FunctionInstanceNames.Derive(gadget, function));
+        Assert.NotEqual(name, FunctionInstanceNames.Derive(gadget, function + "2"));
+    }
+
+    [Fact]
+    public async Task Start_LogsTheIdsAndWhereTheSettingsCameFrom()
+    {
+        var service = CreateService(new UsbGadgetOptions { Name = "g", ProductId = 0x0105, Product = "Loop" }, new RecordingFunction("a"));
+
+        await service.StartAsync(CancellationToken.None);
+
+        Assert.Equal("Gadget 'g' is 1d6b:0105 'UsbGadget' 'Loop'; settings read from code only (no content root)", Assert.Single(_logs.Entries, e => e.Id.Id == 4103).Message);
     }
 
     private static async Task WaitUntil(Func<bool> condition)

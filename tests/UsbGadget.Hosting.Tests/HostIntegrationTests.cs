@@ -18,12 +18,14 @@ public sealed class HostIntegrationTests
             ["UsbGadget:ProductId"] = "0x0106",
             ["UsbGadget:Languages:0x0407:Product"] = "Tastatur",
         });
-        builder.Services.AddUsbGadget(o => { o.ProductId = "0x0105"; o.Manufacturer = "Code"; }).AddFunction(new RecordingFunction());
+        builder.Services.AddUsbGadget(o => { o.ProductId = 0x0105; o.DeviceVersion = 0x0200; o.Manufacturer = "Code"; }).AddFunction(new RecordingFunction());
         using IHost host = builder.Build();
 
         UsbGadgetOptions options = host.Services.GetRequiredService<IOptions<UsbGadgetOptions>>().Value;
 
-        Assert.Equal("0x0106", options.ProductId);
+        Assert.Equal(0x0106, options.ProductId);
+        Assert.Equal(0x0200, options.DeviceVersion);
+        Assert.Equal(0x1d6b, options.VendorId);
         Assert.Equal("Code", options.Manufacturer);
         Assert.Equal("Tastatur", options.Languages["0x0407"].Product);
     }
@@ -77,8 +79,8 @@ public sealed class HostIntegrationTests
         string[] lines = stderr.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(
             [
-                "  UsbGadget:Mode = 'Borrow' is not a mode: use Create or Attach.",
                 "  UsbGadget:BindUdc = 'maybe' is not a switch: use true or false.",
+                "  UsbGadget:Mode = 'Borrow' is not one of: Create, Attach.",
                 "  UsbGadget:OutQueueDepth = 'lots' is not a whole number: write it in decimal digits, such as 8.",
                 "  UsbGadget:StopTimeout = 'soon' is not a duration: write it as hh:mm:ss, such as 00:00:05.",
                 "  UsbGadget:VendorId = 'acme' is not a 16-bit number: write it in hex, such as 0x1d6b.",
@@ -96,6 +98,9 @@ public sealed class HostIntegrationTests
             ["UsbGadget:OutQueueDepth"] = "",
             ["UsbGadget:InTransferSize"] = "4096",
             ["UsbGadget:ProductId"] = "0x0106",
+            ["UsbGadget:VendorId"] = "",
+            ["UsbGadget:DeviceClass"] = "255",
+            ["UsbGadget:FunctionInstances:loopback"] = "myloop",
             ["UsbGadget:Languages:0x0407:Product"] = "Schleife",
         }).Build();
         var options = new UsbGadgetOptions { InQueueDepth = 3 };
@@ -105,9 +110,65 @@ public sealed class HostIntegrationTests
         Assert.Equal(3, options.InQueueDepth);
         Assert.Equal(8, options.OutQueueDepth); // empty means not set
         Assert.Equal(4096, options.InTransferSize);
-        Assert.Equal("0x0106", options.ProductId);
+        Assert.Equal(0x0106, options.ProductId);
+        Assert.Equal(0x1d6b, options.VendorId); // empty means not set
+        Assert.Equal(0xff, options.DeviceClass);
+        Assert.Equal("myloop", options.FunctionInstances["loopback"]);
         Assert.Equal("Schleife", options.Languages["0x0407"].Product);
         Assert.Equal(["UsbGadget:InQueueDepth = '4k' is not a whole number: write it in decimal digits, such as 3."], options.UnreadableSettings);
+    }
+
+    [Fact]
+    public async Task RunGadgetAsync_WithBadNewSettings_ListsEachWithWhatAValidOneLooksLike()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["UsbGadget:OnFunctionFailure"] = "Ignore",
+            ["UsbGadget:DeviceClass"] = "0x100",
+            ["UsbGadget:WebUsbLandingPage"] = "not a url",
+            ["UsbGadget:FunctionInstances:loopback"] = "a/b",
+        });
+        builder.Services.AddUsbGadget().AddFunction(new RecordingFunction());
+        (int exitCode, string stderr) = await RunGadgetCapturingStandardErrorAsync(builder.Build());
+
+        Assert.Equal(GadgetExitCodes.InvalidConfiguration, exitCode);
+        Assert.Equal(
+            [
+                "  UsbGadget:OnFunctionFailure = 'Ignore' is not one of: Restart, StopApplication.",
+                "  UsbGadget:DeviceClass = 0x0100 does not fit a byte: use 0x00–0xff, such as 0xef.",
+                "  UsbGadget:WebUsbLandingPage = 'not a url' is not a web address: use an https URL of at most 255 bytes, such as https://example.com/device.",
+                "  UsbGadget:UsbVersion = 0x0200 is too old for WebUSB: set it to 0x0210 when WebUsbLandingPage is set.",
+                "  UsbGadget:FunctionInstances:loopback = 'a/b' is not a usable FunctionFS instance name: use 1–35 letters, digits, '-' or '_'.",
+            ],
+            stderr.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)[1..]);
+    }
+
+    [Fact]
+    public void StopTimeout_IsAlsoTheHostsShutdownTimeout_SoCtrlCIsNotHeldFor30Seconds()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["UsbGadget:StopTimeout"] = "00:00:03" });
+        builder.Services.AddUsbGadget().AddFunction(new RecordingFunction());
+        using IHost host = builder.Build();
+
+        Assert.Equal(TimeSpan.FromSeconds(3), host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
+    }
+
+    [Fact]
+    public async Task StoppingTheHost_WithAHostedServiceStuckInABlockingCall_EndsWithinStopTimeout()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton<IGadgetBackend>(new FakeBackend());
+        builder.Services.AddUsbGadget(o => o.StopTimeout = TimeSpan.FromMilliseconds(500)).AddFunction(new RecordingFunction());
+        builder.Services.AddHostedService<BlockedService>();
+        using IHost host = builder.Build();
+        await host.StartAsync();
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        await host.StopAsync();
+
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3));
     }
 
     [Fact]
@@ -136,4 +197,19 @@ public sealed class HostIntegrationTests
     }
 
     private sealed class SecondFunction() : RecordingFunction("second");
+
+    /// <summary>A service whose work blocks in a call no token can interrupt, as a console read does.</summary>
+    private sealed class BlockedService : BackgroundService
+    {
+        private readonly ManualResetEventSlim _never = new();
+
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() => _never.Wait(TimeSpan.FromSeconds(30)), CancellationToken.None);
+
+        public override void Dispose()
+        {
+            _never.Set();
+            _never.Dispose();
+            base.Dispose();
+        }
+    }
 }

@@ -69,3 +69,52 @@ internal sealed class MisdescribedFunction : RecordingFunction
         ],
     };
 }
+
+/// <summary>A function whose first <paramref name="failures"/> runs throw; later runs wait for cancellation.</summary>
+internal sealed class FailingFunction(int failures) : RecordingFunction
+{
+    private int _calls;
+
+    public int Calls => Volatile.Read(ref _calls);
+
+    public override Task RunAsync(GadgetFunctionContext context, CancellationToken cancellationToken)
+    {
+        int call = Interlocked.Increment(ref _calls);
+        return call <= failures ? throw new InvalidOperationException($"broken run {call}") : base.RunAsync(context, cancellationToken);
+    }
+}
+
+/// <summary>A function that records the suspend and resume events its context raises.</summary>
+internal sealed class SuspendWatchingFunction : RecordingFunction
+{
+    private readonly List<string> _events = [];
+
+    public IReadOnlyList<string> Events
+    {
+        get
+        {
+            lock (_events)
+            {
+                return [.. _events];
+            }
+        }
+    }
+
+    public GadgetFunctionContext? Context { get; private set; }
+
+    public override Task RunAsync(GadgetFunctionContext context, CancellationToken cancellationToken)
+    {
+        Context = context;
+        context.Suspended += (_, _) => Record($"suspended {context.IsSuspended}");
+        context.Resumed += (_, _) => Record($"resumed {context.IsSuspended}");
+        return base.RunAsync(context, cancellationToken);
+    }
+
+    private void Record(string e)
+    {
+        lock (_events)
+        {
+            _events.Add(e);
+        }
+    }
+}

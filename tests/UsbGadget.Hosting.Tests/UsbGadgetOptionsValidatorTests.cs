@@ -15,17 +15,22 @@ public sealed class UsbGadgetOptionsValidatorTests
     [InlineData("0X1D6B", 0x1d6b)]
     [InlineData("7531", 7531)]
     [InlineData(" 0x0001 ", 1)]
-    public void UsbNumbers_AcceptHexAndDecimal(string text, int expected)
+    public void UsbIds_ReadHexAndDecimal(string text, int expected)
     {
-        Assert.True(UsbNumber.TryParseUInt16(text, out ushort value));
+        Assert.True(UsbId.TryParse(text, null, out UsbId value));
         Assert.Equal(expected, value);
+        Assert.Equal($"0x{expected:x4}", value.ToString());
     }
 
     [Theory]
-    [InlineData("VendorId", "0x1d6bb", "UsbGadget:VendorId = '0x1d6bb' is not a 16-bit number: write it in hex, such as 0x1d6b.")]
-    [InlineData("ProductId", "keyboard", "UsbGadget:ProductId = 'keyboard' is not a 16-bit number")]
-    [InlineData("ProductId", "-1", "UsbGadget:ProductId = '-1' is not a 16-bit number")]
-    [InlineData("UsbVersion", "0x0250", "UsbGadget:UsbVersion = '0x0250' is not a USB release")]
+    [InlineData("0x1d6bb")]
+    [InlineData("keyboard")]
+    [InlineData("-1")]
+    [InlineData("65536")]
+    [InlineData("")]
+    public void UsbIds_RefuseWhatIsNotA16BitNumber(string text) => Assert.False(UsbId.TryParse(text, null, out _));
+
+    [Theory]
     [InlineData("Name", "a/b", "UsbGadget:Name = 'a/b' is not a usable configfs directory name")]
     [InlineData("Udc", "dummy_udc.0 ", "UsbGadget:Udc = 'dummy_udc.0 ' is not a UDC name")]
     [InlineData("FunctionFsMountRoot", "relative/dir", "UsbGadget:FunctionFsMountRoot = 'relative/dir' must be an absolute directory")]
@@ -47,6 +52,7 @@ public sealed class UsbGadgetOptionsValidatorTests
     [InlineData(nameof(UsbGadgetOptions.OutQueueDepth), 0, "UsbGadget:OutQueueDepth = 0 is out of range: use 1–256.")]
     [InlineData(nameof(UsbGadgetOptions.InQueueDepth), 1000, "UsbGadget:InQueueDepth = 1000 is out of range")]
     [InlineData(nameof(UsbGadgetOptions.MaxPowerMilliamps), 901, "UsbGadget:MaxPowerMilliamps = 901 is out of range")]
+    [InlineData(nameof(UsbGadgetOptions.FunctionRestartLimit), -1, "UsbGadget:FunctionRestartLimit = -1 is out of range: use 0–1000.")]
     public void WrongNumberSetting_IsNamedWithItsValue(string setting, int value, string expected)
     {
         var options = new UsbGadgetOptions();
@@ -55,6 +61,30 @@ public sealed class UsbGadgetOptionsValidatorTests
         ValidateOptionsResult result = Validate(options);
 
         Assert.Contains(result.Failures!, f => f.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(nameof(UsbGadgetOptions.UsbVersion), 0x0250, "UsbGadget:UsbVersion = 0x0250 is not a USB release")]
+    [InlineData(nameof(UsbGadgetOptions.DeviceVersion), 0x010a, "UsbGadget:DeviceVersion = 0x010a is not binary-coded decimal")]
+    [InlineData(nameof(UsbGadgetOptions.DeviceProtocol), 0x100, "UsbGadget:DeviceProtocol = 0x0100 does not fit a byte")]
+    [InlineData(nameof(UsbGadgetOptions.WebUsbVendorCode), 0xcd, "UsbGadget:WebUsbVendorCode = 0x00cd is the MS OS descriptors' vendor code")]
+    public void WrongUsbIdSetting_IsNamedWithItsValue(string setting, int value, string expected)
+    {
+        var options = new UsbGadgetOptions();
+        typeof(UsbGadgetOptions).GetProperty(setting)!.SetValue(options, new UsbId((ushort)value));
+
+        Assert.Contains(Validate(options).Failures!, f => f.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void QueueSettings_FollowTheSameRulesAsFunctionFsOptions()
+    {
+        var options = new UsbGadgetOptions { OutTransferSize = 512, InQueueDepth = 257 };
+        var functionFs = new UsbGadget.FunctionFs.FunctionFsOptions { OutTransferSize = 512, InQueueDepth = 257 };
+
+        Assert.Equal(
+            functionFs.GetValidationErrors("UsbGadget:"),
+            Validate(options).Failures!);
     }
 
     [Fact]
@@ -68,7 +98,7 @@ public sealed class UsbGadgetOptionsValidatorTests
     [Fact]
     public void EveryProblem_IsReportedAtOnce()
     {
-        var options = new UsbGadgetOptions { VendorId = "x", ProductId = "y", OutQueueDepth = 0 };
+        var options = new UsbGadgetOptions { UsbVersion = 0x0123, DeviceClass = 0x1ff, OutQueueDepth = 0 };
 
         Assert.Equal(3, Validate(options).Failures!.Count());
     }

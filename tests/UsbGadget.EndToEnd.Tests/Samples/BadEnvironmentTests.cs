@@ -12,12 +12,17 @@ public sealed class BadEnvironmentTests(GadgetVmFixture fixture) : VmTestBase(fi
 {
     private const string DummyUdcDriver = "/sys/bus/platform/drivers/dummy_udc";
     private const string ConfigFs = "/sys/kernel/config";
-    private const string MountPoint = "/run/usbgadget/ffs/loopback";
+    // The instance name is derived from the gadget and function names (bulkloopback, loopback).
+    private const string MountPoint = "/run/usbgadget/ffs/bulkloopback-loopback";
+
+    // A copy of the published sample in the guest's own tmpfs, world-readable: the tests must not assume that other users
+    // can traverse the directory the repository sits in (Debian creates home directories with mode 0700).
+    private const string Copy = "/tmp/usbgadget-bad-environment";
 
     [Fact]
     public async Task WrongSettings_Exit2_WithOneLinePerWrongSetting()
     {
-        GuestCommandResult run = await RunSampleAsync(wrapper: null,
+        GuestCommandResult run = await RunSampleAsync(
             ("UsbGadget__VendorId", "acme"), ("UsbGadget__Udc", "a/b"), ("UsbGadget__OutQueueDepth", "lots"), ("UsbGadget__InTransferSize", "1000"));
 
         Assert.Equal(2, run.ExitCode);
@@ -52,7 +57,7 @@ public sealed class BadEnvironmentTests(GadgetVmFixture fixture) : VmTestBase(fi
     [Fact]
     public async Task AUdcThatDoesNotExist_Exit1_ListingThePresentOnesAndTheSetting()
     {
-        GuestCommandResult run = await RunSampleAsync(wrapper: null, ("UsbGadget__Udc", "musb-hdrc.0"));
+        GuestCommandResult run = await RunSampleAsync(("UsbGadget__Udc", "musb-hdrc.0"));
 
         AssertStartFailed(run,
             "The USB device controller 'musb-hdrc.0' does not exist in /sys/class/udc; present: dummy_udc.0.",
@@ -80,9 +85,60 @@ public sealed class BadEnvironmentTests(GadgetVmFixture fixture) : VmTestBase(fi
     [Fact]
     public async Task NotRoot_Exit1_SayingToRunAsRoot()
     {
-        GuestCommandResult run = await RunSampleAsync(wrapper: "setpriv --reuid=65534 --regid=65534 --clear-groups");
+        string program = await CopySampleAsync();
+
+        GuestCommandResult run = await RunAsync(() => StartCopy($"{NotRoot} {program}"));
 
         AssertStartFailed(run, "Creating a USB gadget needs root", "effective user id 65534", "Run as root");
+    }
+
+    [Fact]
+    public async Task SettingsFileThisUserCannotRead_Exit2_InOneLine()
+    {
+        string program = await CopySampleAsync();
+        await EnsureAsync($"chmod 600 {Copy}/appsettings.json");
+
+        GuestCommandResult run = await RunAsync(() => StartCopy($"{NotRoot} {program}"));
+
+        Assert.True(run.ExitCode == 2, $"exit code {run.ExitCode}, not 2.{Environment.NewLine}{run.Describe()}");
+        string line = Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"Cannot read the settings in {Copy}/: ", line, StringComparison.Ordinal);
+        Assert.Contains("appsettings.json", line, StringComparison.Ordinal);
+        Assert.Contains("denied", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AContentRootThatDoesNotExist_Exit2_InOneLine()
+    {
+        string program = await CopySampleAsync();
+
+        GuestCommandResult run = await RunAsync(() => StartCopy($"{program} --contentRoot=/nonexistent"));
+
+        Assert.True(run.ExitCode == 2, $"exit code {run.ExitCode}, not 2.{Environment.NewLine}{run.Describe()}");
+        Assert.Equal(
+            "Cannot read the settings: the content root given by --contentRoot or DOTNET_CONTENTROOT, /nonexistent, is not a directory this user can enter. "
+            + "Check that it exists and that every directory above it is searchable (chmod o+x), run as root (sudo), or give another directory with --contentRoot=DIR.",
+            run.StandardError.Trim());
+    }
+
+    private const string NotRoot = "setpriv --reuid=65534 --regid=65534 --clear-groups";
+
+    /// <summary>Copies the NativeAOT sample and its settings to <see cref="Copy"/>; returns the executable there.</summary>
+    private async Task<string> CopySampleAsync()
+    {
+        string executable = Sample.NativeExecutable("BulkLoopback");
+        string settings = Path.Combine(Path.GetDirectoryName(executable)!, "appsettings.json");
+        await EnsureAsync($"rm -rf {Copy} && mkdir -p {Copy} && cp {GuestShell.Join(executable, settings)} {Copy}/ && chmod 755 {Copy} {Copy}/BulkLoopback && chmod 644 {Copy}/appsettings.json");
+        return $"{Copy}/BulkLoopback";
+    }
+
+    /// <summary>Starts a command from the root directory, as a service or a user elsewhere would.</summary>
+    private GuestProcess StartCopy(string command)
+    {
+        var options = new GuestCommandOptions { WorkingDirectory = "/" };
+        options.Environment["DOTNET_NOLOGO"] = "1";
+        options.Environment["Logging__Console__FormatterName"] = "simple";
+        return Vm.StartProcess(command, options);
     }
 
     [Fact]
@@ -110,7 +166,7 @@ public sealed class BadEnvironmentTests(GadgetVmFixture fixture) : VmTestBase(fi
             GuestCommandResult run = await RunSampleAsync();
 
             AssertStartFailed(run,
-                $"Cannot mount FunctionFS instance 'loopback' at {MountPoint}: tmpfs 'scratch' is already mounted there",
+                $"Cannot mount FunctionFS instance 'bulkloopback-loopback' at {MountPoint}: tmpfs 'scratch' is already mounted there",
                 $"umount {MountPoint}",
                 "UsbGadget:FunctionFsMountRoot");
         }
@@ -124,20 +180,22 @@ public sealed class BadEnvironmentTests(GadgetVmFixture fixture) : VmTestBase(fi
     /// Runs the sample until it exits and checks that the guest is exactly as it was before: same gadgets, same mounts, same
     /// files under /run/usbgadget. That directory exists beforehand, as systemd's RuntimeDirectory makes it for the service.
     /// </summary>
-    private async Task<GuestCommandResult> RunSampleAsync(string? wrapper = null, params (string Name, string Value)[] environment)
+    private Task<GuestCommandResult> RunSampleAsync(params (string Name, string Value)[] environment) =>
+        RunAsync(() => Sample.Start(Vm, "BulkLoopback", SampleBuild.NativeAot, stdinCommand: null, environment));
+
+    private async Task<GuestCommandResult> RunAsync(Func<GuestProcess> start)
     {
         await EnsureAsync("mkdir -p /run/usbgadget/ffs");
         string before = await SnapshotAsync();
 
-        await using GuestProcess gadget = wrapper is null
-            ? Sample.Start(Vm, "BulkLoopback", SampleBuild.NativeAot, stdinCommand: null, environment)
-            : Sample.StartWrapped(Vm, "BulkLoopback", SampleBuild.NativeAot, wrapper, environment);
+        await using GuestProcess gadget = start();
         GuestCommandResult run = await gadget.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         string after = await SnapshotAsync();
         Assert.True(before == after, $"The failed start changed the guest.{Environment.NewLine}before:{Environment.NewLine}{before}after:{Environment.NewLine}{after}{run.Describe()}");
         Assert.DoesNotContain("functionfs", after, StringComparison.Ordinal);
-        Assert.DoesNotContain("bulkloopback", after, StringComparison.Ordinal); // neither the gadget nor its state file
+        // Neither the gadget nor its state file; only what a test itself mounted on the mount point may carry the name.
+        Assert.DoesNotContain(after.Split('\n'), line => line.Contains("bulkloopback", StringComparison.Ordinal) && !line.Contains(MountPoint, StringComparison.Ordinal));
         Assert.DoesNotContain("Unhandled exception", run.StandardError, StringComparison.Ordinal);
         return run;
     }
