@@ -10,7 +10,7 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
 {
     private const byte ConfigurationNumber = 1;
 
-    public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> functionNames)
+    public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions)
     {
         var configFsOptions = new ConfigFsOptions
         {
@@ -21,7 +21,7 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
         var manager = new GadgetManager(configFsOptions, logger: loggerFactory.CreateLogger<GadgetManager>());
         ConfigFsGadget gadget = options.Mode == GadgetMode.Attach
             ? manager.Attach(options.Name)
-            : manager.Create(BuildDefinition(options, functionNames));
+            : manager.Create(BuildDefinition(options, functions));
         return new PreparedGadget(gadget);
     }
 
@@ -41,7 +41,7 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
         return new RunningFunction(function);
     }
 
-    internal static GadgetDefinition BuildDefinition(UsbGadgetOptions options, IReadOnlyList<string> functionNames)
+    internal static GadgetDefinition BuildDefinition(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions)
     {
         var strings = new List<GadgetStrings>
         {
@@ -52,7 +52,6 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
             strings.Add(new GadgetStrings(UsbNumber.ParseUInt16(language), s.Manufacturer, s.Product, s.SerialNumber ?? SerialNumberOf(options)));
         }
 
-        FunctionDefinition[] functions = [.. functionNames.Select(FunctionDefinition.FunctionFs)];
         return new GadgetDefinition(options.Name, UsbNumber.ParseUInt16(options.VendorId), UsbNumber.ParseUInt16(options.ProductId))
         {
             UsbVersion = UsbNumber.ParseUInt16(options.UsbVersion),
@@ -108,6 +107,8 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
                 ? path
                 : throw new InvalidOperationException(
                     $"Gadget '{gadget.Name}' has no FunctionFS function 'ffs.{functionName}'. In Attach mode, create it in the setup script (GADGET_FUNCTIONS=\"{functionName}\").");
+
+        public string ReadFunctionAttribute(string functionDirectoryName, string attribute) => gadget.ReadFunctionAttribute(functionDirectoryName, attribute);
 
         public void Bind() => gadget.Bind();
 
