@@ -97,7 +97,7 @@ public sealed partial class KernelFunctionHostingTests(GadgetVmFixture fixture) 
         GuestCommandResult roundTrip = await SerialRoundTripAsync(device, gadget, "acm.console");
 
         Assert.True(roundTrip.ExitCode == 0, $"{roundTrip.Describe()}{gadget.DescribeOutput()}");
-        Assert.Equal(["host->gadget: 900 bytes ok", "gadget->host: 840 bytes ok"], roundTrip.StandardOutput.Trim().Split('\n'));
+        Assert.Equal(["host->gadget: 940 bytes ok", "gadget->host: 780 bytes ok"], roundTrip.StandardOutput.Trim().Split('\n'));
         Assert.Matches(@"Kernel function 'acm\.console' is /dev/ttyGS\d+", gadget.StandardOutput);
         await Sample.AssertStopsCleanlyAsync(Vm, gadget);
     }
@@ -213,7 +213,7 @@ public sealed partial class KernelFunctionHostingTests(GadgetVmFixture fixture) 
 
         GuestCommandResult[] results = await Task.WhenAll(serial, loopback, key);
         Assert.True(results.All(r => r.ExitCode == 0), string.Join(Environment.NewLine, results.Select(r => r.Describe())) + gadget.DescribeOutput());
-        Assert.Contains("gadget->host: 840 bytes ok", results[0].StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("gadget->host: 780 bytes ok", results[0].StandardOutput, StringComparison.Ordinal);
         Assert.Matches(@"loopback: \d+ transfers, \d+ bytes verified", results[1].StandardOutput);
         Assert.Equal("0000040000000000", results[2].StandardOutput.Trim());
         await Sample.AssertStopsCleanlyAsync(Vm, gadget);
