@@ -38,7 +38,7 @@ public sealed partial class KernelFunctionHostingTests(GadgetVmFixture fixture) 
 
     private async Task<GuestUsbDevice> WaitForGadgetAsync(GuestProcess gadget)
     {
-        GuestUsbDevice device = await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(180), gadget);
+        GuestUsbDevice device = await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(300), gadget);
         return device;
     }
 
@@ -259,6 +259,63 @@ public sealed partial class KernelFunctionHostingTests(GadgetVmFixture fixture) 
         Assert.Contains("  KernelFunctions:MassStorage 'disk' Luns[0]: File '/srv/nonexistent.img' does not exist;", exited.StandardError, StringComparison.Ordinal);
         Assert.Contains("  KernelFunctions:Network 'net': HostAddress 'not-a-mac' is not a MAC address:", exited.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", exited.StandardError + exited.StandardOutput, StringComparison.Ordinal);
+        GuestCommandResult leftovers = await Vm.RunAsync("ls /sys/kernel/config/usb_gadget/; grep functionfs /proc/mounts || true");
+        Assert.Equal("", leftovers.StandardOutput.Trim());
+    }
+
+    private static readonly string s_script = Path.Combine(Sample.RepositoryRoot, "configfs-scripts", "usb-gadget.sh");
+
+    [Fact]
+    public async Task Script_CreatesKernelFunctionsBesideFunctionFs_TheAppServesInAttachMode_TeardownLeavesNothing()
+    {
+        await Vm.SetSpeedAsync(GadgetVmSpeed.High);
+        const string Settings = "GADGET_NAME=scripted GADGET_FUNCTIONS=loopback GADGET_PID=0x0105 " +
+            "GADGET_KERNEL_FUNCTIONS='ncm.net acm.console' GADGET_ATTRS='ncm.net/host_addr=02:00:00:00:00:02'";
+        (await Vm.RunAsync($"{Settings} sh {GuestShell.Quote(s_script)} setup")).EnsureSuccess();
+        GuestCommandResult compatible = await Vm.RunAsync("cat /sys/kernel/config/usb_gadget/scripted/functions/ncm.net/os_desc/interface.ncm/compatible_id");
+        Assert.Equal("WINNCM", compatible.EnsureSuccess().StandardOutput.Trim());
+
+        await using GuestProcess gadget = Sample.Start(Vm, "BulkLoopback", SampleBuild.Jit, stdinCommand: null,
+            ("UsbGadget__Mode", "Attach"), ("UsbGadget__Name", "scripted"));
+        GuestUsbDevice device = await WaitForGadgetAsync(gadget);
+        string drivers = await WaitForDriversAsync(device, "cdc_ncm", "cdc_acm");
+        // The script links kernel functions first, in the order given, then the FunctionFS ones.
+        Assert.Matches(@":1\.0 cdc_ncm\n[^\n]*:1\.1 cdc_ncm\n[^\n]*:1\.2 cdc_acm\n[^\n]*:1\.3 cdc_acm\n[^\n]*:1\.4 none\n", drivers);
+        GuestCommandResult stopped = await gadget.StopAsync(TimeSpan.FromSeconds(30));
+        Assert.True(stopped.ExitCode == 0, gadget.DescribeOutput());
+
+        (await Vm.RunAsync($"{Settings} sh {GuestShell.Quote(s_script)} teardown")).EnsureSuccess();
+        GuestCommandResult leftovers = await Vm.RunAsync("ls /sys/kernel/config/usb_gadget/; grep functionfs /proc/mounts || true");
+        Assert.Equal("", leftovers.StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task Script_BadKernelFunctionSettings_AreListedOneLineEach_BeforeAnythingIsCreated()
+    {
+        GuestCommandResult setup = await Vm.RunAsync(
+            "GADGET_NAME=scripted GADGET_FUNCTIONS= GADGET_KERNEL_FUNCTIONS='mass_storage.disk ncm.net' " +
+            $"GADGET_ATTRS='mass_storage.disk/lun.0/file=/srv/nonexistent.img ncm.net/host_addr=not-a-mac' sh {GuestShell.Quote(s_script)} setup");
+
+        Assert.NotEqual(0, setup.ExitCode);
+        Assert.Equal(
+            [
+                "usb-gadget.sh: invalid kernel-function settings; nothing was created:",
+                "  GADGET_ATTRS: 'mass_storage.disk/lun.0/file=/srv/nonexistent.img': file '/srv/nonexistent.img' does not exist; create the image first (truncate -s 64M /srv/nonexistent.img; mkfs.vfat /srv/nonexistent.img)",
+                "  GADGET_ATTRS: 'ncm.net/host_addr=not-a-mac': 'not-a-mac' is not a MAC address; write six hex pairs such as 02:00:00:00:00:01",
+            ],
+            setup.StandardError.Trim().Split('\n'));
+        Assert.Equal("", (await Vm.RunAsync("ls /sys/kernel/config/usb_gadget/")).StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task Script_AValueTheKernelRefusesMidSetup_RemovesWhatWasCreated()
+    {
+        GuestCommandResult setup = await Vm.RunAsync(
+            $"GADGET_NAME=scripted GADGET_FUNCTIONS=loopback GADGET_KERNEL_FUNCTIONS='acm.console midi.synth' GADGET_ATTRS='midi.synth/in_ports=99' sh {GuestShell.Quote(s_script)} setup");
+
+        Assert.NotEqual(0, setup.ExitCode);
+        Assert.Contains("writing '99' to /sys/kernel/config/usb_gadget/scripted/functions/midi.synth/in_ports failed", setup.StandardError, StringComparison.Ordinal);
+        Assert.Contains("setup failed; removing what it created", setup.StandardError, StringComparison.Ordinal);
         GuestCommandResult leftovers = await Vm.RunAsync("ls /sys/kernel/config/usb_gadget/; grep functionfs /proc/mounts || true");
         Assert.Equal("", leftovers.StandardOutput.Trim());
     }
