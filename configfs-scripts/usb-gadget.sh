@@ -13,6 +13,12 @@
 #   GADGET_SERIAL=<machine id>  GADGET_MAX_POWER=250 (mA)  GADGET_FUNCTIONS="ffs0" (FunctionFS instance names)
 #   GADGET_FFS_ROOT=/run/usbgadget/ffs (each instance is mounted at $GADGET_FFS_ROOT/<instance>)
 #   GADGET_UDC=<the only UDC>  GADGET_OS_DESC=1 (MS OS descriptors, vendor code 0xcd, "MSFT100")
+#   GADGET_KERNEL_FUNCTIONS="" the kernel's own functions as TYPE.INSTANCE, linked in this order before the
+#     FunctionFS ones: acm.NAME, ncm.NAME, ecm.NAME, rndis.NAME, mass_storage.NAME, hid.NAME, midi.NAME
+#   GADGET_ATTRS="" their attributes as TYPE.INSTANCE/PATH=VALUE, written in order (values without spaces), e.g.
+#     "mass_storage.disk/lun.0/ro=1 mass_storage.disk/lun.0/file=/srv/disk.img ncm.net/host_addr=02:00:00:00:00:02";
+#     a lun.N other than lun.0 is created when named. NCM and RNDIS get Windows' compatible ids (WINNCM;
+#     RNDIS 5162001) in their os_desc/interface.* group when GADGET_OS_DESC=1.
 #
 # The app writes its descriptors to ep0 in each mount; binding before that fails with ENODEV,
 # which is why setup does not bind. UsbGadget apps in attach mode bind by themselves.
@@ -29,6 +35,8 @@ GADGET_MAX_POWER=${GADGET_MAX_POWER:-250}
 GADGET_FUNCTIONS=${GADGET_FUNCTIONS:-ffs0}
 GADGET_FFS_ROOT=${GADGET_FFS_ROOT:-/run/usbgadget/ffs}
 GADGET_OS_DESC=${GADGET_OS_DESC:-1}
+GADGET_KERNEL_FUNCTIONS=${GADGET_KERNEL_FUNCTIONS:-}
+GADGET_ATTRS=${GADGET_ATTRS:-}
 CONFIGFS=${CONFIGFS:-/sys/kernel/config}
 
 gadget_dir="$CONFIGFS/usb_gadget/$GADGET_NAME"
@@ -89,13 +97,82 @@ write() {
   printf '%s\n' "$2" >"$1" || die "writing '$2' to $1 failed"
 }
 
+# Checks the kernel-function settings before anything is created: one line per problem, then exit.
+check_kernel_functions() {
+  problems=""
+  for entry in $GADGET_KERNEL_FUNCTIONS; do
+    case "$entry" in
+      acm.?* | ncm.?* | ecm.?* | rndis.?* | mass_storage.?* | hid.?* | midi.?*) ;;
+      *) problems="$problems
+  GADGET_KERNEL_FUNCTIONS: '$entry' is not TYPE.INSTANCE with TYPE acm, ncm, ecm, rndis, mass_storage, hid or midi" ;;
+    esac
+  done
+  for attr in $GADGET_ATTRS; do
+    target=${attr%%/*} path=${attr#*/}
+    name=${path%%=*} value=${attr#*=}
+    case " $GADGET_KERNEL_FUNCTIONS " in
+      *" $target "*) ;;
+      *) problems="$problems
+  GADGET_ATTRS: '$attr' names '$target', which is not in GADGET_KERNEL_FUNCTIONS" ;;
+    esac
+    case "$name" in
+      */file)
+        [ -z "$value" ] || [ -e "$value" ] || problems="$problems
+  GADGET_ATTRS: '$attr': file '$value' does not exist; create the image first (truncate -s 64M $value; mkfs.vfat $value)" ;;
+      dev_addr | host_addr)
+        echo "$value" | grep -Eq '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$' || problems="$problems
+  GADGET_ATTRS: '$attr': '$value' is not a MAC address; write six hex pairs such as 02:00:00:00:00:01" ;;
+    esac
+  done
+  [ -z "$problems" ] || die "invalid kernel-function settings; nothing was created:$problems"
+}
+
+create_kernel_functions() {
+  for entry in $GADGET_KERNEL_FUNCTIONS; do
+    mkdir "$gadget_dir/functions/$entry" ||
+      die "cannot create kernel function $entry: is its module loaded? (modprobe usb_f_${entry%%.*})"
+    for attr in $GADGET_ATTRS; do
+      [ "${attr%%/*}" = "$entry" ] || continue
+      path=${attr#*/}
+      name=${path%%=*}
+      case "$name" in
+        lun.*/*) lun=${name%%/*}; [ -d "$gadget_dir/functions/$entry/$lun" ] || mkdir "$gadget_dir/functions/$entry/$lun" || die "cannot create $entry/$lun" ;;
+      esac
+      write "$gadget_dir/functions/$entry/$name" "${attr#*=}"
+    done
+    if [ "$GADGET_OS_DESC" = 1 ]; then
+      # Windows binds UsbNcm / its RNDIS driver by these ids, without an .inf.
+      case "$entry" in
+        ncm.*) write "$gadget_dir/functions/$entry/os_desc/interface.ncm/compatible_id" WINNCM ;;
+        rndis.*)
+          write "$gadget_dir/functions/$entry/os_desc/interface.rndis/compatible_id" RNDIS
+          write "$gadget_dir/functions/$entry/os_desc/interface.rndis/sub_compatible_id" 5162001 ;;
+      esac
+    fi
+    ln -s "$gadget_dir/functions/$entry" "$gadget_dir/configs/c.1/"
+  done
+}
+
+# A setup that fails half-way removes what it made: nothing is left in configfs.
+undo_setup() {
+  code=$?
+  trap - EXIT
+  if [ "$code" -ne 0 ] && [ -d "$gadget_dir" ]; then
+    warn "setup failed; removing what it created"
+    (teardown >/dev/null) || true
+  fi
+  exit "$code"
+}
+
 setup() {
   check_environment "$@"
+  check_kernel_functions
   if [ -d "$gadget_dir" ]; then
     udc=$(cat "$gadget_dir/UDC" 2>/dev/null || true)
     die "gadget '$GADGET_NAME' already exists${udc:+ and is bound to $udc}. If it is left over from a crashed run, remove it with '$0 teardown'; otherwise choose another GADGET_NAME."
   fi
   mkdir "$gadget_dir" || die "cannot create $gadget_dir"
+  trap undo_setup EXIT
   write "$gadget_dir/idVendor" "$GADGET_VID"
   write "$gadget_dir/idProduct" "$GADGET_PID"
   write "$gadget_dir/bcdDevice" "$GADGET_BCD_DEVICE"
@@ -124,6 +201,7 @@ setup() {
     ln -s "$config" "$gadget_dir/os_desc/c.1"
   fi
 
+  create_kernel_functions
   for instance in $GADGET_FUNCTIONS; do
     mkdir "$gadget_dir/functions/ffs.$instance" ||
       die "cannot create FunctionFS function ffs.$instance: is usb_f_fs available? (modprobe usb_f_fs)"
@@ -132,6 +210,7 @@ setup() {
     mount -t functionfs "$instance" "$GADGET_FFS_ROOT/$instance" ||
       die "mounting FunctionFS instance '$instance' at $GADGET_FFS_ROOT/$instance failed"
   done
+  trap - EXIT
   echo "gadget '$GADGET_NAME' created; FunctionFS mounted under $GADGET_FFS_ROOT. Start the app, then '$0 bind'."
 }
 
@@ -186,7 +265,12 @@ teardown() {
     rmdir "$config" || failures=$((failures + 1))
   done
   for function in "$gadget_dir"/functions/*; do
-    [ -d "$function" ] && { rmdir "$function" || failures=$((failures + 1)); }
+    [ -d "$function" ] || continue
+    # LUNs a setup added (mass_storage lun.1 ...) go before their function; lun.0 is the kernel's own.
+    for lun in "$function"/lun.*; do
+      [ -d "$lun" ] && [ "${lun##*/}" != lun.0 ] && { rmdir "$lun" || failures=$((failures + 1)); }
+    done
+    rmdir "$function" || failures=$((failures + 1))
   done
   for strings in "$gadget_dir"/strings/*; do
     [ -d "$strings" ] && { rmdir "$strings" || failures=$((failures + 1)); }

@@ -31,6 +31,7 @@ public static class GadgetHostExtensions
             // Validate before starting: a host whose start fails logs the exception, stack trace and all, before
             // this method could turn it into the one-line-per-setting message below.
             _ = host.Services.GetService<IOptions<UsbGadgetOptions>>()?.Value;
+            _ = host.Services.GetService<IOptions<KernelFunctionsOptions>>()?.Value;
             await host.RunAsync().ConfigureAwait(false);
         }
         catch (OptionsValidationException e)

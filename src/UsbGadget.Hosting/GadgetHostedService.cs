@@ -27,6 +27,8 @@ internal sealed class GadgetHostedService : IHostedService
     private readonly UsbGadgetStatus _status;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly string _contentRoot;
+    private readonly KernelFunctionsOptions _kernelFunctions;
+    private readonly KernelFunctionDevices _devices;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<(FunctionRunner Runner, IRunningFunction Running)> _started = [];
     private IPreparedGadget? _gadget;
@@ -41,8 +43,12 @@ internal sealed class GadgetHostedService : IHostedService
         SystemdNotifier notifier,
         UsbGadgetStatus status,
         IHostApplicationLifetime lifetime,
-        IHostEnvironment? environment = null)
+        IHostEnvironment? environment = null,
+        IOptions<KernelFunctionsOptions>? kernelFunctions = null,
+        KernelFunctionDevices? devices = null)
     {
+        _kernelFunctions = kernelFunctions?.Value ?? new KernelFunctionsOptions();
+        _devices = devices ?? new KernelFunctionDevices();
         _options = options.Value;
         _functions = [.. functions];
         _backend = backend;
@@ -80,14 +86,26 @@ internal sealed class GadgetHostedService : IHostedService
 
     private void Start()
     {
-        if (_functions.Count == 0)
+        List<FunctionDefinition> kernelFunctions = KernelFunctionMap.ToDefinitions(_kernelFunctions);
+        if (_functions.Count == 0 && kernelFunctions.Count == 0)
         {
-            throw new GadgetStartException("No USB function is registered. Register one with services.AddUsbGadget().AddFunction<MyFunction>().");
+            throw new GadgetStartException(
+                "No USB function is registered. Register one with services.AddUsbGadget().AddFunction<MyFunction>(), a kernel function such as .AddSerial(), or in appsettings.json under UsbGadget:KernelFunctions.");
+        }
+        if (kernelFunctions.Count > 0 && _options.Mode == GadgetMode.Attach)
+        {
+            throw new GadgetStartException(
+                $"Kernel functions ({string.Join(", ", kernelFunctions.Select(f => f.DirectoryName))}) are declared, but in Attach mode the setup script creates the gadget: create them there (usb-gadget.sh GADGET_KERNEL_FUNCTIONS) and remove them from the app's configuration.");
         }
         string[] names = [.. _functions.Select(f => f.Name)];
         string[] instances = FunctionInstanceNames.Resolve(_options, names);
         CheckNames(names, instances);
-        HostingLog.Starting(_logger, _options.Name, _options.Mode, names.Length, string.Join(", ", names));
+        if (kernelFunctions.FirstOrDefault(k => names.Contains(k.Instance, StringComparer.Ordinal)) is { } clash)
+        {
+            throw new GadgetStartException($"A FunctionFS function and the kernel function {clash.DirectoryName} are both named '{clash.Instance}': give each function of the gadget its own name.");
+        }
+        IReadOnlyList<FunctionDefinition> ordered = KernelFunctionMap.Order(names, instances, kernelFunctions, _kernelFunctions.FunctionOrder);
+        HostingLog.Starting(_logger, _options.Name, _options.Mode, ordered.Count, string.Join(", ", ordered.Select(f => f.IsFunctionFs ? f.Instance : f.DirectoryName)));
         HostingLog.Identity(_logger, _options.Name, $"{_options.VendorId.Value:x4}:{_options.ProductId.Value:x4}", _options.Manufacturer, _options.Product, _contentRoot);
 
         // Describe and encode everything first: a wrongly described function must fail before configfs is touched.
@@ -104,7 +122,8 @@ internal sealed class GadgetHostedService : IHostedService
             }
         }
 
-        _gadget = _backend.Prepare(_options, instances);
+        _gadget = _backend.Prepare(_options, ordered);
+        _devices.Attach(_gadget, kernelFunctions);
         for (int i = 0; i < _functions.Count; i++)
         {
             IGadgetFunction function = _functions[i];
@@ -121,6 +140,33 @@ internal sealed class GadgetHostedService : IHostedService
             _bound = true;
             _metrics.SetBound(true);
             HostingLog.Bound(_logger, _options.Name, _gadget.UdcName);
+            LogDevices(kernelFunctions);
+        }
+    }
+
+    // Tells the maker where the kernel put each function's device, the first thing they need to use it.
+    private void LogDevices(IReadOnlyList<FunctionDefinition> kernelFunctions)
+    {
+        foreach (FunctionDefinition function in kernelFunctions)
+        {
+            try
+            {
+                string? device = function.Type switch
+                {
+                    "acm" => _devices.GetSerialPortPath(function.Instance),
+                    "hid" => _devices.GetHidDevicePath(function.Instance),
+                    "ncm" or "ecm" or "rndis" => "network interface " + _devices.GetNetworkInterfaceName(function.Instance),
+                    _ => null,
+                };
+                if (device is not null)
+                {
+                    KernelFunctionsLog.DeviceFound(_logger, function.DirectoryName, device);
+                }
+            }
+            catch (InvalidOperationException e)
+            {
+                KernelFunctionsLog.DeviceNotFound(_logger, function.DirectoryName, e.Message);
+            }
         }
     }
 
@@ -207,6 +253,7 @@ internal sealed class GadgetHostedService : IHostedService
             }
         }
         _started.Clear();
+        _devices.Detach();
         if (_gadget is not null)
         {
             TryStep("removing the gadget", _gadget.Remove);

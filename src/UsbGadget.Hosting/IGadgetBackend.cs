@@ -1,3 +1,4 @@
+using UsbGadget.ConfigFs;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
 
@@ -9,8 +10,8 @@ namespace UsbGadget.Hosting;
 /// </summary>
 internal interface IGadgetBackend
 {
-    /// <summary>Creates the gadget (or attaches to it) with one FunctionFS instance per name, mounted.</summary>
-    IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> instanceNames);
+    /// <summary>Creates the gadget (or attaches to it) with its functions in configuration order, every FunctionFS instance mounted.</summary>
+    IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions);
 
     /// <summary>Writes the descriptors to the instance's ep0, opens its endpoints and starts its ep0 loop.</summary>
     IRunningFunction StartFunction(string mountPath, FunctionFsDescriptors descriptors, FunctionFsOptions options, IControlRequestHandler handler);
@@ -24,6 +25,9 @@ internal interface IPreparedGadget
 
     /// <summary>Where the FunctionFS instance <paramref name="instanceName"/> is mounted.</summary>
     string GetMountPath(string instanceName);
+
+    /// <summary>Reads an attribute of one of the gadget's functions (<c>port_num</c>, <c>dev</c>, <c>ifname</c>).</summary>
+    string ReadFunctionAttribute(string functionDirectoryName, string attribute);
 
     /// <summary>Writes the UDC name: the host sees the device.</summary>
     void Bind();

@@ -11,7 +11,7 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
 {
     private const byte ConfigurationNumber = 1;
 
-    public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> instanceNames)
+    public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions)
     {
         var configFsOptions = new ConfigFsOptions
         {
@@ -22,7 +22,7 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
         var manager = new GadgetManager(configFsOptions, logger: loggerFactory.CreateLogger<GadgetManager>());
         ConfigFsGadget gadget = options.Mode == GadgetMode.Attach
             ? manager.Attach(options.Name)
-            : manager.Create(BuildDefinition(options, instanceNames));
+            : manager.Create(BuildDefinition(options, functions));
         return new PreparedGadget(gadget);
     }
 
@@ -42,7 +42,7 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
         return new RunningFunction(function);
     }
 
-    internal static GadgetDefinition BuildDefinition(UsbGadgetOptions options, IReadOnlyList<string> instanceNames)
+    internal static GadgetDefinition BuildDefinition(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions)
     {
         var strings = new List<GadgetStrings>
         {
@@ -53,7 +53,6 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
             strings.Add(new GadgetStrings(UsbId.Parse(language, CultureInfo.InvariantCulture), s.Manufacturer, s.Product, s.SerialNumber ?? SerialNumberOf(options)));
         }
 
-        FunctionDefinition[] functions = [.. instanceNames.Select(FunctionDefinition.FunctionFs)];
         return new GadgetDefinition(options.Name, options.VendorId, options.ProductId)
         {
             UsbVersion = options.UsbVersion,
@@ -111,6 +110,8 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
                 ? path
                 : throw new GadgetStartException(
                     $"Gadget '{gadget.Name}' has no FunctionFS function 'ffs.{instanceName}'. In Attach mode, create it in the setup script (GADGET_FUNCTIONS=\"{instanceName}\") or name the script's instance in UsbGadget:FunctionInstances.");
+
+        public string ReadFunctionAttribute(string functionDirectoryName, string attribute) => gadget.ReadFunctionAttribute(functionDirectoryName, attribute);
 
         public void Bind() => gadget.Bind();
 

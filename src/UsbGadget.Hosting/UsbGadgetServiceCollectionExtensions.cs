@@ -46,6 +46,7 @@ public static class UsbGadgetServiceCollectionExtensions
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UsbGadgetOptions>, UsbGadgetOptionsValidator>());
 
+        KernelFunctionRegistration.AddKernelFunctions(services);
         services.TryAddSingleton<IGadgetBackend>(sp => new KernelGadgetBackend(sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton(sp => new GadgetMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<SystemdNotifier>();

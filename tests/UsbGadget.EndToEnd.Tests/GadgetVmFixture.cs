@@ -26,6 +26,12 @@ public sealed class GadgetVmFixture : IAsyncLifetime
         };
         options.RequiredHostPackages.Add("python3-usb");
         options.RequiredHostPackages.Add("usbutils");
+        options.RequiredHostPackages.Add("iproute2");
+        // Kernel functions on the gadget side and the host's own class drivers for them (KernelFunctionHostingTests).
+        foreach (string module in KernelFunctionHostingTests.Modules)
+        {
+            options.ExtraModules.Add(module);
+        }
         var stopwatch = Stopwatch.StartNew();
         _vm = await GadgetVm.StartAsync(options);
         _sink.OnMessage(new DiagnosticMessage(

@@ -1,3 +1,4 @@
+using UsbGadget.ConfigFs;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
 using UsbGadget.Hosting;
@@ -34,11 +35,22 @@ internal sealed class FakeBackend : IGadgetBackend, IPreparedGadget
         }
     }
 
-    public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<string> instanceNames)
+    /// <summary>Attribute values <see cref="ReadFunctionAttribute"/> answers, by "directory/attribute".</summary>
+    public Dictionary<string, string> Attributes { get; } = [];
+
+    public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions)
     {
-        Record($"prepare {options.Name} [{string.Join(',', instanceNames)}]");
+        Record($"prepare {options.Name} [{string.Join(',', functions.Select(f => f.IsFunctionFs ? f.Instance : f.DirectoryName))}]");
+        PreparedFunctions = functions;
         return this;
     }
+
+    public IReadOnlyList<FunctionDefinition> PreparedFunctions { get; private set; } = [];
+
+    public string ReadFunctionAttribute(string functionDirectoryName, string attribute) =>
+        Attributes.TryGetValue($"{functionDirectoryName}/{attribute}", out string? value)
+            ? value
+            : throw new ConfigFsException(ConfigFsError.AttributeNotSupported, $"no {functionDirectoryName}/{attribute} in the fake", Aio.Errno.ENOENT);
 
     public IRunningFunction StartFunction(string mountPath, FunctionFsDescriptors descriptors, FunctionFsOptions options, IControlRequestHandler handler)
     {

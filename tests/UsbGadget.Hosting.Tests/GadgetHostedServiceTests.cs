@@ -8,6 +8,8 @@ using UsbGadget.Hosting;
 
 namespace UsbGadget.Hosting.Tests;
 
+// Environment.ExitCode is process-wide: classes that set and restore it must not run in parallel.
+[Collection(nameof(Environment.ExitCode))]
 public sealed class GadgetHostedServiceTests : IDisposable
 {
     private readonly FakeBackend _backend = new();

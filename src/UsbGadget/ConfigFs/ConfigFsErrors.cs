@@ -112,6 +112,12 @@ internal static class ConfigFsErrors
         Errno.ENOENT, Path.Combine(gadgetPath, "os_desc"));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ConfigFsException FunctionOsDescriptorsNotSupported(string interfacePath) => new(ConfigFsError.OsDescriptorsNotSupported,
+        $"This kernel's function has no {interfacePath} group, so Windows cannot be told which driver to use for it. "
+        + "Use a kernel whose function supports MS OS descriptors (f_ncm and f_rndis have since Linux 3.16), or turn MicrosoftOsDescriptors off.",
+        Errno.ENOENT, interfacePath);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ConfigFsException InvalidDefinition(string name, IReadOnlyList<string> problems) => new(ConfigFsError.InvalidDefinition,
         $"The gadget definition '{name}' is invalid:" + string.Concat(problems.Select(p => Environment.NewLine + "  - " + p)));
 

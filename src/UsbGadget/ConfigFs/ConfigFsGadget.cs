@@ -69,6 +69,30 @@ public sealed class ConfigFsGadget : IDisposable
     private string UdcFile => System.IO.Path.Combine(Path, "UDC");
 
     /// <summary>
+    /// Reads an attribute of one of the gadget's functions, such as <c>port_num</c> of <c>acm.serial</c> (the N of
+    /// <c>/dev/ttyGSN</c>), <c>dev</c> of a HID function or <c>ifname</c> of a network function (known once bound).
+    /// </summary>
+    /// <param name="functionDirectoryName">The function's directory name, <see cref="FunctionDefinition.DirectoryName"/>.</param>
+    /// <param name="attribute">The attribute path relative to the function directory.</param>
+    /// <returns>The value without its trailing newline.</returns>
+    /// <exception cref="ConfigFsException">The function or attribute does not exist, or reading failed.</exception>
+    public string ReadFunctionAttribute(string functionDirectoryName, string attribute)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(functionDirectoryName);
+        ArgumentException.ThrowIfNullOrEmpty(attribute);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        string path = System.IO.Path.Combine(Path, "functions", functionDirectoryName, attribute);
+        try
+        {
+            return _io.ReadAttribute(path).TrimEnd('\n');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ConfigFsErrors.IoFailed("reading", path, e);
+        }
+    }
+
+    /// <summary>
     /// Binds the gadget to its UDC, which makes it visible to the host. Call it only after every FunctionFS instance has
     /// written its descriptors and strings to ep0; the kernel refuses the bind before that.
     /// </summary>

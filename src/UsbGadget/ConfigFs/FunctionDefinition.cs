@@ -20,6 +20,10 @@ public sealed record FunctionDefinition(string Type, string Instance)
     /// <remarks>Defaults to none.</remarks>
     public IReadOnlyList<ConfigFsAttribute> Attributes { get; init; } = [];
 
+    /// <summary>Microsoft OS extended compatible ids of the function's interfaces, written to its <c>os_desc/interface.*</c> groups.</summary>
+    /// <remarks>Defaults to none. Windows reads them only when the gadget has <see cref="GadgetDefinition.OsDescriptors"/>.</remarks>
+    public IReadOnlyList<OsDescriptorInterface> OsDescriptorInterfaces { get; init; } = [];
+
     /// <summary>The directory name under <c>functions/</c>: <c>&lt;Type&gt;.&lt;Instance&gt;</c>.</summary>
     public string DirectoryName => $"{Type}.{Instance}";
 
@@ -52,16 +56,52 @@ public sealed record FunctionDefinition(string Type, string Instance)
     /// <param name="instance">The instance name.</param>
     public static FunctionDefinition Acm(string instance) => new("acm", instance);
 
-    /// <summary>The kernel's CDC ECM Ethernet function (<c>usb_f_ecm</c>).</summary>
+    /// <summary>The kernel's CDC ECM Ethernet function (<c>usb_f_ecm</c>): Linux and macOS hosts drive it with cdc_ether; Windows does not.</summary>
     /// <param name="instance">The instance name.</param>
     /// <param name="deviceAddress">The gadget side MAC address (xx:xx:xx:xx:xx:xx), or null for a random one.</param>
     /// <param name="hostAddress">The host side MAC address, or null for a random one.</param>
-    public static FunctionDefinition Ecm(string instance, string? deviceAddress = null, string? hostAddress = null)
+    /// <param name="queueMultiplier">The request queue length multiplier at high and super speed (<c>qmult</c>), or null for the kernel's 5.</param>
+    public static FunctionDefinition Ecm(string instance, string? deviceAddress = null, string? hostAddress = null, byte? queueMultiplier = null) =>
+        new("ecm", instance) { Attributes = EthernetAttributes(deviceAddress, hostAddress, queueMultiplier) };
+
+    /// <summary>
+    /// The kernel's CDC NCM Ethernet function (<c>usb_f_ncm</c>): Linux (cdc_ncm), macOS and Windows 10 and later (UsbNcm) drive it.
+    /// It carries the <see cref="OsDescriptorInterface.Ncm"/> compatible id Windows needs.
+    /// </summary>
+    /// <param name="instance">The instance name.</param>
+    /// <param name="deviceAddress">The gadget side MAC address (xx:xx:xx:xx:xx:xx), or null for a random one.</param>
+    /// <param name="hostAddress">The host side MAC address, or null for a random one.</param>
+    /// <param name="queueMultiplier">The request queue length multiplier (<c>qmult</c>), or null for the kernel's 5.</param>
+    public static FunctionDefinition Ncm(string instance, string? deviceAddress = null, string? hostAddress = null, byte? queueMultiplier = null) =>
+        new("ncm", instance)
+        {
+            Attributes = EthernetAttributes(deviceAddress, hostAddress, queueMultiplier),
+            OsDescriptorInterfaces = [OsDescriptorInterface.Ncm],
+        };
+
+    /// <summary>
+    /// The kernel's RNDIS Ethernet function (<c>usb_f_rndis</c>), for older Windows hosts; Linux drives it with rndis_host.
+    /// It carries the <see cref="OsDescriptorInterface.Rndis"/> compatible id Windows needs.
+    /// </summary>
+    /// <param name="instance">The instance name.</param>
+    /// <param name="deviceAddress">The gadget side MAC address (xx:xx:xx:xx:xx:xx), or null for a random one.</param>
+    /// <param name="hostAddress">The host side MAC address, or null for a random one.</param>
+    /// <param name="queueMultiplier">The request queue length multiplier (<c>qmult</c>), or null for the kernel's 5.</param>
+    public static FunctionDefinition Rndis(string instance, string? deviceAddress = null, string? hostAddress = null, byte? queueMultiplier = null) =>
+        new("rndis", instance)
+        {
+            Attributes = EthernetAttributes(deviceAddress, hostAddress, queueMultiplier),
+            OsDescriptorInterfaces = [OsDescriptorInterface.Rndis],
+        };
+
+    // The attributes u_ether_configfs.h gives every Ethernet function; the kernel refuses them (EBUSY) once the function is bound.
+    private static List<ConfigFsAttribute> EthernetAttributes(string? deviceAddress, string? hostAddress, byte? queueMultiplier)
     {
         var attributes = new List<ConfigFsAttribute>();
         if (deviceAddress is not null) { attributes.Add(ConfigFsAttribute.Text("dev_addr", deviceAddress)); }
         if (hostAddress is not null) { attributes.Add(ConfigFsAttribute.Text("host_addr", hostAddress)); }
-        return new("ecm", instance) { Attributes = attributes };
+        if (queueMultiplier is byte qmult) { attributes.Add(ConfigFsAttribute.Number("qmult", qmult)); }
+        return attributes;
     }
 
     /// <summary>The kernel's mass storage function (<c>usb_f_mass_storage</c>) with its default LUN 0 backed by <paramref name="backingFile"/>.</summary>
@@ -71,17 +111,56 @@ public sealed record FunctionDefinition(string Type, string Instance)
     /// <param name="removable">Whether the medium is removable.</param>
     /// <param name="cdrom">Whether to appear as a CD-ROM.</param>
     public static FunctionDefinition MassStorage(string instance, string backingFile, bool readOnly = false, bool removable = true, bool cdrom = false) =>
-        new("mass_storage", instance)
+        MassStorage(instance, [new MassStorageLun(backingFile) { ReadOnly = readOnly, Removable = removable, CdRom = cdrom }]);
+
+    /// <summary>The kernel's mass storage function (<c>usb_f_mass_storage</c>) with one or more logical units.</summary>
+    /// <param name="instance">The instance name.</param>
+    /// <param name="luns">The units, 1 to 16; the first is the kernel's default group <c>lun.0</c>, the others are created as <c>lun.1</c>…</param>
+    /// <param name="stall">Whether the function may halt bulk endpoints (<c>stall</c>), or null for the kernel's choice per UDC.</param>
+    public static FunctionDefinition MassStorage(string instance, IReadOnlyList<MassStorageLun> luns, bool? stall = null)
+    {
+        ArgumentNullException.ThrowIfNull(luns);
+        var attributes = new List<ConfigFsAttribute>();
+        if (stall is bool s) { attributes.Add(ConfigFsAttribute.Flag("stall", s)); }
+        for (int i = 0; i < luns.Count; i++)
         {
-            // ro, removable and cdrom must be set before file: the kernel refuses changes while a medium is open.
-            Attributes =
-            [
-                ConfigFsAttribute.Flag("lun.0/removable", removable),
-                ConfigFsAttribute.Flag("lun.0/cdrom", cdrom),
-                ConfigFsAttribute.Flag("lun.0/ro", readOnly),
-                ConfigFsAttribute.Text("lun.0/file", backingFile),
-            ],
+            MassStorageLun lun = luns[i];
+            string dir = $"lun.{i}/";
+            // ro, removable and cdrom before file: the kernel refuses changes to them while a medium is open (EBUSY).
+            attributes.Add(ConfigFsAttribute.Flag(dir + "removable", lun.Removable));
+            attributes.Add(ConfigFsAttribute.Flag(dir + "cdrom", lun.CdRom));
+            attributes.Add(ConfigFsAttribute.Flag(dir + "ro", lun.ReadOnly));
+            attributes.Add(ConfigFsAttribute.Flag(dir + "nofua", lun.IgnoreForceUnitAccess));
+            if (lun.InquiryString is { } inquiry) { attributes.Add(ConfigFsAttribute.Text(dir + "inquiry_string", inquiry)); }
+            if (lun.File is { } file) { attributes.Add(ConfigFsAttribute.Text(dir + "file", file)); }
+        }
+        return new("mass_storage", instance)
+        {
+            Directories = [.. Enumerable.Range(1, Math.Max(0, luns.Count - 1)).Select(i => $"lun.{i}")],
+            Attributes = attributes,
         };
+    }
+
+    /// <summary>The kernel's USB MIDI function (<c>usb_f_midi</c>); on the gadget it is an ALSA sound card with raw MIDI ports.</summary>
+    /// <param name="instance">The instance name.</param>
+    /// <param name="inPorts">MIDI IN jacks towards the host's outputs (<c>in_ports</c>), 1 to 16, or null for the kernel's 1.</param>
+    /// <param name="outPorts">MIDI OUT jacks towards the host's inputs (<c>out_ports</c>), 1 to 16, or null for the kernel's 1.</param>
+    /// <param name="cardIndex">The ALSA card index (<c>index</c>), or null for the first free one.</param>
+    /// <param name="cardId">The ALSA card id (<c>id</c>), or null for the kernel's.</param>
+    /// <param name="bufferLength">The bulk request size (<c>buflen</c>), or null for the kernel's 512.</param>
+    /// <param name="queueLength">The number of requests queued (<c>qlen</c>), or null for the kernel's 32.</param>
+    public static FunctionDefinition Midi(string instance, int? inPorts = null, int? outPorts = null, int? cardIndex = null, string? cardId = null,
+        int? bufferLength = null, int? queueLength = null)
+    {
+        var attributes = new List<ConfigFsAttribute>();
+        if (cardIndex is int index) { attributes.Add(ConfigFsAttribute.Number("index", index)); }
+        if (cardId is not null) { attributes.Add(ConfigFsAttribute.Text("id", cardId)); }
+        if (inPorts is int input) { attributes.Add(ConfigFsAttribute.Number("in_ports", input)); }
+        if (outPorts is int output) { attributes.Add(ConfigFsAttribute.Number("out_ports", output)); }
+        if (bufferLength is int buflen) { attributes.Add(ConfigFsAttribute.Number("buflen", buflen)); }
+        if (queueLength is int qlen) { attributes.Add(ConfigFsAttribute.Number("qlen", qlen)); }
+        return new("midi", instance) { Attributes = attributes };
+    }
 
     /// <summary>The kernel's SourceSink test function (<c>usb_f_ss_lb</c>): bulk IN sources data, bulk OUT sinks it.</summary>
     /// <param name="instance">The instance name.</param>

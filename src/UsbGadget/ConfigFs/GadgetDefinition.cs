@@ -169,6 +169,14 @@ public sealed record GadgetDefinition(string Name, ushort VendorId, ushort Produ
             }
             if (name.Length > MaxFunctionNameLength) { problems.Add($"Function '{name}': the name is {name.Length} characters; the kernel allows {MaxFunctionNameLength}."); }
             if (!functionNames.Add(name)) { problems.Add($"Function '{name}' is defined twice."); }
+            foreach (OsDescriptorInterface osInterface in function.OsDescriptorInterfaces)
+            {
+                // The kernel copies at most 8 bytes into compatible_id and sub_compatible_id and pads with zeros.
+                if (osInterface.CompatibleId.Length is 0 or > 8 || !Ascii.IsValid(osInterface.CompatibleId) || osInterface.SubCompatibleId.Length > 8 || !Ascii.IsValid(osInterface.SubCompatibleId))
+                {
+                    problems.Add($"Function '{name}': OS descriptor ids '{osInterface.CompatibleId}'/'{osInterface.SubCompatibleId}' must be ASCII of at most 8 characters (the compatible id not empty).");
+                }
+            }
         }
 
         var configNumbers = new HashSet<byte>();

@@ -375,6 +375,20 @@ internal sealed class GadgetWriter
             {
                 Write(dir, attribute.Name, attribute.Value.Span, attribute.DisplayValue);
             }
+            foreach (OsDescriptorInterface osInterface in function.OsDescriptorInterfaces)
+            {
+                // A default group of the function (f_ncm and f_rndis make it); a kernel without it has no MS OS support in that function.
+                string osDir = Path.Combine(dir, osInterface.DirectoryName);
+                if (!_io.DirectoryExists(osDir))
+                {
+                    throw ConfigFsErrors.FunctionOsDescriptorsNotSupported(osDir);
+                }
+                Write(osDir, "compatible_id", osInterface.CompatibleId);
+                if (osInterface.SubCompatibleId.Length > 0)
+                {
+                    Write(osDir, "sub_compatible_id", osInterface.SubCompatibleId);
+                }
+            }
         }
 
         string configsPath = Path.Combine(gadgetPath, "configs");

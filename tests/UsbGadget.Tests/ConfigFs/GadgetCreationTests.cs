@@ -190,13 +190,13 @@ public sealed class GadgetCreationTests : IDisposable
     [Fact]
     public void Create_WithUnknownFunctionType_SaysWhichModuleToLoad()
     {
-        var definition = new GadgetDefinition("g1", 0x1d6b, 0x0104) { Functions = [new FunctionDefinition("ncm", "usb0")] };
+        var definition = new GadgetDefinition("g1", 0x1d6b, 0x0104) { Functions = [new FunctionDefinition("uac2", "usb0")] };
 
         var e = Assert.Throws<ConfigFsException>(() => _bed.Manager.Create(definition));
 
         Assert.Equal(ConfigFsError.FunctionNotAvailable, e.Error);
         Assert.Equal(Errno.ENOENT, e.Errno);
-        Assert.Contains("modprobe usb_f_ncm", e.Message, StringComparison.Ordinal);
+        Assert.Contains("modprobe usb_f_uac2", e.Message, StringComparison.Ordinal);
         Assert.False(_bed.Fs.Exists("config/usb_gadget/g1"));
     }
 

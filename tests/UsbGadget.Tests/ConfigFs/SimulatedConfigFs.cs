@@ -239,6 +239,15 @@ internal sealed class SimulatedConfigFs : IConfigFsIo, IDisposable
             case "ecm":
                 Files(path, "dev_addr", "host_addr", "qmult", "ifname");
                 break;
+            case "ncm" or "rndis":
+                // f_ncm and f_rndis add an os_desc group with one interface group (usb_os_desc_prepare_interf_dir).
+                Files(path, "dev_addr", "host_addr", "qmult", "ifname");
+                if (type == "rndis") { Files(path, "class", "subclass", "protocol"); }
+                Files(DefaultGroup(DefaultGroup(path, "os_desc"), "interface." + type), "compatible_id", "sub_compatible_id");
+                break;
+            case "midi":
+                Files(path, "index", "id", "in_ports", "out_ports", "buflen", "qlen");
+                break;
             case "mass_storage":
                 Files(path, "stall");
                 Files(DefaultGroup(path, "lun.0"), "file", "ro", "removable", "cdrom", "nofua", "inquiry_string");
