@@ -435,7 +435,7 @@ public abstract class HidFunction : IGadgetFunction
         }
     }
 
-    private void ResetHostState()
+    internal void ResetHostState()
     {
         Volatile.Write(ref _input, null);
         Array.Clear(_idleRates);

@@ -43,8 +43,7 @@ internal static class Sample
 
     private static GuestProcess Start(GadgetVm vm, string name, SampleBuild build, string? stdinCommand, string? wrapper, (string Name, string Value)[] environment)
     {
-        string program = build == SampleBuild.Jit ? Dll(name) : NativeExecutable(name);
-        string command = build == SampleBuild.Jit ? GuestShell.Join(["dotnet", program]) : GuestShell.Quote(program);
+        (string command, GuestCommandOptions options) = Command(name, build, environment);
         if (wrapper is not null)
         {
             command = $"{wrapper} {command}";
@@ -53,6 +52,17 @@ internal static class Sample
         {
             command = $"{stdinCommand} | {command}";
         }
+        return vm.StartProcess(command, options);
+    }
+
+    /// <summary>
+    /// The shell command that runs the sample as <c>Start</c> does, and the options to run it with (working directory,
+    /// environment), for a test that builds its own command line around it.
+    /// </summary>
+    public static (string Command, GuestCommandOptions Options) Command(string name, SampleBuild build, params (string Name, string Value)[] environment)
+    {
+        string program = build == SampleBuild.Jit ? Dll(name) : NativeExecutable(name);
+        string command = build == SampleBuild.Jit ? GuestShell.Join(["dotnet", program]) : GuestShell.Quote(program);
         var options = new GuestCommandOptions { WorkingDirectory = Path.GetDirectoryName(program)! };
         options.Environment["DOTNET_NOLOGO"] = "1";
         options.Environment["Logging__Console__FormatterName"] = "simple";
@@ -61,7 +71,7 @@ internal static class Sample
         {
             options.Environment[variable] = value;
         }
-        return vm.StartProcess(command, options);
+        return (command, options);
     }
 
     /// <summary>Publishes the sample with NativeAOT (once per test run) and returns its executable.</summary>
