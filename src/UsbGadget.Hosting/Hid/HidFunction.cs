@@ -263,10 +263,19 @@ public abstract class HidFunction : IGadgetFunction
         // owed even when RunAsync returns early; the runner disposes the source.
         cancellationToken.UnsafeRegister(static state => ((HidFunction)state!).ResetHostState(), this);
 
+        OutEndpoint? outputEndpoint = _description.OutEndpoint ? context.GetOutEndpoint(OutEndpointNumber) : null;
+        if (outputEndpoint is not null && outputEndpoint.TransferSize != _layout.MaxOutputLength)
+        {
+            // A read ends at a short packet or when full, and a report that fills its packet is not short: only reads
+            // of exactly the report's length end with each report. The read size is the gadget's, not the endpoint's.
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"HID function '{Name}' takes {_layout.MaxOutputLength}-byte output reports on its OUT endpoint, one per read, but the gadget reads {outputEndpoint.TransferSize} bytes at a time: set UsbGadget:OutTransferSize to {_layout.MaxOutputLength} (it applies to every OUT endpoint of the gadget), or set HidDescription.OutEndpoint = false to take output reports with SET_REPORT."));
+        }
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task run = StopAllOnFailureAsync(RunAsync(stop.Token), stop);
-        Task outputs = _description.OutEndpoint
-            ? StopAllOnFailureAsync(ReceiveOutputReportsAsync(context.GetOutEndpoint(OutEndpointNumber), stop.Token), stop)
+        Task outputs = outputEndpoint is not null
+            ? StopAllOnFailureAsync(ReceiveOutputReportsAsync(outputEndpoint, stop.Token), stop)
             : Task.CompletedTask;
         await Task.WhenAll(run, outputs).ConfigureAwait(false);
     }
@@ -529,6 +538,12 @@ public abstract class HidFunction : IGadgetFunction
         if (description.OutEndpoint && layout.MaxOutputLength == 0)
         {
             throw Invalid("HidDescription.OutEndpoint is true, but the report descriptor declares no output report: add an Output item, or set OutEndpoint = false.");
+        }
+
+        if (description.OutEndpoint && layout.MaxOutputLength > 64)
+        {
+            throw Invalid(string.Create(CultureInfo.InvariantCulture,
+                $"HidDescription.OutEndpoint carries output reports of one packet, at most 64 bytes at every speed; this report descriptor's longest output report is {layout.MaxOutputLength} bytes. Set OutEndpoint = false to take it with SET_REPORT."));
         }
 
         if (description.InterfaceName is { Length: 0 })

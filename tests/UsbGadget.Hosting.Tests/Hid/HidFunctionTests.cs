@@ -407,6 +407,19 @@ public class HidFunctionTests
         Assert.StartsWith("HidDescription.OutEndpoint is true, but the report descriptor declares no output report", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void An_OUT_endpoint_carries_output_reports_of_one_packet_at_most_64_bytes()
+    {
+        // Vendor page, one 65-byte output report (no IDs).
+        var error = Assert.Throws<ArgumentException>(() => new TestHid(new HidDescription
+        {
+            ReportDescriptor = HidReportLayoutTests.Hex("06 00 ff 09 01 a1 01 75 08 95 01 81 02 95 41 91 02 c0"),
+            OutEndpoint = true,
+        }));
+
+        Assert.StartsWith("HidDescription.OutEndpoint carries output reports of one packet, at most 64 bytes at every speed; this report descriptor's longest output report is 65 bytes.", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0.5)]
     [InlineData(256)]
