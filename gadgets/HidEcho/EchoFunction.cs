@@ -17,7 +17,7 @@ internal sealed class EchoFunction() : HidFunction(new HidDescription
 })
 {
     private const byte InputId = 1, OutputId = 2, CounterId = 3;
-    private const int PayloadLength = 63;
+    private const int PayloadLength = 31;
 
     private static readonly byte[] s_reportDescriptor =
     [
@@ -28,13 +28,13 @@ internal sealed class EchoFunction() : HidFunction(new HidDescription
         0x26, 0xFF, 0x00, //   Logical Maximum (255)
         0x75, 0x08,       //   Report Size (8)
         0x85, InputId,    //   Report ID (1)
-        0x95, PayloadLength, // Report Count (63)
+        0x95, PayloadLength, // Report Count (31)
         0x09, 0x01,       //   Usage (1)
-        0x81, 0x02,       //   Input (Data, Variable, Absolute): 63 bytes to the host
+        0x81, 0x02,       //   Input (Data, Variable, Absolute): 31 bytes to the host
         0x85, OutputId,   //   Report ID (2)
-        0x95, PayloadLength, // Report Count (63)
+        0x95, PayloadLength, // Report Count (31)
         0x09, 0x01,       //   Usage (1)
-        0x91, 0x02,       //   Output (Data, Variable, Absolute): 63 bytes from the host
+        0x91, 0x02,       //   Output (Data, Variable, Absolute): 31 bytes from the host
         0x85, CounterId,  //   Report ID (3)
         0x95, 0x04,       //   Report Count (4)
         0x09, 0x02,       //   Usage (2)

@@ -17,7 +17,7 @@ import struct
 import sys
 
 VID, PID = 0x1d6b, 0x0110
-REPORT = 64  # report ID byte + 63 bytes of payload
+REPORT = 32  # report ID byte + 31 bytes of payload
 
 
 def ioc(direction, number, size):  # _IOC from asm-generic/ioctl.h, type 'H' (hidraw)

@@ -25,9 +25,8 @@ public sealed class HidDescription
 
     /// <summary>
     /// Whether the host sends output reports on an interrupt OUT endpoint as well as with SET_REPORT on ep0.
-    /// The report descriptor must then declare output reports of at most 64 bytes (one packet at every speed), and the
-    /// gadget's <c>UsbGadget:OutTransferSize</c> must be the longest of them, so that each read ends with a report;
-    /// the function refuses to run otherwise, saying so.
+    /// The report descriptor must then declare output reports of at most 63 bytes: the endpoint's packets are 64 bytes,
+    /// so every report is a short packet, which is what ends an OUT read.
     /// </summary>
     /// <remarks>
     /// Defaults to <see langword="false"/>: output reports come only with SET_REPORT, as on a boot keyboard, whose LED

@@ -41,6 +41,9 @@ public abstract class HidFunction : IGadgetFunction
     private const int BootKeyboardOutputLength = 1;
     private const int BootMouseInputLength = 3;
 
+    // The OUT endpoint's packets are 64 bytes, the most full speed allows; a report must be shorter to end its read.
+    private const int MaxOutEndpointReportLength = 63;
+
     private readonly HidDescription _description;
     private readonly byte[] _reportDescriptor;
     private readonly HidClassDescriptor _hidDescriptor;
@@ -196,8 +199,10 @@ public abstract class HidFunction : IGadgetFunction
         });
         EndpointDescription input = EndpointDescription.Interrupt(
             EndpointDirection.In, InEndpointNumber, (ushort)Math.Min(inputPacket, 1024), _description.PollingInterval);
+        // 64-byte packets, and reports of at most 63 bytes (checked): every report ends with a short packet, which ends
+        // the read it lands in whatever the gadget's read size. A full packet would not: the read would wait for more.
         EndpointDescription? output = _description.OutEndpoint
-            ? EndpointDescription.Interrupt(EndpointDirection.Out, OutEndpointNumber, (ushort)Math.Min(_layout.MaxOutputLength, 1024), _description.PollingInterval)
+            ? EndpointDescription.Interrupt(EndpointDirection.Out, OutEndpointNumber, MaxOutEndpointReportLength + 1, _description.PollingInterval)
             : null;
         bool named = _description.InterfaceName is not null;
         return new FunctionDescription
@@ -264,14 +269,6 @@ public abstract class HidFunction : IGadgetFunction
         cancellationToken.UnsafeRegister(static state => ((HidFunction)state!).ResetHostState(), this);
 
         OutEndpoint? outputEndpoint = _description.OutEndpoint ? context.GetOutEndpoint(OutEndpointNumber) : null;
-        if (outputEndpoint is not null && outputEndpoint.TransferSize != _layout.MaxOutputLength)
-        {
-            // A read ends at a short packet or when full, and a report that fills its packet is not short: only reads
-            // of exactly the report's length end with each report. The read size is the gadget's, not the endpoint's.
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"HID function '{Name}' takes {_layout.MaxOutputLength}-byte output reports on its OUT endpoint, one per read, but the gadget reads {outputEndpoint.TransferSize} bytes at a time: set UsbGadget:OutTransferSize to {_layout.MaxOutputLength} (it applies to every OUT endpoint of the gadget), or set HidDescription.OutEndpoint = false to take output reports with SET_REPORT."));
-        }
-
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task run = StopAllOnFailureAsync(RunAsync(stop.Token), stop);
         Task outputs = outputEndpoint is not null
@@ -540,10 +537,10 @@ public abstract class HidFunction : IGadgetFunction
             throw Invalid("HidDescription.OutEndpoint is true, but the report descriptor declares no output report: add an Output item, or set OutEndpoint = false.");
         }
 
-        if (description.OutEndpoint && layout.MaxOutputLength > 64)
+        if (description.OutEndpoint && layout.MaxOutputLength > MaxOutEndpointReportLength)
         {
             throw Invalid(string.Create(CultureInfo.InvariantCulture,
-                $"HidDescription.OutEndpoint carries output reports of one packet, at most 64 bytes at every speed; this report descriptor's longest output report is {layout.MaxOutputLength} bytes. Set OutEndpoint = false to take it with SET_REPORT."));
+                $"HidDescription.OutEndpoint carries each output report in one short packet of a 64-byte endpoint, so reports of at most 63 bytes; this report descriptor's longest output report is {layout.MaxOutputLength} bytes. Set OutEndpoint = false to take it with SET_REPORT."));
         }
 
         if (description.InterfaceName is { Length: 0 })

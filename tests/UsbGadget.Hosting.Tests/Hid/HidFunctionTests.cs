@@ -100,7 +100,8 @@ public class HidFunctionTests
     [Fact]
     public void A_non_boot_device_with_an_OUT_endpoint_has_subclass_0_and_endpoints_sized_by_its_longest_reports()
     {
-        // Vendor page; report ID 1: 63 bytes in, 31 bytes out (so 64 and 32 with the ID byte).
+        // Vendor page; report ID 1: 63 bytes in, 31 bytes out (so 64 and 32 with the ID byte). The OUT endpoint's
+        // packets are 64 bytes, longer than any output report, so each report ends the read it lands in.
         var hid = new TestHid(new HidDescription
         {
             ReportDescriptor = HidReportLayoutTests.Hex("06 00 ff 09 01 a1 01 85 01 75 08 95 3f 81 02 95 1f 91 02 c0"),
@@ -116,7 +117,7 @@ public class HidFunctionTests
             "09 04 00 00 02 03 00 00 00",   // 2 endpoints, HID, no boot subclass or protocol, no string
             "09 21 1101 00 01 22 1400",     // the 20-byte report descriptor
             "07 05 81 03 4000 04",          // EP1 IN, 64 bytes, 2^(4-1) microframes = 1 ms
-            "07 05 01 03 2000 04"),         // EP1 OUT, 32 bytes
+            "07 05 01 03 4000 04"),         // EP1 OUT, 64 bytes
             Convert.ToHexStringLower(descriptors.DescriptorsBlob.Span));
         Assert.Equal(64, Assert.Single(hid.InputReportLengths, r => r.Key == 1).Value);
     }
@@ -408,16 +409,16 @@ public class HidFunctionTests
     }
 
     [Fact]
-    public void An_OUT_endpoint_carries_output_reports_of_one_packet_at_most_64_bytes()
+    public void An_OUT_endpoint_carries_output_reports_of_at_most_63_bytes_so_each_ends_with_a_short_packet()
     {
-        // Vendor page, one 65-byte output report (no IDs).
+        // Vendor page, one 64-byte output report (no IDs): a full packet, which would not end the gadget's read.
         var error = Assert.Throws<ArgumentException>(() => new TestHid(new HidDescription
         {
-            ReportDescriptor = HidReportLayoutTests.Hex("06 00 ff 09 01 a1 01 75 08 95 01 81 02 95 41 91 02 c0"),
+            ReportDescriptor = HidReportLayoutTests.Hex("06 00 ff 09 01 a1 01 75 08 95 01 81 02 95 40 91 02 c0"),
             OutEndpoint = true,
         }));
 
-        Assert.StartsWith("HidDescription.OutEndpoint carries output reports of one packet, at most 64 bytes at every speed; this report descriptor's longest output report is 65 bytes.", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("HidDescription.OutEndpoint carries each output report in one short packet of a 64-byte endpoint, so reports of at most 63 bytes; this report descriptor's longest output report is 64 bytes.", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
