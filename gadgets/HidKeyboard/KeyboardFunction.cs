@@ -1,118 +1,35 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Descriptors;
-using UsbGadget.FunctionFs;
-using UsbGadget.Hosting;
+using UsbGadget.Hosting.Hid;
 
 namespace HidKeyboard;
 
 /// <summary>
-/// A boot-protocol HID keyboard over FunctionFS: one interrupt IN endpoint carrying 8-byte boot reports, and the HID
-/// class requests on ep0 (report descriptor, idle rate, protocol, LED output reports).
+/// A boot keyboard that types the text it is given. The HID helper writes the descriptors and answers the host's
+/// HID requests; what is left here is typing: each character becomes a key press report and a release report.
 /// </summary>
-internal sealed partial class KeyboardFunction : IGadgetFunction
+internal sealed partial class KeyboardFunction(ILogger<KeyboardFunction> logger) : HidFunction(new HidDescription
 {
-    public const byte ReportEndpointNumber = 1;
-    private const int ReportLength = 8;
-
-    // HID 1.11, section 7.2: class requests, and the standard GET_DESCRIPTOR for the report descriptor.
-    private const byte GetDescriptor = 0x06;
-    private const byte GetReport = 0x01;
-    private const byte GetIdle = 0x02;
-    private const byte GetProtocol = 0x03;
-    private const byte SetReport = 0x09;
-    private const byte SetIdle = 0x0a;
-    private const byte SetProtocol = 0x0b;
-    private const byte HidDescriptorType = 0x21;
-    private const byte ReportDescriptorType = 0x22;
-
-    private static readonly byte[] s_reportDescriptor = HidReportDescriptors.BootKeyboard.ToArray();
-    private static readonly byte[] s_hidDescriptor = HidClassDescriptor.For(s_reportDescriptor).ToArray();
-    private static readonly byte[] s_idleReport = new byte[ReportLength];
-
+    ReportDescriptor = HidReportDescriptors.BootKeyboard.ToArray(),
+    BootProtocol = HidBootProtocol.Keyboard,
+    InterfaceName = "Keyboard",
+})
+{
     private readonly Channel<string> _text = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ILogger<KeyboardFunction> _logger;
-    private byte _idleRate;
-    private byte _protocol = 1; // report protocol until the host asks for boot
 
-    public KeyboardFunction(ILogger<KeyboardFunction> logger) => _logger = logger;
-
-    public string Name => "keyboard";
+    public override string Name => "keyboard";
 
     /// <summary>Queues text to type; it is typed while the host has the keyboard enabled.</summary>
-    public ValueTask TypeAsync(string text, CancellationToken cancellationToken) => _text.Writer.WriteAsync(text, cancellationToken);
+    public void Type(string text) => _text.Writer.TryWrite(text);
 
-    public FunctionDescription Describe() => new()
+    protected override async Task RunAsync(CancellationToken cancellationToken)
     {
-        Interfaces =
-        [
-            new InterfaceDescription
-            {
-                Number = 0,
-                Class = UsbClass.Hid,
-                SubClass = 1, // boot interface
-                Protocol = 1, // keyboard
-                NameIndex = 1,
-                ClassDescriptors = [HidClassDescriptor.For(s_reportDescriptor)],
-                Endpoints = [EndpointDescription.Interrupt(EndpointDirection.In, ReportEndpointNumber, ReportLength, TimeSpan.FromMilliseconds(10))],
-            },
-        ],
-        Strings = StringTable.Single(LanguageIds.EnglishUnitedStates, "Keyboard"),
-    };
-
-    public bool AcceptsOutData(in ControlRequest request) =>
-        request.Type == ControlRequestType.Class && request.Request == SetReport && request.Length <= ReportLength;
-
-    public ValueTask<ControlResponse> HandleControlRequestAsync(ControlRequest request, ReadOnlyMemory<byte> outData, CancellationToken cancellationToken)
-    {
-        ControlResponse response = (request.Type, request.Request, request.IsIn) switch
-        {
-            (ControlRequestType.Standard, GetDescriptor, true) => (request.Value >> 8) switch
-            {
-                ReportDescriptorType => ControlResponse.Data(s_reportDescriptor),
-                HidDescriptorType => ControlResponse.Data(s_hidDescriptor),
-                _ => ControlResponse.Stall,
-            },
-            (ControlRequestType.Class, GetReport, true) => ControlResponse.Data(s_idleReport),
-            (ControlRequestType.Class, GetIdle, true) => ControlResponse.Data(new[] { _idleRate }),
-            (ControlRequestType.Class, GetProtocol, true) => ControlResponse.Data(new[] { _protocol }),
-            (ControlRequestType.Class, SetIdle, false) => SetIdleRate((byte)(request.Value >> 8)),
-            (ControlRequestType.Class, SetProtocol, false) when request.Value <= 1 => SetProtocolValue((byte)request.Value),
-            (ControlRequestType.Class, SetReport, false) => LogLeds(outData.Span),
-            _ => ControlResponse.Stall,
-        };
-        return ValueTask.FromResult(response);
-    }
-
-    private ControlResponse SetIdleRate(byte rate)
-    {
-        _idleRate = rate;
-        return ControlResponse.Ack;
-    }
-
-    private ControlResponse SetProtocolValue(byte protocol)
-    {
-        _protocol = protocol;
-        Log.ProtocolSet(_logger, protocol == 0 ? "boot" : "report");
-        return ControlResponse.Ack;
-    }
-
-    private ControlResponse LogLeds(ReadOnlySpan<byte> report)
-    {
-        if (report.Length > 0)
-        {
-            byte leds = report[0];
-            Log.Leds(_logger, leds, (leds & 1) != 0, (leds & 2) != 0, (leds & 4) != 0);
-        }
-        return ControlResponse.Ack;
-    }
-
-    public async Task RunAsync(GadgetFunctionContext context, CancellationToken cancellationToken)
-    {
-        InEndpoint reports = context.GetInEndpoint(ReportEndpointNumber);
-        byte[] report = new byte[ReportLength];
+        // Boot keyboard input report (HID 1.11 Appendix B.1): modifiers, reserved, up to six pressed keys.
+        byte[] report = new byte[HidReportDescriptors.BootKeyboardInputReportLength];
         while (await _text.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
+            // Peek, not read: a line cut short by a disable is typed again, whole, at the next enable.
             if (!_text.Reader.TryPeek(out string? text))
             {
                 continue;
@@ -121,34 +38,35 @@ internal sealed partial class KeyboardFunction : IGadgetFunction
             {
                 if (!UsKeyboardLayout.TryMap(c, out byte usage, out byte modifiers))
                 {
-                    Log.Unmapped(_logger, c);
+                    Log.Unmapped(logger, c);
                     continue;
                 }
                 // Press, then release: the host's HID driver turns the pair into one key event.
                 report[0] = modifiers;
                 report[2] = usage;
-                if (await reports.WriteAsync(report, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
+                if (!await SendReportAsync(report, cancellationToken).ConfigureAwait(false))
                 {
-                    return; // disabled: the line is typed again, whole, at the next enable
+                    return;
                 }
                 Array.Clear(report);
-                if (await reports.WriteAsync(report, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
+                if (!await SendReportAsync(report, cancellationToken).ConfigureAwait(false))
                 {
                     return;
                 }
             }
             _text.Reader.TryRead(out _);
-            Log.Typed(_logger, text.Length);
+            Log.Typed(logger, text.Length);
         }
     }
+
+    // The LED output report (HID 1.11 Appendix B.1): bit 0 Num Lock, bit 1 Caps Lock, bit 2 Scroll Lock.
+    protected override void OnOutputReport(ReadOnlySpan<byte> report) =>
+        Log.Leds(logger, report[0], (report[0] & 1) != 0, (report[0] & 2) != 0, (report[0] & 4) != 0);
 
     private static partial class Log
     {
         [LoggerMessage(100, LogLevel.Information, "Host set LEDs 0x{Leds:x2}: NumLock={NumLock} CapsLock={CapsLock} ScrollLock={ScrollLock}")]
         public static partial void Leds(ILogger logger, byte leds, bool numLock, bool capsLock, bool scrollLock);
-
-        [LoggerMessage(101, LogLevel.Information, "Host selected the {Protocol} protocol")]
-        public static partial void ProtocolSet(ILogger logger, string protocol);
 
         [LoggerMessage(102, LogLevel.Warning, "No key types '{Character}' on a US layout; skipped")]
         public static partial void Unmapped(ILogger logger, char character);

@@ -38,4 +38,33 @@ public sealed class HostileControlRequestTests(GadgetVmFixture fixture) : VmTest
         Assert.Contains("version: UsbGadget BulkLoopback 1.0", after.StandardOutput, StringComparison.Ordinal);
         await Sample.AssertStopsCleanlyAsync(Vm, gadget);
     }
+
+    [Fact]
+    public async Task TenThousandRandomControlRequests_ToTheHidKeyboard_AreEachAnsweredOrStalled_AndItStillServesTheHost()
+    {
+        // The HID helper's ep0 answers: anything it does not recognise, or that does not fit the report descriptor, stalls.
+        await Vm.SetSpeedAsync(GadgetVmSpeed.High);
+        await using GuestProcess gadget = Sample.Start(Vm, "HidKeyboard", SampleBuild.Jit, "sleep infinity");
+        await Vm.WaitForDeviceAsync(0x1d6b, 0x0104, TimeSpan.FromSeconds(90), gadget);
+
+        GuestCommandResult hostile = await Vm.RunAsync(
+            GuestShell.Join("/usr/bin/python3", VmScript("hostile_control.py"), "1d6b", "0104", $"{ReliabilityProfile.Current.HostileRequests}", "20261204"), TimeSpan.FromMinutes(10));
+
+        Assert.True(hostile.ExitCode == 0, $"{hostile.Describe()}{gadget.DescribeOutput()}");
+        using JsonDocument figures = JsonDocument.Parse(hostile.StandardOutput.Trim().Split('\n')[^1]);
+        JsonElement root = figures.RootElement;
+        Assert.Equal(ReliabilityProfile.Current.HostileRequests, root.GetProperty("requests").GetInt32());
+        Assert.Equal(0, root.GetProperty("failures").GetInt32());
+        Assert.True(root.GetProperty("stalled").GetInt32() >= ReliabilityProfile.Current.HostileRequests / 2, hostile.StandardOutput);
+        Fixture.Log($"hostile control requests to the HID keyboard: {hostile.StandardOutput.Trim().Split('\n')[^1]}");
+
+        GuestCommandResult after = await Vm.RunPythonAsync("""
+            import usb.core
+            d = usb.core.find(idVendor=0x1d6b, idProduct=0x0104)
+            print("report descriptor", len(d.ctrl_transfer(0x81, 0x06, 0x2200, 0, 256)))
+            """);
+        Assert.Contains("report descriptor 63", after.EnsureSuccess().StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", gadget.StandardError, StringComparison.Ordinal);
+        await Sample.AssertStopsCleanlyAsync(Vm, gadget);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using UsbGadget.Testing;
 
 namespace UsbGadget.EndToEnd.Tests.Samples;
@@ -69,13 +70,67 @@ public abstract class HidKeyboardSampleTests(GadgetVmFixture fixture, SampleBuil
             print("idle", d.ctrl_transfer(0xA1, 0x02, 0, 0, 1)[0])
             d.ctrl_transfer(0x21, 0x09, 0x0200, 0, bytes([0x03]))  # SET_REPORT output: NumLock + CapsLock
             print("leds sent")
+            print("leds read", bytes(d.ctrl_transfer(0xA1, 0x01, 0x0200, 0, 1)).hex())  # GET_REPORT output
+            print("input report", bytes(d.ctrl_transfer(0xA1, 0x01, 0x0100, 0, 8)).hex())  # GET_REPORT input
+            # A bus reset is a new session for the host: the keyboard must be back in report protocol.
+            import time
+            d.reset()
+            time.sleep(1)  # usbhid binds the interface again
+            d = usb.core.find(idVendor=0x1d6b, idProduct=0x0104)
+            if d.is_kernel_driver_active(0):
+                d.detach_kernel_driver(0)
+            print("protocol after reset", d.ctrl_transfer(0xA1, 0x03, 0, 0, 1)[0])
             """);
 
         string output = result.EnsureSuccess().StandardOutput;
         Assert.Contains("report descriptor 63 05010906", output, StringComparison.Ordinal);
         Assert.Contains("protocol 0", output, StringComparison.Ordinal);
         Assert.Contains("idle 125", output, StringComparison.Ordinal);
+        Assert.Contains("leds read 03", output, StringComparison.Ordinal);
+        Assert.Contains("input report 0000000000000000", output, StringComparison.Ordinal);
+        Assert.Contains("protocol after reset 1", output, StringComparison.Ordinal);
         await gadget.WaitForOutputAsync("Host set LEDs 0x03: NumLock=True CapsLock=True ScrollLock=False", TimeSpan.FromSeconds(10));
         await Sample.AssertStopsCleanlyAsync(Vm, gadget);
+    }
+
+    [Fact]
+    public async Task Sigterm_WhileStandardInputIsStillOpen_StopsWithinStopTimeout_AndLeavesNothingInConfigfs()
+    {
+        await Vm.SetSpeedAsync(GadgetVmSpeed.High);
+        // Standard input is a FIFO whose writer never closes it, as a terminal or an idle pipe would. The writer is a
+        // separate process, so SIGTERM reaches the gadget alone (as `kill -TERM <pid>` does) and input stays open.
+        // The guest clock times the stop: from just before the kill to the moment the shell reaps the gadget.
+        (string command, GuestCommandOptions options) = Sample.Command("HidKeyboard", build);
+        string script = $"""
+            rm -f /tmp/keyboard-stdin && mkfifo /tmp/keyboard-stdin
+            sleep 600 > /tmp/keyboard-stdin &
+            holder=$!
+            {command} < /tmp/keyboard-stdin &
+            gadget=$!
+            echo "gadget pid $gadget"
+            wait $gadget
+            status=$?
+            echo "gadget exited $status at $(date +%s.%N)"
+            kill $holder
+            """;
+        await using GuestProcess run = Vm.StartProcess(script, options);
+        await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), run);
+        await run.WaitForOutputAsync("gadget pid ", TimeSpan.FromSeconds(10));
+        string pid = run.StandardOutput.Split('\n').First(l => l.StartsWith("gadget pid ", StringComparison.Ordinal))["gadget pid ".Length..].Trim();
+
+        GuestCommandResult kill = await Vm.RunAsync($"date +%s.%N; kill -TERM {pid}");
+        GuestCommandResult stopped = await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        string exited = stopped.StandardOutput.Split('\n').Single(l => l.StartsWith("gadget exited ", StringComparison.Ordinal));
+        Assert.True(exited.StartsWith("gadget exited 0 ", StringComparison.Ordinal), $"{exited}{Environment.NewLine}{run.DescribeOutput()}");
+        double seconds = double.Parse(exited.Split(' ')[^1], CultureInfo.InvariantCulture) - double.Parse(kill.EnsureSuccess().StandardOutput.Trim(), CultureInfo.InvariantCulture);
+        Fixture.Log($"HidKeyboard ({build}) stopped {seconds:0.00} s after SIGTERM with standard input open");
+        // A console read the token could not interrupt used to hold the host for its whole 30 s shutdown timeout. Now
+        // the stop waits at most StopTimeout (5 s) for the function, plus the teardown, which takes 1-4 s under
+        // emulation on a loaded machine: 15 s tells the two apart with room to spare.
+        Assert.True(seconds < 15, $"the gadget took {seconds:0.00} s to exit after SIGTERM with standard input open: it waited for something the stop did not cancel (StopTimeout is 5 s, the host's shutdown timeout 30 s).{Environment.NewLine}{run.DescribeOutput()}");
+        Assert.DoesNotContain("did not finish within", stopped.StandardOutput, StringComparison.Ordinal);
+        GuestCommandResult leftovers = await Vm.RunAsync("ls /sys/kernel/config/usb_gadget/; grep functionfs /proc/mounts || true");
+        Assert.True(leftovers.StandardOutput.Trim().Length == 0, $"left behind after SIGTERM:{Environment.NewLine}{leftovers.StandardOutput}");
     }
 }

@@ -49,13 +49,7 @@ internal static class Sample
 
     private static GuestProcess Start(GadgetVm vm, string name, SampleBuild build, string? stdinCommand, string? wrapper, (string Name, string Value)[] environment)
     {
-        string program = build switch
-        {
-            SampleBuild.Jit => Dll(name),
-            SampleBuild.NativeAotArm64 => NativeExecutable(name, "linux-arm64"),
-            _ => NativeExecutable(name),
-        };
-        string command = build == SampleBuild.Jit ? GuestShell.Join(["dotnet", program]) : GuestShell.Quote(program);
+        (string command, GuestCommandOptions options) = Command(name, build, environment);
         if (wrapper is not null)
         {
             command = $"{wrapper} {command}";
@@ -64,6 +58,22 @@ internal static class Sample
         {
             command = $"{stdinCommand} | {command}";
         }
+        return vm.StartProcess(command, options);
+    }
+
+    /// <summary>
+    /// The shell command that runs the sample as <c>Start</c> does, and the options to run it with (working directory,
+    /// environment), for a test that builds its own command line around it.
+    /// </summary>
+    public static (string Command, GuestCommandOptions Options) Command(string name, SampleBuild build, params (string Name, string Value)[] environment)
+    {
+        string program = build switch
+        {
+            SampleBuild.Jit => Dll(name),
+            SampleBuild.NativeAotArm64 => NativeExecutable(name, "linux-arm64"),
+            _ => NativeExecutable(name),
+        };
+        string command = build == SampleBuild.Jit ? GuestShell.Join(["dotnet", program]) : GuestShell.Quote(program);
         var options = new GuestCommandOptions { WorkingDirectory = Path.GetDirectoryName(program)! };
         options.Environment["DOTNET_NOLOGO"] = "1";
         options.Environment["Logging__Console__FormatterName"] = "simple";
@@ -72,7 +82,7 @@ internal static class Sample
         {
             options.Environment[variable] = value;
         }
-        return vm.StartProcess(command, options);
+        return (command, options);
     }
 
     /// <summary>Publishes the sample with NativeAOT (once per test run) and returns its executable.</summary>
