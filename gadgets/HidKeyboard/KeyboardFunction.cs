@@ -127,14 +127,15 @@ internal sealed partial class KeyboardFunction : IGadgetFunction
                 // Press, then release: the host's HID driver turns the pair into one key event.
                 report[0] = modifiers;
                 report[2] = usage;
-                if (await reports.WriteAsync(report, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
+                try
+                {
+                    await reports.WriteAsync(report, cancellationToken).ConfigureAwait(false);
+                    Array.Clear(report);
+                    await reports.WriteAsync(report, cancellationToken).ConfigureAwait(false);
+                }
+                catch (EndpointDisabledException)
                 {
                     return; // disabled: the line is typed again, whole, at the next enable
-                }
-                Array.Clear(report);
-                if (await reports.WriteAsync(report, cancellationToken).ConfigureAwait(false) != EndpointStatus.Ok)
-                {
-                    return;
                 }
             }
             _text.Reader.TryRead(out _);
