@@ -160,7 +160,7 @@ public sealed class OutEndpoint : EndpointFile
                     {
                         Errno failure = _heldFailure;
                         _heldFailure = Errno.None;
-                        throw new IOException($"A read on {Path} failed: {failure.Describe()}. The bytes the host sent in that transfer are lost.");
+                        throw ReadFailed(failure);
                     }
 
                     ValueTask<OutTransfer> next = TakeAsync(cancellationToken, resumeInline: false);
@@ -187,9 +187,14 @@ public sealed class OutEndpoint : EndpointFile
 
                     if (held.Status == EndpointStatus.Failed)
                     {
-                        // Thrown by the next read when this one already has bytes: they came before the failure.
+                        if (copied == 0)
+                        {
+                            throw ReadFailed(held.Error);
+                        }
+
+                        // The bytes copied came before the failure: they go first, and the next read reports it.
                         _heldFailure = held.Error;
-                        continue;
+                        return copied;
                     }
                 }
 
@@ -339,6 +344,9 @@ public sealed class OutEndpoint : EndpointFile
         ArgumentNullException.ThrowIfNull(handler);
         return _receiver.Start(handler, cancellationToken);
     }
+
+    private IOException ReadFailed(Errno error) =>
+        new($"A read on {Path} failed: {error.Describe()}. The bytes the host sent in that transfer are lost; the endpoint reads on.");
 
     private static InvalidOperationException Busy() =>
         new("Another read or receive is already running on this endpoint. An endpoint serves one reader at a time: await ReadAsync before the next call, and do not mix it with ReceiveAsync.");

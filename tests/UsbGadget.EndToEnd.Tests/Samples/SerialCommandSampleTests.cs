@@ -24,7 +24,7 @@ public abstract class SerialCommandSampleTests(GadgetVmFixture fixture, SampleBu
     {
         await Vm.SetSpeedAsync(speed);
         await using GuestProcess gadget = Sample.Start(Vm, "SerialCommand", build);
-        await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), gadget);
+        await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(180), gadget);
 
         // A 511-character ECHO makes a 512-byte line, exactly one high-speed packet: it needs the host's zero-length
         // packet to arrive, and its 515-byte answer spans two packets.
@@ -52,7 +52,7 @@ public abstract class SerialCommandSampleTests(GadgetVmFixture fixture, SampleBu
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.High);
         await using GuestProcess gadget = Sample.Start(Vm, "SerialCommand", build);
-        await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), gadget);
+        await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(180), gadget);
 
         // Standard input: the interactive form, one command a line.
         GuestCommandResult result = await Vm.RunAsync(
@@ -75,7 +75,7 @@ public abstract class SerialCommandSampleTests(GadgetVmFixture fixture, SampleBu
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.High);
         await using GuestProcess gadget = Sample.Start(Vm, "SerialCommand", build);
-        await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(90), gadget);
+        await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(180), gadget);
         string script = Sample.HostScript("SerialCommand", "command.py");
         Assert.Equal(0, (await Vm.RunAsync(GuestShell.Join("/usr/bin/python3", script, "COUNT"), TimeSpan.FromMinutes(1))).ExitCode);
 
