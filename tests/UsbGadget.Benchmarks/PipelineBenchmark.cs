@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using BulkLoopback;
 using Microsoft.Extensions.Logging.Abstractions;
+using System.IO.Pipelines;
 using UsbGadget.Aio;
+using UsbGadget.Benchmarks.Gadget;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
 
@@ -27,6 +28,17 @@ internal static class PipelineBenchmark
 {
     private static readonly string[] s_modes = ["loopback", "loopback-read", "source", "in", "receive", "out"];
 
+    // The primary (copying) API and its adapters, to hold against the zero-copy "in" and "out" and the tuned "loopback".
+    private static readonly string[] s_primaryModes = ["copy-loopback", "copy-in", "stream-in", "pipe-in", "copy-out", "stream-out", "pipe-out"];
+
+    private static string Shape(string mode) => mode switch
+    {
+        "loopback-read" or "copy-loopback" => "loopback",
+        "source" or "copy-in" or "stream-in" or "pipe-in" => "in",
+        "receive" or "copy-out" or "stream-out" or "pipe-out" => "out",
+        _ => mode,
+    };
+
     public static async Task<int> RunAsync(string[] args)
     {
         int size = 512;
@@ -44,16 +56,16 @@ internal static class PipelineBenchmark
                 case "--depth": depth = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--mode": modes = [Next()]; break;
+                case "--mode": modes = Next() is "primary" ? s_primaryModes : args[i].Split(','); break;
                 case "--only": only = Next(); break; // aio or endpoints alone (under perf): both columns show it
 
-                default: throw new ArgumentException($"Unknown option '{args[i]}'. Options: --size N --depth N --seconds S --rounds N --mode loopback|loopback-read|source|in|receive|out.");
+                default: throw new ArgumentException($"Unknown option '{args[i]}'. Options: --size N --depth N --seconds S --rounds N --mode loopback|loopback-read|source|in|receive|out|copy-loopback|copy-in|stream-in|pipe-in|copy-out|stream-out|pipe-out (comma-separated), or primary for the last seven.");
             }
         }
 
-        if (size < 512 || size % 512 != 0 || depth < 1 || seconds <= 0 || rounds < 1 || modes.Except(s_modes).Any() || only is not (null or "aio" or "endpoints"))
+        if (size < 512 || size % 512 != 0 || depth < 1 || seconds <= 0 || rounds < 1 || modes.Except(s_modes).Except(s_primaryModes).Any() || only is not (null or "aio" or "endpoints"))
         {
-            throw new ArgumentException("--size must be a positive multiple of 512, --depth, --seconds and --rounds positive, --mode loopback, loopback-read, source, in, receive or out, --only aio or endpoints.");
+            throw new ArgumentException("--size must be a positive multiple of 512, --depth, --seconds and --rounds positive, --mode one or more of loopback, loopback-read, source, in, receive, out, copy-loopback, copy-in, stream-in, pipe-in, copy-out, stream-out, pipe-out (or primary), --only aio or endpoints.");
         }
 
         var artifacts = Vm.BenchmarkArtifacts.Locate();
@@ -109,7 +121,7 @@ internal static class PipelineBenchmark
     // and out its reads. It counts every completed block, as the aio column does.
     private static async Task<Figures> MeasureCAsync(string program, string mode, int size, int depth, double seconds)
     {
-        string cMode = mode switch { "loopback" or "loopback-read" => "loopback", "source" or "in" => "in", _ => "out" };
+        string cMode = Shape(mode);
         Testing.HostCommandResult run = await Testing.HostCommand.RunAsync(
             program,
             [cMode, size.ToString(CultureInfo.InvariantCulture), depth.ToString(CultureInfo.InvariantCulture), seconds.ToString(CultureInfo.InvariantCulture)],
@@ -174,7 +186,7 @@ internal static class PipelineBenchmark
         for (int i = 0; i < depth; i++)
         {
             rented.Add(pool.Rent());
-            loops[i] = new HandlerSlot(engine, zero, nul, rented[i], size, mode switch { "loopback-read" => "loopback", "source" => "in", _ => mode }, stop);
+            loops[i] = new HandlerSlot(engine, zero, nul, rented[i], size, Shape(mode), stop);
         }
 
         foreach (HandlerSlot slot in loops)
@@ -262,7 +274,14 @@ internal static class PipelineBenchmark
             output.Enable(1, 512);
             return mode switch
             {
-                "loopback" => LoopbackFunction.EchoAsync(output, input, () => transfers += 2, stop),
+                "loopback" => TunedEcho.EchoAsync(output, input, () => transfers += 2, stop),
+                "copy-loopback" => CopyingEchoAsync(output, input, () => transfers += 2, stop),
+                "copy-in" => CopyingSourceAsync(input.WriteAsync, size, () => transfers++, stop),
+                "stream-in" => CopyingSourceAsync(input.AsStream().WriteAsync, size, () => transfers++, stop),
+                "pipe-in" => PipeSourceAsync(input.AsPipeWriter(), size, () => transfers++, stop),
+                "copy-out" => CopyingSinkAsync(output.ReadAsync, size, () => transfers++, stop),
+                "stream-out" => CopyingSinkAsync(output.AsStream().ReadAsync, size, () => transfers++, stop),
+                "pipe-out" => PipeSinkAsync(output.AsPipeReader(), size, () => transfers++, stop),
                 "loopback-read" => ReadLoopEchoAsync(output, input, () => transfers += 2, stop),
                 "in" => SourceAsync(input, size, () => transfers++, stop),
                 "source" => input.SendFromAsync(new FillingSource(size, () => transfers++), stop),
@@ -331,6 +350,72 @@ internal static class PipelineBenchmark
             }
 
             echoed();
+        }
+    }
+
+    // The primary API: the BulkLoopback sample's loop, and a source and a sink that copy each transfer.
+    private static async Task CopyingEchoAsync(OutEndpoint output, InEndpoint input, Action echoed, CancellationToken stop)
+    {
+        byte[] buffer = new byte[output.TransferSize];
+        int length;
+        while ((length = await output.ReadAsync(buffer, stop).ConfigureAwait(false)) > 0)
+        {
+            await input.WriteAsync(buffer.AsMemory(0, length), stop).ConfigureAwait(false);
+            echoed();
+        }
+    }
+
+    private static async Task CopyingSourceAsync(
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> write, int size, Action sent, CancellationToken stop)
+    {
+        byte[] data = new byte[size];
+        while (!stop.IsCancellationRequested)
+        {
+            await write(data, stop).ConfigureAwait(false);
+            sent();
+        }
+    }
+
+    private static async Task PipeSourceAsync(PipeWriter writer, int size, Action sent, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            writer.GetSpan(size)[..size].Clear();
+            writer.Advance(size);
+            await writer.FlushAsync(stop).ConfigureAwait(false);
+            sent();
+        }
+    }
+
+    // A sink that counts reads of one transfer's size: /dev/zero fills every read, so each copy is one transfer.
+    private static async Task CopyingSinkAsync(
+        Func<Memory<byte>, CancellationToken, ValueTask<int>> read, int size, Action received, CancellationToken stop)
+    {
+        byte[] buffer = new byte[size];
+        while (await read(buffer, stop).ConfigureAwait(false) > 0)
+        {
+            received();
+        }
+    }
+
+    // Counts a transfer per `size` bytes consumed.
+    private static async Task PipeSinkAsync(PipeReader reader, int size, Action received, CancellationToken stop)
+    {
+        long bytes = 0;
+        while (true)
+        {
+            ReadResult result = await reader.ReadAsync(stop).ConfigureAwait(false);
+            long length = result.Buffer.Length;
+            reader.AdvanceTo(result.Buffer.End);
+            for (bytes += length; bytes >= size; bytes -= size)
+            {
+                received();
+            }
+
+            if (result.IsCompleted || length == 0)
+            {
+                return;
+            }
         }
     }
 

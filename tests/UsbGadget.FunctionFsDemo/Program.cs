@@ -142,10 +142,13 @@ try
                 break;
             }
 
-            EndpointStatus sent = await bulkIn.WriteAsync(received.Data, stop.Token);
-            if (sent != EndpointStatus.Ok)
+            try
             {
-                logger.LogInformation("bulk IN: {Status}", sent);
+                await bulkIn.WriteAsync(received.Data, stop.Token);
+            }
+            catch (EndpointDisabledException e)
+            {
+                logger.LogInformation("bulk IN: {Message}", e.Message);
                 break;
             }
 

@@ -20,15 +20,13 @@ sealed class Echo : IGadgetFunction
 
     public async Task RunAsync(GadgetFunctionContext context, CancellationToken ct)
     {
-        OutEndpoint output = context.GetOutEndpoint(1);
-        InEndpoint input = context.GetInEndpoint(2);
-        while (true)
+        OutEndpoint fromHost = context.GetOutEndpoint(1);
+        InEndpoint toHost = context.GetInEndpoint(2);
+        byte[] buffer = new byte[16 * 1024];
+        int length;
+        while ((length = await fromHost.ReadAsync(buffer, ct)) > 0)   // one host transfer; 0 when the host leaves
         {
-            using OutTransfer transfer = await output.ReadAsync(ct);
-            if (transfer.Status != EndpointStatus.Ok || await input.WriteAsync(transfer.Data, ct) != EndpointStatus.Ok)
-            {
-                return;   // the host went away: RunAsync is called again at the next enable
-            }
+            await toHost.WriteAsync(buffer.AsMemory(0, length), ct);   // one transfer back
         }
     }
 }

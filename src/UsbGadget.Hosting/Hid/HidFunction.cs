@@ -163,7 +163,12 @@ public abstract class HidFunction : IGadgetFunction
             }
 
             ReadOnlyMemory<byte> wire = IsBootKeyboardInBootProtocol ? report[..BootKeyboardInputLength] : report;
-            return await input.WriteAsync(wire, cancellationToken).ConfigureAwait(false) == EndpointStatus.Ok;
+            await input.WriteAsync(wire, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (EndpointDisabledException)
+        {
+            return false;
         }
         finally
         {

@@ -49,6 +49,10 @@ public abstract class EndpointFile
     /// <summary>The descriptor the kernel reported at the last ENABLE, or null before the first one.</summary>
     public EndpointDescriptorInfo? Current { get; private protected set; }
 
+    /// <summary>The declared max packet size at high speed (else full, else SuperSpeed; 64 if none is declared).</summary>
+    private protected int DeclaredPacketSize =>
+        Math.Max(1, (Declared.HighSpeed ?? Declared.FullSpeed ?? Declared.SuperSpeed)?.MaxPacketSize ?? 64);
+
     /// <summary>Whether the endpoint is enabled (the host configured the function and it was not disabled since).</summary>
     public abstract bool IsEnabled { get; }
 

@@ -6,7 +6,7 @@ namespace UsbGadget.FunctionFs;
 /// </summary>
 /// <param name="Type">The event type; may be a value this library does not know (see <see cref="IsKnown"/>).</param>
 /// <param name="Setup">The control request; meaningful only for <see cref="FunctionFsEventType.Setup"/>.</param>
-public readonly record struct FunctionFsEvent(FunctionFsEventType Type, ControlRequest Setup)
+internal readonly record struct FunctionFsEvent(FunctionFsEventType Type, ControlRequest Setup)
 {
     /// <summary>Size of <c>struct usb_functionfs_event</c> in bytes.</summary>
     public const int Size = 12;

@@ -4,7 +4,7 @@ namespace UsbGadget.FunctionFs;
 /// Parses what a read of ep0 returns: a sequence of 12-byte <c>struct usb_functionfs_event</c> records.
 /// Pure functions with no I/O, so they can be fuzzed with arbitrary bytes.
 /// </summary>
-public static class FunctionFsEventParser
+internal static class FunctionFsEventParser
 {
     /// <summary>
     /// Parses <paramref name="data"/> into <paramref name="destination"/>. Never throws: returns <see langword="false"/>

@@ -7,7 +7,7 @@ namespace UsbGadget.FunctionFs;
 /// Values outside the defined range can appear only if a newer kernel adds event types; the parser reports them
 /// with <see cref="FunctionFsEvent.IsKnown"/> set to <see langword="false"/> instead of failing.
 /// </remarks>
-public enum FunctionFsEventType : byte
+internal enum FunctionFsEventType : byte
 {
     /// <summary><c>FUNCTIONFS_BIND</c>: the function was bound to a UDC (the gadget's UDC attribute was written).</summary>
     Bind = 0,

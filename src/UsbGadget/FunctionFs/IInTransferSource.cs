@@ -3,7 +3,7 @@ namespace UsbGadget.FunctionFs;
 /// <summary>
 /// Fills an IN endpoint's buffers as they come free: see <see cref="InEndpoint.SendFromAsync"/>.
 /// </summary>
-public interface IInTransferSource
+internal interface IInTransferSource
 {
     /// <summary>The value <see cref="FillAsync"/> returns to end the run: nothing more to send.</summary>
     const int EndOfData = -1;

@@ -3,7 +3,7 @@ namespace UsbGadget.FunctionFs;
 /// <summary>
 /// Receives an OUT endpoint's reads as they complete: see <see cref="OutEndpoint.ReceiveAsync"/>.
 /// </summary>
-public interface IOutTransferHandler
+internal interface IOutTransferHandler
 {
     /// <summary>
     /// Called with each read, in the order the host sent the data, one call at a time, normally on the AIO completion

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
@@ -7,19 +8,16 @@ using UsbGadget.Descriptors;
 namespace UsbGadget.FunctionFs;
 
 /// <summary>
-/// An IN endpoint (device to host) with a bounded write queue: <see cref="WriteAsync"/> copies into one of a fixed
-/// set of AIO buffers and submits it, and waits when every buffer is in flight (back-pressure).
-/// <see cref="GetBufferAsync"/> lends such a buffer to fill in place instead, with no copy, and
-/// <see cref="SendFromAsync"/> hands each free buffer to a source to fill, with no loop at all.
-/// <see cref="SendAsync(OutTransfer, CancellationToken)"/> sends a received OUT buffer itself, and queues it behind
-/// the writes in flight instead of waiting.
+/// An IN endpoint (device to host) with a bounded write queue. <see cref="WriteAsync"/> copies into one of a fixed set
+/// of AIO buffers and submits it, one USB transfer per call, and waits while every buffer is in flight
+/// (back-pressure); <see cref="AsStream"/> and <see cref="AsPipeWriter"/> adapt it. <see cref="GetBufferAsync"/> lends
+/// such a buffer to fill in place instead, with no copy: the zero-copy level.
 /// </summary>
 /// <remarks>
-/// <para>One writer at a time. Data is sent in submission order. A write longer than <see cref="TransferSize"/> is
-/// split. Sending a multiple of the max packet size does not end a host transfer by itself: send a zero-length
-/// write after it if the host protocol needs one.</para>
-/// <para>Writes queued when the endpoint is disabled (configuration change, bus reset, disconnect) are dropped by the
-/// kernel with ESHUTDOWN; <see cref="WriteAsync"/> then returns <see cref="EndpointStatus.Disabled"/>.</para>
+/// <para>One writer at a time. Data is sent in submission order. Writes queued when the endpoint is disabled
+/// (configuration change, bus reset, disconnect) are dropped by the kernel; the next <see cref="WriteAsync"/> throws
+/// <see cref="EndpointDisabledException"/>. A write the kernel fails after it was queued is logged and counted in
+/// <see cref="Failures"/>.</para>
 /// </remarks>
 public sealed class InEndpoint : EndpointFile
 {
@@ -36,6 +34,10 @@ public sealed class InEndpoint : EndpointFile
     // SendFromAsync's pump: free buffers to the source, one call at a time.
     private readonly Source _source;
     private readonly int _transferSize;
+    private int _packetSize;
+    private bool _takerResumesInline;
+    private Stream? _stream;
+    private PipeWriter? _pipeWriter;
     private bool _enabled;
     private bool _stopped;
     private int _generation;
@@ -53,6 +55,7 @@ public sealed class InEndpoint : EndpointFile
         _queuedSends = new Queue<OutTransfer>(depth);
         _source = new Source(this);
         _transferSize = transferSize;
+        _packetSize = DeclaredPacketSize;
         _slots = new TransferSlot[depth];
         _free = new SlotStack(depth);
         Action<TransferSlot> onCompleted = OnCompleted;
@@ -79,28 +82,70 @@ public sealed class InEndpoint : EndpointFile
     public long Failures => Interlocked.Read(ref _failures);
 
     /// <summary>
-    /// Queues <paramref name="data"/> for the host. Returns once it is submitted (not sent); waits while the queue is
-    /// full, and after such a wait the caller resumes on the AIO completion thread (do not block there). An empty
-    /// <paramref name="data"/> sends a zero-length packet.
+    /// Copies <paramref name="data"/> into the endpoint's buffers and queues it for the host as one USB transfer: the
+    /// primary way to write an endpoint. Returns once everything is queued (not yet sent); waits while every buffer is
+    /// in flight (back-pressure: the host reads too slowly).
     /// </summary>
-    /// <returns>
-    /// <see cref="EndpointStatus.Ok"/> when everything was queued; <see cref="EndpointStatus.Disabled"/> or
-    /// <see cref="EndpointStatus.Stopped"/> when the endpoint cannot take data (the rest of <paramref name="data"/> was not queued).
-    /// A write that began in one enable cycle never continues into the next: the host has reset its side in between.
-    /// </returns>
-    /// <exception cref="OperationCanceledException">
-    /// <paramref name="cancellationToken"/> was cancelled before everything was queued; a function's run token is cancelled
-    /// by DISABLE before the next ENABLE, so a cancelled run never sends into the next enable cycle.
+    /// <remarks>
+    /// <para>On a bulk endpoint, the transfer is ended for the host: when its length is a whole number of packets, a
+    /// zero-length packet follows, so a host read of any size returns with exactly these bytes. Data longer than
+    /// <see cref="TransferSize"/> goes out in several kernel writes, still one host transfer. An empty
+    /// <paramref name="data"/> sends a zero-length packet (an empty transfer). Interrupt and isochronous endpoints send
+    /// the bytes as they are (their host reads whole reports or packets).</para>
+    /// <para>The code after <c>await</c> never runs on the AIO completion thread: blocking there stalls only the caller.
+    /// One writer at a time. Allocates nothing per call once warm.</para>
+    /// </remarks>
+    /// <param name="data">The bytes; the caller may reuse the memory as soon as this returns.</param>
+    /// <param name="cancellationToken">Stops waiting for a buffer. What was queued before stays queued.</param>
+    /// <exception cref="EndpointDisabledException">
+    /// The host disabled the endpoint (deconfigured the device, reset the bus or went away) or the function stopped;
+    /// what was not queued yet is dropped. A write that began in one enable cycle never continues into the next.
     /// </exception>
+    /// <exception cref="OperationCanceledException">
+    /// <paramref name="cancellationToken"/> was cancelled before everything was queued; a function's run token is
+    /// cancelled by DISABLE, so a cancelled run never sends into the next enable cycle.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">Another write is waiting on this endpoint.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        EndpointStatus status = await WriteCoreAsync(data, framed: true, resumeInline: false, cancellationToken).ConfigureAwait(false);
+        if (status != EndpointStatus.Ok)
+        {
+            throw new EndpointDisabledException(Name, status == EndpointStatus.Stopped);
+        }
+    }
+
+    /// <summary>A write-only <see cref="Stream"/> over <see cref="WriteAsync"/>, for <c>StreamWriter</c>, <c>System.Text.Json</c> and the like.</summary>
+    /// <remarks>
+    /// Each <c>Write</c> is one USB transfer (<see cref="WriteAsync"/>); writing nothing sends nothing. <c>Flush</c> does
+    /// nothing (each write is queued already); <see cref="FlushAsync"/> waits until the host has taken the data.
+    /// Made once: every call returns the same stream; disposing it does not close the endpoint.
+    /// </remarks>
+    public Stream AsStream() => _stream ??= new EndpointStream(null, this);
+
+    /// <summary>
+    /// A <see cref="PipeWriter"/> over <see cref="WriteAsync"/>: what is written between two <c>FlushAsync</c> calls
+    /// goes to the host as one USB transfer. Completing it does not close the endpoint; made once.
+    /// </summary>
+    public PipeWriter AsPipeWriter() => _pipeWriter ??= new EndpointPipeWriter(this);
+
+    /// <summary><see cref="WriteAsync"/>'s work; the status instead of an exception.</summary>
+    /// <param name="data">The bytes.</param>
+    /// <param name="framed">End a bulk transfer with a zero-length packet when it fills its last packet.</param>
+    /// <param name="resumeInline">Whether the caller may resume on the completion thread after a wait.</param>
+    /// <param name="cancellationToken">Stops waiting for a buffer.</param>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<EndpointStatus> WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    internal async ValueTask<EndpointStatus> WriteCoreAsync(ReadOnlyMemory<byte> data, bool framed, bool resumeInline, CancellationToken cancellationToken)
     {
         // A copy into lent buffers: the same wait, hand-off and enable-cycle checks as GetBufferAsync and Send.
         int offset = 0;
         int generation = -1;
+        bool endWithZeroLengthPacket = framed && data.Length > 0 && NeedsZeroLengthPacket(data.Length);
         do
         {
-            using InTransfer transfer = await GetBufferAsync(cancellationToken).ConfigureAwait(false);
+            ValueTask<InTransfer> taking = TakeBufferAsync(cancellationToken, resumeInline);
+            using InTransfer transfer = taking.IsCompletedSuccessfully ? taking.Result : await taking.ConfigureAwait(false);
             if (transfer.Status != EndpointStatus.Ok)
             {
                 return transfer.Status;
@@ -114,6 +159,11 @@ public sealed class InEndpoint : EndpointFile
 
             generation = transfer.Generation;
             int length = Math.Min(data.Length - offset, _transferSize);
+            if (length == 0)
+            {
+                endWithZeroLengthPacket = false;
+            }
+
             data.Span.Slice(offset, length).CopyTo(transfer.Span);
 
             // A run that DISABLE cancelled while this copied sends nothing; Send refuses a later enable cycle itself.
@@ -127,10 +177,17 @@ public sealed class InEndpoint : EndpointFile
 
             offset += length;
         }
-        while (offset < data.Length);
+        while (offset < data.Length || endWithZeroLengthPacket);
 
         return EndpointStatus.Ok;
     }
+
+    /// <summary>
+    /// Whether a bulk write of <paramref name="length"/> bytes needs a zero-length packet after it to end the host's
+    /// transfer: it fills its last packet.
+    /// </summary>
+    private bool NeedsZeroLengthPacket(int length) =>
+        Declared.Type == EndpointTransferType.Bulk && length % Volatile.Read(ref _packetSize) == 0;
 
     /// <summary>
     /// Sends the bytes of <paramref name="received"/>, an OUT transfer, straight from the buffer they arrived in: an
@@ -159,16 +216,16 @@ public sealed class InEndpoint : EndpointFile
     /// <paramref name="received"/> was already disposed or sent, or another writer is waiting for a buffer.
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call.</exception>
-    public ValueTask<EndpointStatus> SendAsync(OutTransfer received, CancellationToken cancellationToken = default)
+    internal ValueTask<EndpointStatus> SendAsync(OutTransfer received, CancellationToken cancellationToken = default)
     {
         if (received.Status != EndpointStatus.Ok)
         {
             throw new ArgumentException($"The OUT transfer holds no data (its status is {received.Status}); check Status before sending it.", nameof(received));
         }
 
-        if (received.Length > _transferSize)
+        if (received.Length > _transferSize || received.Offset != 0)
         {
-            return WriteAsync(received.Data, cancellationToken);
+            return WriteRawAsync(received, cancellationToken);
         }
 
         lock (Gate)
@@ -220,6 +277,10 @@ public sealed class InEndpoint : EndpointFile
         }
     }
 
+    /// <summary>A received transfer too long for one write, or partly read: copied and split, with no framing added.</summary>
+    private ValueTask<EndpointStatus> WriteRawAsync(OutTransfer received, CancellationToken cancellationToken) =>
+        WriteCoreAsync(received.Data, framed: false, resumeInline: true, cancellationToken);
+
     private static InvalidOperationException AlreadySent() =>
         new("This OUT transfer was already disposed or sent: its buffer belongs to its endpoint again.");
 
@@ -234,7 +295,13 @@ public sealed class InEndpoint : EndpointFile
     /// without one. Send it or dispose it: the endpoint has <see cref="QueueDepth"/> buffers.
     /// </returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting.</exception>
-    public ValueTask<InTransfer> GetBufferAsync(CancellationToken cancellationToken = default)
+    public ValueTask<InTransfer> GetBufferAsync(CancellationToken cancellationToken = default) =>
+        TakeBufferAsync(cancellationToken, resumeInline: true);
+
+    /// <summary>A buffer to fill, or why there is none.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <param name="resumeInline">Whether the caller may resume on the completion thread after a wait.</param>
+    private ValueTask<InTransfer> TakeBufferAsync(CancellationToken cancellationToken, bool resumeInline)
     {
         lock (Gate)
         {
@@ -260,6 +327,7 @@ public sealed class InEndpoint : EndpointFile
             }
 
             // Every buffer is in flight: the completion that frees one lends it straight to this caller.
+            _takerResumesInline = resumeInline;
             return _bufferTaker.WaitLocked(cancellationToken);
         }
     }
@@ -285,7 +353,7 @@ public sealed class InEndpoint : EndpointFile
     /// the source threw or its task ended with (the buffer it was filling is not sent).
     /// </returns>
     /// <exception cref="InvalidOperationException">Another writer is waiting, or another source is running.</exception>
-    public Task<EndpointStatus> SendFromAsync(IInTransferSource source, CancellationToken cancellationToken = default)
+    internal Task<EndpointStatus> SendFromAsync(IInTransferSource source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         return _source.Start(source, cancellationToken);
@@ -323,7 +391,10 @@ public sealed class InEndpoint : EndpointFile
         }
     }
 
-    internal void Enable(int generation)
+    /// <summary>ENABLE: the endpoint takes writes of this cycle.</summary>
+    /// <param name="generation">The enable cycle.</param>
+    /// <param name="packetSize">The max packet size at this speed (0: the declared one), for zero-length-packet framing.</param>
+    internal void Enable(int generation, int packetSize = 0)
     {
         lock (Gate)
         {
@@ -331,6 +402,8 @@ public sealed class InEndpoint : EndpointFile
             {
                 return;
             }
+
+            _packetSize = packetSize > 0 ? packetSize : DeclaredPacketSize;
 
             // Every way out of a cycle drops its queued sends, so none reaches this one.
             Debug.Assert(_queuedSends.Count == 0);
@@ -672,7 +745,9 @@ public sealed class InEndpoint : EndpointFile
         switch (freed.To)
         {
             case FreedTo.Taker:
-                _bufferTaker.Complete(freed.Slot is { } lent ? new InTransfer(this, lent, freed.Version) : new InTransfer(freed.Status), runContinuationInline);
+                _bufferTaker.Complete(
+                    freed.Slot is { } lent ? new InTransfer(this, lent, freed.Version) : new InTransfer(freed.Status),
+                    runContinuationInline && _takerResumesInline);
                 break;
             case FreedTo.Signal:
                 _freed.Wake(runContinuationInline);

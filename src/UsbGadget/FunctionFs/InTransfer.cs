@@ -5,9 +5,12 @@ namespace UsbGadget.FunctionFs;
 /// the buffer the kernel reads, with no copy. From <see cref="InEndpoint.GetBufferAsync"/>.
 /// </summary>
 /// <remarks>
-/// The buffer keeps whatever the last transfer left in it, so a source whose data does not change (or changes in
-/// place) writes only what differs. Dispose a transfer that was not sent to give the buffer back unsent; disposing
-/// after <see cref="Send"/> does nothing.
+/// The zero-copy level of <see cref="InEndpoint"/>. The buffer keeps whatever the last transfer left in it, so a
+/// source whose data does not change (or changes in place) writes only what differs. Dispose a transfer that was not
+/// sent to give the buffer back unsent; disposing after <see cref="Send"/> does nothing. After either,
+/// <see cref="Span"/>, <see cref="Memory"/> and any <see cref="Memory{T}"/> taken from it throw
+/// <see cref="ObjectDisposedException"/>: the buffer belongs to the endpoint again. <see cref="Send"/> sends the bytes as
+/// they are, with no zero-length packet added (<see cref="InEndpoint.WriteAsync"/> frames its writes).
 /// </remarks>
 public readonly struct InTransfer : IDisposable
 {
@@ -32,10 +35,28 @@ public readonly struct InTransfer : IDisposable
     public EndpointStatus Status { get; }
 
     /// <summary>The whole buffer, <see cref="InEndpoint.TransferSize"/> bytes; valid until <see cref="Send"/> or <see cref="Dispose"/>.</summary>
-    public Memory<byte> Memory => _slot is null ? Memory<byte>.Empty : _slot.Buffer.Memory[.._endpoint!.TransferSize];
+    /// <remarks>
+    /// The <see cref="Memory{T}"/> checks its lease on every access (it is made once per lent buffer, on first use:
+    /// <see cref="Span"/> costs nothing).
+    /// </remarks>
+    /// <exception cref="ObjectDisposedException">The buffer was sent or disposed.</exception>
+    public Memory<byte> Memory => _slot is null ? Memory<byte>.Empty : _slot.LeasedMemory(_version, SlotState.Filling, 0, _endpoint!.TransferSize);
 
     /// <summary>The whole buffer, <see cref="InEndpoint.TransferSize"/> bytes; valid until <see cref="Send"/> or <see cref="Dispose"/>.</summary>
-    public Span<byte> Span => _slot is null ? Span<byte>.Empty : _slot.Buffer.Span[.._endpoint!.TransferSize];
+    /// <exception cref="ObjectDisposedException">The buffer was sent or disposed.</exception>
+    public Span<byte> Span
+    {
+        get
+        {
+            if (_slot is null)
+            {
+                return Span<byte>.Empty;
+            }
+
+            _slot.ThrowIfLeaseEnded(_version, SlotState.Filling);
+            return _slot.Buffer.Span[.._endpoint!.TransferSize];
+        }
+    }
 
     /// <summary>
     /// Queues the first <paramref name="length"/> bytes of the buffer for the host (0 sends a zero-length packet) and

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
 using UsbGadget.Descriptors;
@@ -7,13 +9,16 @@ namespace UsbGadget.FunctionFs;
 
 /// <summary>
 /// An OUT endpoint (host to device) that keeps a fixed number of AIO reads queued while the function is enabled.
+/// <see cref="ReadAsync(Memory{byte}, CancellationToken)"/> copies what the host sent into the caller's buffer, and
+/// <see cref="AsStream"/> and <see cref="AsPipeReader"/> adapt it; <see cref="ReadAsync(CancellationToken)"/> lends
+/// each received buffer in place instead, with no copy: the zero-copy level.
 /// </summary>
 /// <remarks>
-/// <para>Completed reads are handed to <see cref="ReadAsync"/> in submission order (the order the host sent them); disposing the
-/// <see cref="OutTransfer"/> requeues its buffer. One reader at a time.</para>
+/// <para>Reads are handed over in submission order (the order the host sent them). One reader at a time; the two
+/// levels can be mixed (a lease after a copying read starts where the copy stopped).</para>
 /// <para>On DISABLE (or bus reset, disconnect, UNBIND) the kernel completes queued reads with ESHUTDOWN; the buffers
-/// stay here and are queued again at the next ENABLE. Readers see <see cref="EndpointStatus.Disabled"/>, never an
-/// exception.</para>
+/// stay here and are queued again at the next ENABLE. A copying read then returns 0 and a lease
+/// <see cref="EndpointStatus.Disabled"/>, never an exception.</para>
 /// <para>Data crosses no reset. The kernel's reset shows here first, as the reads it ends; the DISABLE and ENABLE
 /// events follow on ep0, often after the kernel has enabled the endpoint again. Reads are numbered in submission order,
 /// which is the order the kernel queues and completes them in, so a completed read queued before the last read the
@@ -27,6 +32,15 @@ public sealed class OutEndpoint : EndpointFile
     private readonly SlotQueue _completed;
     private readonly AsyncHandoff<OutTransfer> _reader;
     private bool _handingOff;
+    private bool _readerResumesInline;
+
+    // The primary level's state: 1 while a read runs (one reader at a time); what a copying read left of a transfer
+    // (the next read starts there), or a failure it has not reported yet.
+    private int _reading;
+    private OutTransfer _held;
+    private Errno _heldFailure;
+    private Stream? _stream;
+    private PipeReader? _pipeReader;
 
     // ReceiveAsync's pump: completed reads to the handler, one call at a time.
     private readonly Receiver _receiver;
@@ -83,12 +97,202 @@ public sealed class OutEndpoint : EndpointFile
     public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>
-    /// Waits for the next completed read; after a wait, the caller resumes on the AIO completion thread (do not block
-    /// there). Returns at once with <see cref="EndpointStatus.Disabled"/> while the
-    /// endpoint is disabled and nothing is left to deliver, and with <see cref="EndpointStatus.Stopped"/> after disposal.
+    /// Copies the bytes the host sends into <paramref name="buffer"/>: the primary way to read an endpoint. Returns when
+    /// the host's transfer ends (a short or zero-length packet) or <paramref name="buffer"/> is full, so with a buffer
+    /// as large as the host's transfers, one read is one host transfer. Bytes that do not fit stay for the next read.
     /// </summary>
+    /// <remarks>
+    /// <para>The code after <c>await</c> never runs on the AIO completion thread: blocking there stalls only the caller.
+    /// A read that finds data waiting completes at once, on the caller's thread. One reader at a time.</para>
+    /// <para>A zero-length packet only ends a transfer here: an empty host transfer is not seen (use
+    /// <see cref="ReadAsync(CancellationToken)"/> to see transfers as they are).</para>
+    /// <para>Allocates nothing per call once warm.</para>
+    /// </remarks>
+    /// <param name="buffer">Where the bytes go.</param>
+    /// <param name="cancellationToken">
+    /// Stops waiting: throws <see cref="OperationCanceledException"/>, or returns the bytes already copied if there are
+    /// some. A function's run token is cancelled when the host disables it.
+    /// </param>
+    /// <returns>
+    /// The number of bytes copied, at least 1; 0 only when the endpoint is disabled (the host deconfigured the device,
+    /// reset the bus or went away) or stopped, and everything received before was read: the end of the stream for this
+    /// session. Return from <c>RunAsync</c> then; the framework calls it again when the host enables the function.
+    /// An empty <paramref name="buffer"/> returns 0 at once.
+    /// </returns>
+    /// <exception cref="IOException">The kernel failed a read (for example EOVERFLOW: the host sent more than a packet-sized read holds); the bytes before it were returned by earlier reads.</exception>
+    /// <exception cref="InvalidOperationException">Another read is running on this endpoint.</exception>
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _reading, 1) != 0)
+        {
+            throw Busy();
+        }
+
+        return CopyAsync(buffer, cancellationToken);
+    }
+
+    /// <summary>A read-only <see cref="Stream"/> over <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>, for <c>StreamReader</c>, <c>System.Text.Json</c> and the like.</summary>
+    /// <remarks>
+    /// <c>Read</c> returns 0 (the end of the stream) when the host disables the endpoint; the stream is made once, so
+    /// every call returns the same one. Disposing it does not close the endpoint.
+    /// </remarks>
+    public Stream AsStream() => _stream ??= new EndpointStream(this, null);
+
+    /// <summary>
+    /// A <see cref="PipeReader"/> over <see cref="AsStream"/> (<see cref="PipeReader.Create(Stream, StreamPipeReaderOptions?)"/>,
+    /// left open), for parsers written against System.IO.Pipelines. Completing it does not close the endpoint; made once.
+    /// </summary>
+    public PipeReader AsPipeReader() =>
+        _pipeReader ??= PipeReader.Create(AsStream(), new StreamPipeReaderOptions(bufferSize: Math.Max(4096, _configuredTransferSize), leaveOpen: true));
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> CopyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        int copied = 0;
+        try
+        {
+            while (copied < buffer.Length)
+            {
+                OutTransfer held = TakeHeld();
+                if (!held.HasBuffer)
+                {
+                    if (_heldFailure != Errno.None)
+                    {
+                        Errno failure = _heldFailure;
+                        _heldFailure = Errno.None;
+                        throw ReadFailed(failure);
+                    }
+
+                    ValueTask<OutTransfer> next = TakeAsync(cancellationToken, resumeInline: false);
+                    if (next.IsCompletedSuccessfully)
+                    {
+                        held = next.Result;
+                    }
+                    else
+                    {
+                        try
+                        {
+                            held = await next.ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (copied > 0)
+                        {
+                            return copied;
+                        }
+                    }
+
+                    if (held.Status is EndpointStatus.Disabled or EndpointStatus.Stopped)
+                    {
+                        return copied;
+                    }
+
+                    if (held.Status == EndpointStatus.Failed)
+                    {
+                        if (copied == 0)
+                        {
+                            throw ReadFailed(held.Error);
+                        }
+
+                        // The bytes copied came before the failure: they go first, and the next read reports it.
+                        _heldFailure = held.Error;
+                        return copied;
+                    }
+                }
+
+                int count = Math.Min(buffer.Length - copied, held.Length);
+                held.Span[..count].CopyTo(buffer.Span[copied..]);
+                copied += count;
+                if (count < held.Length)
+                {
+                    _held = held.Advance(count);
+                    return copied;
+                }
+
+                bool ended = held.EndsTransfer;
+                _held = default;
+                held.Dispose();
+                if (ended && copied > 0)
+                {
+                    return copied;
+                }
+            }
+
+            return copied;
+        }
+        finally
+        {
+            Volatile.Write(ref _reading, 0);
+        }
+    }
+
+    /// <summary>
+    /// Lends the next received transfer in place, with no copy: the zero-copy level, shaped like
+    /// <c>PipeReader.ReadAsync</c> with <see cref="OutTransfer.Dispose"/> as its <c>AdvanceTo</c>. Each host transfer
+    /// comes as it was received (one read per <see cref="TransferSize"/> bytes; a zero-length packet as an empty
+    /// transfer, see <see cref="OutTransfer.EndsTransfer"/>). What a copying read left of a transfer comes first.
+    /// </summary>
+    /// <remarks>
+    /// After a wait, the caller resumes on the AIO completion thread, which saves a thread hop per transfer: do not
+    /// block there, or every endpoint stalls. The endpoint has <see cref="QueueDepth"/> buffers: a transfer kept keeps
+    /// one out of the read queue until it is disposed. One reader at a time.
+    /// </remarks>
     /// <param name="cancellationToken">Stops waiting (throws <see cref="OperationCanceledException"/>); queued reads stay queued.</param>
+    /// <returns>
+    /// The transfer (<see cref="EndpointStatus.Ok"/>); <see cref="EndpointStatus.Failed"/> with <see cref="OutTransfer.Error"/>
+    /// when the kernel failed the read; at once <see cref="EndpointStatus.Disabled"/> while the endpoint is disabled
+    /// and nothing is left to deliver, and <see cref="EndpointStatus.Stopped"/> after disposal.
+    /// </returns>
+    /// <exception cref="InvalidOperationException">Another read is running on this endpoint.</exception>
     public ValueTask<OutTransfer> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _reading, 1) != 0)
+        {
+            throw Busy();
+        }
+
+        try
+        {
+            OutTransfer held = TakeHeld();
+            if (held.HasBuffer)
+            {
+                return new ValueTask<OutTransfer>(held);
+            }
+
+            if (_heldFailure != Errno.None)
+            {
+                Errno failure = _heldFailure;
+                _heldFailure = Errno.None;
+                return new ValueTask<OutTransfer>(new OutTransfer(EndpointStatus.Failed, failure));
+            }
+
+            return TakeAsync(cancellationToken, resumeInline: true);
+        }
+        finally
+        {
+            Volatile.Write(ref _reading, 0);
+        }
+    }
+
+    /// <summary>
+    /// What a copying read left of a transfer, now the caller's; none if it was received in an earlier enable cycle
+    /// (the host has reset its side since) or the endpoint stopped: it is dropped then.
+    /// </summary>
+    private OutTransfer TakeHeld()
+    {
+        OutTransfer held = _held;
+        _held = default;
+        if (held.HasBuffer && (held.Generation != Volatile.Read(ref _generation) || Volatile.Read(ref _stopped)))
+        {
+            held.Dispose();
+            return default;
+        }
+
+        return held;
+    }
+
+    /// <summary>The next completed read, or why there is none.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <param name="resumeInline">Whether the caller may resume on the completion thread after a wait.</param>
+    private ValueTask<OutTransfer> TakeAsync(CancellationToken cancellationToken, bool resumeInline)
     {
         TakenRead taken;
         lock (Gate)
@@ -107,6 +311,7 @@ public sealed class OutEndpoint : EndpointFile
             if (!TryTakeLocked(out taken))
             {
                 // The completion that brings the next read hands it over directly.
+                _readerResumesInline = resumeInline;
                 return _reader.WaitLocked(cancellationToken);
             }
         }
@@ -116,11 +321,11 @@ public sealed class OutEndpoint : EndpointFile
     }
 
     /// <summary>
-    /// Hands every read to <paramref name="handler"/> as it completes, instead of a <see cref="ReadAsync"/> loop: in the
+    /// Hands every read to <paramref name="handler"/> as it completes, instead of a <see cref="ReadAsync(CancellationToken)"/> loop: in the
     /// order the host sent the data, one call at a time, on the AIO completion thread (reads that completed before this
     /// call go out on the caller's thread, and what is left when the endpoint is disabled or stopped on the thread that
     /// disables or stops it). No task, state machine or extra lock stands between two reads, so this is the cheapest way
-    /// to consume an endpoint: a sink at 512 B spends about a tenth less CPU per transfer than with <see cref="ReadAsync"/>.
+    /// to consume an endpoint: a sink at 512 B spends about a tenth less CPU per transfer than with <see cref="ReadAsync(CancellationToken)"/>.
     /// </summary>
     /// <remarks>
     /// Each call owns its transfer (see <see cref="IOutTransferHandler.OnReceivedAsync"/>). A transfer kept past the call
@@ -133,12 +338,15 @@ public sealed class OutEndpoint : EndpointFile
     /// <paramref name="cancellationToken"/> is (after the handler's current call and its task complete); faulted with the
     /// exception the handler threw or its task ended with (the transfer it was given is then disposed).
     /// </returns>
-    /// <exception cref="InvalidOperationException">Another <see cref="ReceiveAsync"/> or <see cref="ReadAsync"/> is running.</exception>
-    public Task<EndpointStatus> ReceiveAsync(IOutTransferHandler handler, CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidOperationException">Another <see cref="ReceiveAsync"/> or <see cref="ReadAsync(CancellationToken)"/> is running.</exception>
+    internal Task<EndpointStatus> ReceiveAsync(IOutTransferHandler handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
         return _receiver.Start(handler, cancellationToken);
     }
+
+    private IOException ReadFailed(Errno error) =>
+        new($"A read on {Path} failed: {error.Describe()}. The bytes the host sent in that transfer are lost; the endpoint reads on.");
 
     private static InvalidOperationException Busy() =>
         new("Another read or receive is already running on this endpoint. An endpoint serves one reader at a time: await ReadAsync before the next call, and do not mix it with ReceiveAsync.");
@@ -377,6 +585,13 @@ public sealed class OutEndpoint : EndpointFile
         }
 
         _receiver.Resume();
+        if (Interlocked.CompareExchange(ref _reading, 1, 0) == 0)
+        {
+            // No reader is running: what a copying read left goes back now (a running one drops it itself).
+            TakeHeld();
+            Volatile.Write(ref _reading, 0);
+        }
+
         Io.CancelAll(File);
         bool drained = await WaitAsync(WhenIdleAsync(), timeout).ConfigureAwait(false);
         if (drained)
@@ -578,7 +793,7 @@ public sealed class OutEndpoint : EndpointFile
         RequeueFailed(taken.Failed);
 
         // Never inline under the lock: a completion nested in a locked section resumes the reader on the thread pool.
-        _reader.Complete(taken.ToTransfer(this), runContinuationInline && !Gate.IsHeldByCurrentThread);
+        _reader.Complete(taken.ToTransfer(this), runContinuationInline && _readerResumesInline && !Gate.IsHeldByCurrentThread);
     }
 
     /// <summary>

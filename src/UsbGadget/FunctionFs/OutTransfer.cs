@@ -3,14 +3,21 @@ using UsbGadget.Aio;
 namespace UsbGadget.FunctionFs;
 
 /// <summary>
-/// Data received on an OUT endpoint. The bytes live in the endpoint's AIO buffer: read them, then dispose the
-/// transfer to queue the buffer for the next read. Not copied, not allocated.
+/// Data received on an OUT endpoint, lent in place: the zero-copy level of <see cref="OutEndpoint"/>
+/// (<see cref="OutEndpoint.ReadAsync(CancellationToken)"/>). The bytes live in the endpoint's AIO buffer: read them,
+/// then dispose the transfer to queue the buffer for the next read. Not copied, not allocated.
 /// </summary>
+/// <remarks>
+/// As with <c>PipeReader.ReadAsync</c>, the bytes are valid until you let go of them, here with <see cref="Dispose"/>.
+/// After that, <see cref="Span"/>, <see cref="Data"/> and any <see cref="Memory{T}"/> taken from <see cref="Data"/>
+/// throw <see cref="ObjectDisposedException"/>: the buffer is already receiving the next transfer.
+/// </remarks>
 public readonly struct OutTransfer : IDisposable
 {
     private readonly OutEndpoint? _endpoint;
     private readonly TransferSlot? _slot;
     private readonly int _version;
+    private readonly int _offset;
 
     internal OutTransfer(EndpointStatus status, Errno error)
     {
@@ -18,11 +25,12 @@ public readonly struct OutTransfer : IDisposable
         Error = error;
     }
 
-    internal OutTransfer(OutEndpoint endpoint, TransferSlot slot, int version, int length)
+    internal OutTransfer(OutEndpoint endpoint, TransferSlot slot, int version, int length, int offset = 0)
     {
         _endpoint = endpoint;
         _slot = slot;
         _version = version;
+        _offset = offset;
         Length = length;
         Status = EndpointStatus.Ok;
     }
@@ -36,11 +44,47 @@ public readonly struct OutTransfer : IDisposable
     /// <summary>Number of bytes received; 0 for a zero-length packet or when <see cref="Status"/> is not Ok.</summary>
     public int Length { get; }
 
-    /// <summary>The received bytes, valid until <see cref="Dispose"/>.</summary>
-    public ReadOnlyMemory<byte> Data => _slot is null ? ReadOnlyMemory<byte>.Empty : _slot.Buffer.Memory[..Length];
+    /// <summary>
+    /// Whether this read ended the host's transfer: it stopped short of the bytes it asked for (a short packet or a
+    /// zero-length packet). A read that filled its buffer may be followed by more of the same host transfer.
+    /// </summary>
+    public bool EndsTransfer => _slot is not null && _offset + Length < _slot.Length;
 
     /// <summary>The received bytes, valid until <see cref="Dispose"/>.</summary>
-    public ReadOnlySpan<byte> Span => _slot is null ? ReadOnlySpan<byte>.Empty : _slot.Buffer.Span[..Length];
+    /// <remarks>
+    /// The <see cref="ReadOnlyMemory{T}"/> checks its lease on every access (it is made once per transfer, on first
+    /// use: <see cref="Span"/> costs nothing).
+    /// </remarks>
+    /// <exception cref="ObjectDisposedException">The transfer was disposed.</exception>
+    public ReadOnlyMemory<byte> Data => _slot is null ? ReadOnlyMemory<byte>.Empty : _slot.LeasedMemory(_version, SlotState.Leased, _offset, Length);
+
+    /// <summary>The received bytes, valid until <see cref="Dispose"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The transfer was disposed.</exception>
+    public ReadOnlySpan<byte> Span
+    {
+        get
+        {
+            if (_slot is null)
+            {
+                return ReadOnlySpan<byte>.Empty;
+            }
+
+            _slot.ThrowIfLeaseEnded(_version, SlotState.Leased);
+            return _slot.Buffer.Span.Slice(_offset, Length);
+        }
+    }
+
+    /// <summary>Whether this is a lease of a buffer (Status Ok), rather than an answer without data.</summary>
+    internal bool HasBuffer => _slot is not null;
+
+    /// <summary>The enable cycle the read was submitted in.</summary>
+    internal int Generation => _slot?.Generation ?? -1;
+
+    /// <summary>Where the bytes start in the buffer: not 0 once a copying read took some.</summary>
+    internal int Offset => _offset;
+
+    /// <summary>The same lease, with the first <paramref name="count"/> bytes consumed.</summary>
+    internal OutTransfer Advance(int count) => new(_endpoint!, _slot!, _version, Length - count, _offset + count);
 
     /// <summary>
     /// Hands this buffer to <paramref name="write"/>, an IN write that sends it; this transfer's <see cref="Dispose"/>
@@ -88,7 +132,7 @@ public readonly struct OutTransfer : IDisposable
             return false;
         }
 
-        owner = new OutTransfer(_endpoint, _slot!, version, Length);
+        owner = new OutTransfer(_endpoint, _slot!, version, Length, _offset);
         return true;
     }
 

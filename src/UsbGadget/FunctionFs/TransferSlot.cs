@@ -90,6 +90,45 @@ internal sealed class TransferSlot : IAioCompletionHandler
     public Errno Error => Result < 0 ? (Errno)(-Result) : Errno.None;
 
     /// <summary>
+    /// Whether the lease <paramref name="version"/> (a reader's <see cref="SlotState.Leased"/> or a writer's
+    /// <see cref="SlotState.Filling"/>) still holds the buffer. Read without the endpoint's lock: versions only grow,
+    /// so a lease that has ended never looks held again.
+    /// </summary>
+    public bool IsLeaseHeld(int version, SlotState state) => Volatile.Read(ref _version) == version && State == state;
+
+    /// <exception cref="ObjectDisposedException">The lease has ended: its buffer belongs to the endpoint again.</exception>
+    public void ThrowIfLeaseEnded(int version, SlotState state)
+    {
+        if (!IsLeaseHeld(version, state))
+        {
+            ThrowLeaseEnded(state);
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowLeaseEnded(SlotState state) => throw new ObjectDisposedException(
+        state == SlotState.Leased ? nameof(OutTransfer) : nameof(InTransfer),
+        state == SlotState.Leased
+            ? "This transfer was disposed: its buffer is queued for the next read, and its bytes are gone. Copy what you need before Dispose (or use ReadAsync(Memory<byte>), which copies)."
+            : "This buffer was sent or disposed: it belongs to the endpoint again. Take a new one from GetBufferAsync for every transfer.");
+
+    /// <summary>The checked <see cref="Memory{T}"/> of the current lease: made on first use, then reused for it.</summary>
+    public Memory<byte> LeasedMemory(int version, SlotState state, int offset, int length)
+    {
+        ThrowIfLeaseEnded(version, state);
+        LeasedMemory? current = _leasedMemory;
+        if (current is null || !current.Serves(version, offset, length))
+        {
+            current = new LeasedMemory(this, version, state, offset, length);
+            _leasedMemory = current;
+        }
+
+        return current.Memory;
+    }
+
+    private LeasedMemory? _leasedMemory;
+
+    /// <summary>
     /// Submits the slot's buffer as a read (OUT) or write (IN) of <see cref="Length"/> bytes. A submission the engine
     /// refuses completes the slot at once with the errno, as the kernel would have.
     /// </summary>

@@ -26,8 +26,17 @@ internal sealed class FakeEndpointIo : IEndpointIo
         }
     }
 
-    /// <summary>Completions arrive on the test's thread, never the engine's: continuations hop as they would elsewhere.</summary>
-    public bool IsCompletionThread => false;
+    /// <summary>
+    /// Completions arrive on the test's thread, never the engine's: continuations hop as they would elsewhere. With
+    /// <see cref="ActsAsCompletionThread"/>, the thread running a completion counts as the engine's while it runs it.
+    /// </summary>
+    public bool IsCompletionThread => ActsAsCompletionThread && t_completing;
+
+    /// <summary>Whether the thread completing a transfer plays the engine's completion thread (off by default).</summary>
+    public bool ActsAsCompletionThread { get; set; }
+
+    [ThreadStatic]
+    private static bool t_completing;
 
     public int ExclusiveRuns { get; private set; }
 
@@ -111,7 +120,16 @@ internal sealed class FakeEndpointIo : IEndpointIo
             var aioResult = new AioResult(result, 0, cancelRequested: false);
             if (Completion.TrySetResult(aioResult))
             {
-                Handler.OnAioCompleted(aioResult);
+                bool outer = t_completing;
+                t_completing = true;
+                try
+                {
+                    Handler.OnAioCompleted(aioResult);
+                }
+                finally
+                {
+                    t_completing = outer;
+                }
             }
         }
 

@@ -106,7 +106,7 @@ public sealed partial class InEndpointTests
 
         Assert.Equal("no data", thrown.Message);
         Assert.Single(_io.Submissions);
-        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 9 }));
+        await _endpoint.WriteAsync(new byte[] { 9 });
     }
 
     [Fact]
@@ -161,7 +161,7 @@ public sealed partial class InEndpointTests
         _io.Submissions[0].Complete(1);
 
         Assert.Equal(2, source.Calls);
-        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 9 }));
+        await _endpoint.WriteAsync(new byte[] { 9 });
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed partial class InEndpointTests : IAsyncLifetime
     [Fact]
     public async Task A_write_before_ENABLE_is_refused_with_Disabled()
     {
-        Assert.Equal(EndpointStatus.Disabled, await _endpoint.WriteAsync(new byte[] { 1 }));
+        await Assert.ThrowsAsync<EndpointDisabledException>(async () => await _endpoint.WriteAsync(new byte[] { 1 }));
         Assert.Empty(_io.Submissions);
     }
 
@@ -36,7 +36,7 @@ public sealed partial class InEndpointTests : IAsyncLifetime
     {
         _endpoint.Enable(1);
 
-        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 1, 2, 3 }));
+        await _endpoint.WriteAsync(new byte[] { 1, 2, 3 });
 
         FakeEndpointIo.Submission submission = Assert.Single(_io.Submissions);
         Assert.False(submission.IsRead);
@@ -48,7 +48,7 @@ public sealed partial class InEndpointTests : IAsyncLifetime
     {
         _endpoint.Enable(1);
 
-        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(ReadOnlyMemory<byte>.Empty));
+        await _endpoint.WriteAsync(ReadOnlyMemory<byte>.Empty);
 
         Assert.Equal(0, Assert.Single(_io.Submissions).Length);
     }
@@ -58,14 +58,14 @@ public sealed partial class InEndpointTests : IAsyncLifetime
     {
         _endpoint.Enable(1);
 
-        ValueTask<EndpointStatus> write = _endpoint.WriteAsync(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 });
+        ValueTask write = _endpoint.WriteAsync(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 });
 
         // Two buffers: the first 8 bytes go out, the last 2 wait for a completion (back-pressure).
         Assert.False(write.IsCompleted);
         Assert.Equal([4, 4], _io.Submissions.Select(s => s.Length));
         _io.Submissions[0].Complete(4);
 
-        Assert.Equal(EndpointStatus.Ok, await write.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        await write.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(new byte[] { 9, 10 }, _io.Submissions[2].DataAtSubmit);
     }
 
@@ -73,15 +73,15 @@ public sealed partial class InEndpointTests : IAsyncLifetime
     public async Task The_queue_is_bounded_by_its_depth()
     {
         _endpoint.Enable(1);
-        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 1 }));
-        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 2 }));
+        await _endpoint.WriteAsync(new byte[] { 1 });
+        await _endpoint.WriteAsync(new byte[] { 2 });
 
-        ValueTask<EndpointStatus> third = _endpoint.WriteAsync(new byte[] { 3 });
+        ValueTask third = _endpoint.WriteAsync(new byte[] { 3 });
 
         Assert.False(third.IsCompleted);
         Assert.Equal(2, _endpoint.InFlight);
         _io.Submissions[1].Complete(1);
-        Assert.Equal(EndpointStatus.Ok, await third.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        await third.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(3, _io.Submissions.Count);
     }
 
@@ -89,14 +89,14 @@ public sealed partial class InEndpointTests : IAsyncLifetime
     public async Task A_write_split_across_buffers_does_not_continue_into_the_next_enable_cycle()
     {
         _endpoint.Enable(1);
-        ValueTask<EndpointStatus> write = _endpoint.WriteAsync(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 });
+        ValueTask write = _endpoint.WriteAsync(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 });
 
         // The host resets its side while the last 2 bytes wait for room; they must not open the next session.
         _endpoint.Disable("DISABLE");
         _endpoint.Enable(2);
         _io.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
 
-        Assert.Equal(EndpointStatus.Disabled, await write.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        await Assert.ThrowsAsync<EndpointDisabledException>(() => write.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(2, _io.Submissions.Count);
     }
 
@@ -118,12 +118,12 @@ public sealed partial class InEndpointTests : IAsyncLifetime
         _endpoint.Enable(1);
         await _endpoint.WriteAsync(new byte[] { 1 });
         await _endpoint.WriteAsync(new byte[] { 2 });
-        ValueTask<EndpointStatus> waiting = _endpoint.WriteAsync(new byte[] { 3 });
+        ValueTask waiting = _endpoint.WriteAsync(new byte[] { 3 });
 
         _endpoint.Disable("DISABLE");
         _io.Submissions[0].Complete(-(long)Errno.ESHUTDOWN);
 
-        Assert.Equal(EndpointStatus.Disabled, await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        await Assert.ThrowsAsync<EndpointDisabledException>(() => waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(2, _io.Submissions.Count);
         Assert.Equal(0, _endpoint.Failures);
     }
@@ -154,12 +154,12 @@ public sealed partial class InEndpointTests : IAsyncLifetime
         await Eventually.True(() => _endpoint.InFlight == 0);
 
         // The kernel may already have enabled the endpoint for the host's next session: nothing of this cycle goes there.
-        Assert.Equal(EndpointStatus.Disabled, await _endpoint.WriteAsync(ReadOnlyMemory<byte>.Empty));
+        await Assert.ThrowsAsync<EndpointDisabledException>(async () => await _endpoint.WriteAsync(ReadOnlyMemory<byte>.Empty));
         Assert.Single(_io.Submissions);
         Assert.Equal([3], reported);
 
         _endpoint.Enable(4);
-        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 2 }));
+        await _endpoint.WriteAsync(new byte[] { 2 });
     }
 
     [Fact]
@@ -187,7 +187,7 @@ public sealed partial class InEndpointTests : IAsyncLifetime
         _io.Submissions[1].Complete(1);
 
         await flush.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal(EndpointStatus.Ok, await _endpoint.WriteAsync(new byte[] { 3 }));
+        await _endpoint.WriteAsync(new byte[] { 3 });
     }
 
     [Fact]
@@ -199,7 +199,7 @@ public sealed partial class InEndpointTests : IAsyncLifetime
         Assert.True(await _endpoint.StopAsync(TimeSpan.FromSeconds(5)));
 
         Assert.Equal(0, _pool.Outstanding);
-        Assert.Equal(EndpointStatus.Stopped, await _endpoint.WriteAsync(new byte[] { 2 }));
+        await Assert.ThrowsAsync<EndpointDisabledException>(async () => await _endpoint.WriteAsync(new byte[] { 2 }));
     }
 
     [Fact]
