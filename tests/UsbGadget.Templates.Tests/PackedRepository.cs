@@ -86,8 +86,8 @@ public sealed partial class PackedRepository : IAsyncLifetime
             throw new InvalidOperationException($"Installing the template failed. {install.Describe()}");
         }
 
-        // The user's package cache serves everything from nuget.org that is already there (read-only, as a fallback
-        // folder); the UsbGadget packages come from the feed into the private cache.
+        // The feed beside the machine's own sources and nuget.org. The user's package cache serves what nuget.org gave
+        // before (read-only, as a fallback folder); the UsbGadget packages come from the feed into the private cache.
         string userPackages = System.Environment.GetEnvironmentVariable("NUGET_PACKAGES")
             ?? Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         string fallback = Directory.Exists(userPackages) ? $"""<fallbackPackageFolders><add key="user" value="{userPackages}" /></fallbackPackageFolders>""" : "";
@@ -95,7 +95,6 @@ public sealed partial class PackedRepository : IAsyncLifetime
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
               <packageSources>
-                <clear />
                 <add key="local" value="{Feed}" />
                 <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
               </packageSources>
@@ -141,6 +140,15 @@ public sealed partial class PackedRepository : IAsyncLifetime
         if (root.StartsWith(RepositoryRoot.TrimEnd('/') + "/", StringComparison.Ordinal))
         {
             throw new InvalidOperationException($"USBGADGET_TEMPLATE_TESTS_DIR={parent} is inside the checkout, whose build settings would apply to the new projects: choose a directory outside it.");
+        }
+
+        // What a killed run left behind (a day old: a run takes minutes, so none of these is still in use).
+        foreach (string stale in Directory.Exists(parent) ? Directory.GetDirectories(parent, "usbgadget-template-tests-*") : [])
+        {
+            if (Directory.GetLastWriteTimeUtc(stale) < DateTime.UtcNow.AddDays(-1))
+            {
+                Directory.Delete(stale, recursive: true);
+            }
         }
 
         Directory.CreateDirectory(root);

@@ -99,6 +99,35 @@ public sealed class TemplateTests(PackedRepository packed, ITestOutputHelper out
         Assert.Contains($"ExecStart=/opt/{lowerName}/{safeName}", File.ReadAllText(Path.Combine(app, $"{lowerName}.service")), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task NewProject_GetsItsOwnWinUsbInterfaceGuid_AndASystemdUnitSystemdAccepts()
+    {
+        string work = NewDirectory();
+        HostCommandResult created = await packed.DotnetAsync(work, "new", "usbgadget", "-n", "Pi.Echo", "--no-restore", "--debug:custom-hive", packed.Hive);
+        Assert.True(created.Succeeded, created.Describe());
+        string app = Path.Combine(work, "Pi.Echo", "src", "Pi.Echo");
+
+        Assert.DoesNotContain("0f8a7c3e-5d1b-4c2a-9e6f-3b7d2a1c4e58", File.ReadAllText(Path.Combine(app, "EchoFunction.cs")), StringComparison.OrdinalIgnoreCase);
+
+        // systemd-analyze checks every key and path of the unit; only the app it starts is not installed here, so the
+        // check runs on a copy that starts /bin/true instead.
+        string unit = File.ReadAllText(Path.Combine(app, "pi.echo.service"));
+        Assert.Contains("ExecStart=/opt/pi.echo/Pi.Echo\n", unit, StringComparison.Ordinal);
+        string copy = Path.Combine(work, "pi.echo.service");
+        File.WriteAllText(copy, unit.Replace("ExecStart=/opt/pi.echo/Pi.Echo", "ExecStart=/bin/true", StringComparison.Ordinal));
+        HostCommandResult verified;
+        try
+        {
+            verified = await HostCommand.RunAsync("systemd-analyze", ["verify", copy], TimeSpan.FromMinutes(1));
+        }
+        catch (GadgetVmException e)
+        {
+            throw new InvalidOperationException($"This test checks the unit with systemd-analyze: apt-get install systemd. ({e.Message})", e);
+        }
+
+        Assert.True(verified.Succeeded && verified.StandardError.Trim().Length == 0 && verified.StandardOutput.Trim().Length == 0, verified.Describe());
+    }
+
     private string NewDirectory()
     {
         string directory = Path.Combine(packed.Work, Guid.NewGuid().ToString("N")[..8]);

@@ -17,8 +17,8 @@ internal sealed class EchoFunction : IGadgetFunction
     /// <summary>Vendor IN request 0x01: the firmware version, as text.</summary>
     public const byte GetVersionRequest = 0x01;
 
-    // Windows binds WinUSB to an interface with this id by itself (no .inf); host programs find the device by the GUID.
-    // Make a new GUID for your own device.
+    // Windows binds WinUSB to an interface with this id by itself (no .inf); host programs find the device by the GUID,
+    // which dotnet new made for this project.
     private static readonly Guid s_deviceInterfaceGuid = new("0f8a7c3e-5d1b-4c2a-9e6f-3b7d2a1c4e58");
 
     public string Name => "echo";
