@@ -40,6 +40,9 @@ public sealed partial class PackedRepository : IAsyncLifetime
     /// <summary>The <c>dotnet pack</c> run.</summary>
     public HostCommandResult Pack { get; private set; } = null!;
 
+    /// <summary>The commit the packages were built from (HEAD when packing started).</summary>
+    public string Commit { get; private set; } = "";
+
     /// <summary>The packages' version, as MinVer derived it from git.</summary>
     public string Version { get; private set; } = "";
 
@@ -63,6 +66,9 @@ public sealed partial class PackedRepository : IAsyncLifetime
         File.WriteAllText(filter, $$"""
             { "solution": { "path": "{{Path.Combine(RepositoryRoot, "UsbGadget.sln")}}", "projects": [ {{string.Join(", ", projects)}} ] } }
             """);
+
+        HostCommandResult head = await HostCommand.RunAsync("git", ["rev-parse", "HEAD"], TimeSpan.FromSeconds(30), RepositoryRoot);
+        Commit = head.Succeeded ? head.StandardOutput.Trim() : throw new InvalidOperationException($"The packages take their version from git: run this in a git clone. {head.Describe()}");
 
         Stopwatch stopwatch = Stopwatch.StartNew();
         // --artifacts-path keeps this build's bin/obj apart from the checkout's, which other test projects use meanwhile.

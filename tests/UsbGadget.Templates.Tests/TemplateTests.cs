@@ -38,7 +38,15 @@ public sealed class TemplateTests(PackedRepository packed, ITestOutputHelper out
         stopwatch.Restart();
         HostCommandResult tested = await packed.DotnetAsync(project, "test", "-c", "Release", "--logger", "console;verbosity=normal");
         Measure("dotnet test (build, VM boot, gadget run)", stopwatch);
-        Assert.True(tested.Succeeded, tested.Describe());
+        if (!tested.Succeeded)
+        {
+            output.WriteLine(tested.StandardOutput);
+            output.WriteLine(tested.StandardError);
+            int failure = tested.StandardOutput.IndexOf("Error Message:", StringComparison.Ordinal);
+            Assert.Fail($"The new project's own test failed (its whole output is in this test's output).{Environment.NewLine}"
+                + (failure >= 0 ? tested.StandardOutput[failure..Math.Min(tested.StandardOutput.Length, failure + 3000)] : tested.Describe()));
+        }
+
         Assert.Contains("Passed Foo.Tests.GadgetTests.Enumerates_AndEchoesWhatTheHostWrites", tested.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("warning", tested.StandardOutput, StringComparison.OrdinalIgnoreCase);
     }

@@ -25,7 +25,8 @@ public sealed class VmFixture : IAsyncLifetime
             throw new InvalidOperationException($"Move the project out of /tmp: the VM mounts its own /tmp and cannot see {GadgetAssembly}.");
         }
 
-        var options = new GadgetVmOptions();
+        // Software emulation boots in 10–40 s, but on a machine busy with other builds and VMs (CI) it takes minutes.
+        var options = new GadgetVmOptions { BootTimeout = TimeSpan.FromMinutes(10) };
         options.RequiredHostPackages.Add("python3-usb"); // pyusb, the host-side program of the test
         options.RequiredHostPackages.Add("usbutils");    // lsusb
         _vm = await GadgetVm.StartAsync(options);
