@@ -72,9 +72,11 @@ public sealed partial class PackedRepository : IAsyncLifetime
 
         Stopwatch stopwatch = Stopwatch.StartNew();
         // --artifacts-path keeps this build's bin/obj apart from the checkout's, which other test projects use meanwhile.
+        // The solution's own build runs the analyzers over the same sources; here they would only double the pack's
+        // CPU time (UsbGadget.Hosting with its dependencies: 44 s user with them, 20 s without; the IL is the same).
         Pack = await HostCommand.RunAsync(
             "dotnet",
-            ["pack", filter, "-c", "Release", "-o", Feed, "--artifacts-path", Path.Combine(Root, "artifacts"), "--nologo"],
+            ["pack", filter, "-c", "Release", "-o", Feed, "--artifacts-path", Path.Combine(Root, "artifacts"), "-p:RunAnalyzers=false", "--nologo"],
             TimeSpan.FromMinutes(20),
             workingDirectory: Root);
         Log($"dotnet pack of {projects.Length} projects: {stopwatch.Elapsed.TotalSeconds:0} s");
