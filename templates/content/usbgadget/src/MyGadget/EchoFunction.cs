@@ -56,14 +56,12 @@ internal sealed class EchoFunction : IGadgetFunction
     {
         OutEndpoint output = context.GetOutEndpoint(OutEndpointNumber);
         InEndpoint input = context.GetInEndpoint(InEndpointNumber);
-        while (true)
+        byte[] buffer = new byte[16 * 1024];
+        int length;
+        // One read is one host transfer; 0 means the host went away, and RunAsync is called again at its next enable.
+        while ((length = await output.ReadAsync(buffer, cancellationToken)) > 0)
         {
-            using OutTransfer received = await output.ReadAsync(cancellationToken);
-            if (received.Status != EndpointStatus.Ok
-                || await input.WriteAsync(received.Data, cancellationToken) != EndpointStatus.Ok)
-            {
-                return; // the host went away: RunAsync is called again when it enables the function next time
-            }
+            await input.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
         }
     }
 }
