@@ -31,13 +31,14 @@ internal sealed class Commands
     public int Doctor()
     {
         IReadOnlyList<Finding> findings = new Doctor(_system).Run();
-        int topicWidth = findings.Max(f => f.Topic.Length);
+        // A fixed column (the longest topic, "device tree") keeps the report the same shape on every machine.
+        const int TopicWidth = 11;
         foreach (Finding finding in findings)
         {
-            _out.WriteLine($"{finding.Label,-4}  {finding.Topic.PadRight(topicWidth)}  {finding.Text}");
+            _out.WriteLine($"{finding.Label,-4}  {finding.Topic.PadRight(TopicWidth)}  {finding.Text}");
             if (finding.Fix is not null)
             {
-                _out.WriteLine($"{"",-4}  {"".PadRight(topicWidth)}  fix: {finding.Fix}");
+                _out.WriteLine($"{"",-4}  {"".PadRight(TopicWidth)}  fix: {finding.Fix}");
             }
         }
         int failures = findings.Count(f => f.Severity == Severity.Fail);

@@ -202,5 +202,5 @@ internal sealed class GadgetInventory
         value is not null && value.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
             && ushort.TryParse(value.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ushort number)
             ? number.ToString("x4", CultureInfo.InvariantCulture)
-            : value ?? "????";
+            : string.IsNullOrEmpty(value) ? "????" : value;
 }

@@ -23,6 +23,9 @@ internal static class Program
           --version          the tool's version
         """;
 
+    /// <summary>A bug in the tool (sysexits' EX_SOFTWARE).</summary>
+    private const int InternalError = 70;
+
     public static int Main(string[] args) => Run(args, HostSystem.Real(), Console.Out, Console.Error);
 
     internal static int Run(string[] args, HostSystem system, TextWriter output, TextWriter error)
@@ -61,6 +64,13 @@ internal static class Program
             // Whatever the checks did not foresee still ends in one line, never a stack trace.
             error.WriteLine($"usbgadget {command}: {e.Message}");
             return Commands.Problem;
+        }
+#pragma warning disable CA1031 // The last line of defence of a command-line tool: one line, not a stack trace.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            error.WriteLine($"usbgadget {command}: internal error ({e.GetType().Name}): {e.Message}; please report it with the output of 'usbgadget doctor'");
+            return InternalError;
         }
     }
 
