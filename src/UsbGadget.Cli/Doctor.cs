@@ -186,14 +186,15 @@ internal sealed class Doctor
                 _system.ConfigFsMounted ? $"configfs is mounted but has no {Options.GadgetsPath}" : null);
         }
 
-        // usb_f_fs registers the functionfs file system.
+        // f_fs registers the functionfs file system only while an ffs instance exists (_ffs_alloc_dev), so its presence
+        // proves the code is there (even built in) but its absence proves nothing: then the module lists decide.
         if (_system.KnowsFileSystem(MountEntry.FunctionFsType))
         {
             Add(Finding.Ok("module", "usb_f_fs (FunctionFS)"));
         }
         else
         {
-            AddModule("usb_f_fs", "FunctionFS, which every UsbGadget function runs on", "CONFIG_USB_CONFIGFS_F_FS", "the functionfs file system is unknown");
+            AddModule("usb_f_fs", "FunctionFS, which every UsbGadget function runs on", "CONFIG_USB_CONFIGFS_F_FS", evidence: null);
         }
     }
 

@@ -73,9 +73,22 @@ public sealed class DoctorTests : IDisposable
 
         Assert.Equal(1, exitCode);
         Assert.Contains(
-            "FAIL  module       the functionfs file system is unknown: usb_f_fs (FunctionFS, which every UsbGadget function runs on) is not loaded\n"
+            "FAIL  module       usb_f_fs (FunctionFS, which every UsbGadget function runs on) is not loaded\n"
             + "                   fix: sudo modprobe usb_f_fs (and add 'usb_f_fs' to /etc/modules to load it at every boot)\n",
             output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UsbFfsBuiltIn_IsOk_ThoughNoInstanceHasRegisteredTheFileSystemYet()
+    {
+        _board.WriteProc("filesystems", "nodev\tsysfs\nnodev\tconfigfs\n");
+        _board.WriteProc("modules", "");
+        _board.InstallModules("6.1.0-27-amd64", ["udc/dummy_hcd"], builtIn: ["gadget/libcomposite", "gadget/function/usb_f_fs"]);
+
+        (int exitCode, string output, _) = _board.Run("doctor");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("ok    module       usb_f_fs (FunctionFS, which every UsbGadget function runs on)\n", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -83,7 +83,7 @@ public sealed class UsbGadgetToolTests(GadgetVmFixture fixture) : VmTestBase(fix
     [Fact]
     public async Task UsbFfsModuleMissing_DoctorExits1_SayingToLoadIt()
     {
-        await EnsureAsync("\"$USBGADGET_VM_BUSYBOX\" rmmod usb_f_fs && ! grep -qw functionfs /proc/filesystems");
+        await EnsureAsync("\"$USBGADGET_VM_BUSYBOX\" rmmod usb_f_fs && ! grep -q '^usb_f_fs ' /proc/modules");
         try
         {
             GuestCommandResult doctor = await UsbGadgetTool.RunAsync(Vm, "doctor");
@@ -91,7 +91,7 @@ public sealed class UsbGadgetToolTests(GadgetVmFixture fixture) : VmTestBase(fix
             Assert.True(doctor.ExitCode == 1, doctor.Describe());
             Assert.Equal(
                 "sudo modprobe usb_f_fs (and add 'usb_f_fs' to /etc/modules to load it at every boot)",
-                UsbGadgetTool.FixOf(doctor, "FAIL  module       the functionfs file system is unknown: usb_f_fs (FunctionFS, which every UsbGadget function runs on) is not loaded"));
+                UsbGadgetTool.FixOf(doctor, "FAIL  module       usb_f_fs (FunctionFS, which every UsbGadget function runs on) is not loaded"));
             Assert.Contains("1 problem to fix before a gadget can run", doctor.StandardOutput, StringComparison.Ordinal);
         }
         finally
@@ -100,7 +100,7 @@ public sealed class UsbGadgetToolTests(GadgetVmFixture fixture) : VmTestBase(fix
             await EnsureAsync(
                 $"f=$(find {GuestShell.Quote(Vm.GuestModulesDirectory)} -name 'usb_f_fs.ko*' | head -n 1); "
                 + "case $f in *.xz) xz -dc \"$f\" > /run/usb_f_fs.ko; f=/run/usb_f_fs.ko ;; esac; "
-                + "\"$USBGADGET_VM_BUSYBOX\" insmod \"$f\" && grep -qw functionfs /proc/filesystems");
+                + "\"$USBGADGET_VM_BUSYBOX\" insmod \"$f\" && grep -q '^usb_f_fs ' /proc/modules");
         }
     }
 
@@ -108,7 +108,7 @@ public sealed class UsbGadgetToolTests(GadgetVmFixture fixture) : VmTestBase(fix
     public async Task ARunningApp_IsListedWithItsProcessAndEndpoints_DoctorIsReady_AndCleanupLeavesItAlone()
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.High);
-        await using GuestProcess app = Sample.Start(Vm, "BulkLoopback", SampleBuild.NativeAot);
+        await using GuestProcess app = Sample.Start(Vm, "BulkLoopback", SampleBuild.Jit);
         await Vm.WaitForDeviceAsync(0x1d6b, 0x0105, TimeSpan.FromSeconds(90), app);
 
         GuestCommandResult list = await UsbGadgetTool.RunAsync(Vm, "list");
@@ -116,12 +116,12 @@ public sealed class UsbGadgetToolTests(GadgetVmFixture fixture) : VmTestBase(fix
         GuestCommandResult cleanup = await UsbGadgetTool.RunAsync(Vm, "cleanup");
 
         string[] lines = list.EnsureSuccess().StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Matches(@"^bulkloopback  1d6b:0105  bound to dummy_udc\.0 \(configured\)  UsbGadget process \d+ \(BulkLoopback\), running$", lines[0]);
+        Assert.Matches(@"^bulkloopback  1d6b:0105  bound to dummy_udc\.0 \(configured\)  UsbGadget process \d+ \(dotnet\), running$", lines[0]);
         Assert.Equal("  function  ffs.loopback  FunctionFS at /run/usbgadget/ffs/loopback, descriptors written, 2 endpoints", lines[1]);
         Assert.True(doctor.ExitCode == 0, doctor.Describe());
         Assert.Contains("dummy_udc.0 (driver dummy_udc, up to high-speed): serving gadget 'bulkloopback' of UsbGadget process", doctor.StandardOutput, StringComparison.Ordinal);
         Assert.True(cleanup.ExitCode == 0, cleanup.Describe());
-        Assert.Matches(@"left alone: 'bulkloopback' \(UsbGadget process \d+ \(BulkLoopback\), running\)", cleanup.StandardOutput);
+        Assert.Matches(@"left alone: 'bulkloopback' \(UsbGadget process \d+ \(dotnet\), running\)", cleanup.StandardOutput);
         Assert.Contains("nothing to clean up", cleanup.StandardOutput, StringComparison.Ordinal);
         await Sample.AssertStopsCleanlyAsync(Vm, app);
     }
@@ -130,7 +130,7 @@ public sealed class UsbGadgetToolTests(GadgetVmFixture fixture) : VmTestBase(fix
     public async Task AKilledApp_IsListedAsStale_DoctorSaysCleanup_AndCleanupRemovesItButNotAForeignGadget()
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.High);
-        await using GuestProcess app = Sample.Start(Vm, "BulkLoopback", SampleBuild.NativeAot);
+        await using GuestProcess app = Sample.Start(Vm, "BulkLoopback", SampleBuild.Jit);
         await Vm.WaitForDeviceAsync(0x1d6b, 0x0105, TimeSpan.FromSeconds(90), app);
         await app.SignalAsync("KILL");
         await app.WaitForExitAsync(TimeSpan.FromSeconds(30));
