@@ -96,11 +96,13 @@ public sealed class UsbGadgetToolTests(GadgetVmFixture fixture) : VmTestBase(fix
         }
         finally
         {
-            // The guest has no /lib/modules for its kernel; load the module from the harness's unpacked copy.
+            // The guest has no /lib/modules for its kernel: load the module from the harness's unpacked copy, by its path
+            // (a find over the 9p share can outlast the timeout under load), decompressing it for newer kernels' .ko.xz.
+            string module = $"{Vm.GuestModulesDirectory}/kernel/drivers/usb/gadget/function/usb_f_fs.ko";
             await EnsureAsync(
-                $"f=$(find {GuestShell.Quote(Vm.GuestModulesDirectory)} -name 'usb_f_fs.ko*' | head -n 1); "
-                + "case $f in *.xz) xz -dc \"$f\" > /run/usb_f_fs.ko; f=/run/usb_f_fs.ko ;; esac; "
-                + "\"$USBGADGET_VM_BUSYBOX\" insmod \"$f\" && grep -q '^usb_f_fs ' /proc/modules");
+                $"f={GuestShell.Quote(module)}; [ -e \"$f\" ] || {{ xz -dc \"$f.xz\" > /run/usb_f_fs.ko && f=/run/usb_f_fs.ko; }}; "
+                + "\"$USBGADGET_VM_BUSYBOX\" insmod \"$f\" && grep -q '^usb_f_fs ' /proc/modules",
+                TimeSpan.FromMinutes(2));
         }
     }
 
@@ -156,5 +158,5 @@ public sealed class UsbGadgetToolTests(GadgetVmFixture fixture) : VmTestBase(fix
         Assert.True(doctorAfter.ExitCode == 0, doctorAfter.Describe());
     }
 
-    private async Task EnsureAsync(string command) => (await Vm.RunAsync(command, TimeSpan.FromSeconds(30))).EnsureSuccess();
+    private async Task EnsureAsync(string command, TimeSpan? timeout = null) => (await Vm.RunAsync(command, timeout ?? TimeSpan.FromSeconds(30))).EnsureSuccess();
 }
