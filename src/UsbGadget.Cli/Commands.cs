@@ -127,6 +127,7 @@ internal sealed class Commands
             try
             {
                 manager.RemoveStale(gadget);
+                RemoveEmptyMountPoints(gadget.MountPoints);
                 _out.WriteLine($"removed {what}");
             }
             catch (GadgetTeardownException e)
@@ -152,6 +153,23 @@ internal sealed class Commands
             _out.WriteLine("nothing to clean up: no gadget or FunctionFS mount left by a UsbGadget process that is gone");
         }
         return failed == 0 ? Success : Problem;
+    }
+
+    // The state file does not say which mount-point directories the dead process made, so the library's stale teardown
+    // leaves them. Once unmounted they are empty directories under the mount root; rmdir takes only empty ones.
+    private void RemoveEmptyMountPoints(IEnumerable<string> mountPoints)
+    {
+        foreach (string mountPoint in mountPoints)
+        {
+            try
+            {
+                GadgetTeardown.RemoveMountPoint(_system.Io, mountPoint);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not empty, or busy: somebody else's business now.
+            }
+        }
     }
 
     private bool EnsureConfigFs(string command)

@@ -68,7 +68,10 @@ internal sealed class FakeBoard : IDisposable
         Write(Path.Combine(Bed.Options.ProcRoot, pid.ToString(CultureInfo.InvariantCulture), "comm"), name + "\n");
     }
 
-    /// <summary>A gadget bound to <paramref name="udc"/>, with a FunctionFS instance mounted whose descriptors gave it <paramref name="endpoints"/> endpoints.</summary>
+    /// <summary>
+    /// A gadget bound to <paramref name="udc"/>, with a FunctionFS instance mounted whose descriptors gave it <paramref name="endpoints"/>
+    /// endpoints besides ep0 (-1: not even ep0, an empty directory).
+    /// </summary>
     public string AddFunctionFsGadget(string name, string instance, string udc = "", int endpoints = 2)
     {
         string path = Bed.Fs.AddForeignGadget(name, udc);

@@ -100,7 +100,8 @@ public sealed class ListAndCleanupTests : IDisposable
     [Fact]
     public void Cleanup_RemovesAStaleGadgetAndItsMount_AndLeavesALiveOneAndAForeignOne()
     {
-        string staleMount = _board.AddFunctionFsGadget("crashed", "a");
+        // endpoints: -1 leaves the mount point empty, as it is once unmounted.
+        string staleMount = _board.AddFunctionFsGadget("crashed", "a", endpoints: -1);
         _board.Bed.AddStateFile("crashed", DeadPid, 5, ("a", staleMount));
         string liveMount = _board.AddFunctionFsGadget("live", "b", udc: "dummy_udc.0");
         _board.AddRunningProcess(4321, startTime: 99, "MyGadget");
@@ -122,6 +123,8 @@ public sealed class ListAndCleanupTests : IDisposable
         Assert.False(_board.Bed.Fs.Exists("config/usb_gadget/crashed"));
         Assert.Equal([staleMount], _board.Bed.Mounter.Unmounts);
         Assert.False(_board.Bed.Fs.Exists("run/crashed.pid"));
+        Assert.False(Directory.Exists(staleMount));
+        Assert.True(Directory.Exists(liveMount));
         Assert.True(_board.Bed.Fs.Exists("config/usb_gadget/live"));
         Assert.True(_board.Bed.Fs.Exists("config/usb_gadget/scripted"));
     }
