@@ -97,8 +97,8 @@ public sealed partial class Arm64SampleTests(Arm64VmFixture fixture) : IAsyncLif
 
     /// <summary>
     /// Starts a guest-side clock for "start to enumerated": it polls sysfs every 20 ms until the device is configured,
-    /// then prints the uptime of that moment and the process's start time (from /proc/PID/stat, in clock ticks since boot),
-    /// both by the guest's own clock, so neither the agent's latency nor the host's load counts.
+    /// then prints the uptime of that moment, the process's start time and its CPU time so far (from /proc/PID/stat, in
+    /// clock ticks), all by the guest's own clock, so the agent's latency does not count.
     /// </summary>
     private GuestProcess StartEnumerationClock(string processName, ushort productId) =>
         Vm.StartProcess($$"""
@@ -110,7 +110,7 @@ public sealed partial class Arm64SampleTests(Arm64VmFixture fixture) : IAsyncLif
                     [ -n "$c" ] || continue
                     read up _ < /proc/uptime
                     pid=$(pidof {{processName}}) || { echo "no process {{processName}}" >&2; exit 1; }
-                    echo "enumerated $up started $(cut -d' ' -f22 /proc/$pid/stat)"
+                    echo "enumerated $up started $(cut -d' ' -f22 /proc/$pid/stat) cpu $(cut -d' ' -f14,15 /proc/$pid/stat)"
                     exit 0
                 done
                 sleep 0.02
@@ -127,6 +127,9 @@ public sealed partial class Arm64SampleTests(Arm64VmFixture fixture) : IAsyncLif
         const double ClockTicksPerSecond = 100; // USER_HZ, fixed in Linux's ABI for /proc
         double seconds = double.Parse(times.Groups[1].Value, CultureInfo.InvariantCulture) - (double.Parse(times.Groups[2].Value, CultureInfo.InvariantCulture) / ClockTicksPerSecond);
 
+        // The gadget's own CPU time (user + system) until then: what the start costs, whatever else the machine runs.
+        double cpuSeconds = (long.Parse(times.Groups[3].Value, CultureInfo.InvariantCulture) + long.Parse(times.Groups[4].Value, CultureInfo.InvariantCulture)) / ClockTicksPerSecond;
+
         GuestCommandResult status = await Vm.RunAsync($"grep -E '^(VmRSS|VmHWM):' /proc/$(pidof {processName})/status");
         Match rss = Rss().Match(status.StandardOutput);
         Match peak = Peak().Match(status.StandardOutput);
@@ -134,7 +137,7 @@ public sealed partial class Arm64SampleTests(Arm64VmFixture fixture) : IAsyncLif
         double rssMB = long.Parse(rss.Groups[1].Value, CultureInfo.InvariantCulture) / 1024.0;
         double peakMB = long.Parse(peak.Groups[1].Value, CultureInfo.InvariantCulture) / 1024.0;
         fixture.Log(string.Create(CultureInfo.InvariantCulture,
-            $"{processName} (linux-arm64 NativeAOT) on {Vm.KernelRelease}, cortex-a72, {Arm64VmFixture.MemoryMiB} MiB: enumerated {seconds:0.00} s after start; RSS {rssMB:0.0} MiB (peak {peakMB:0.0} MiB)"));
+            $"{processName} (linux-arm64 NativeAOT) on {Vm.KernelRelease}, cortex-a72, {Arm64VmFixture.MemoryMiB} MiB: enumerated {seconds:0.00} s after start ({cpuSeconds:0.00} s of its own CPU time); RSS {rssMB:0.0} MiB (peak {peakMB:0.0} MiB)"));
 
         // Loose bounds, far above what was measured (about 2 s and 12 MiB), that still catch a gadget gone wrong.
         Assert.InRange(seconds, 0, 60);
@@ -147,7 +150,7 @@ public sealed partial class Arm64SampleTests(Arm64VmFixture fixture) : IAsyncLif
     [GeneratedRegex(@"loopback: \d+ transfers, (\d+) bytes verified")]
     private static partial Regex Verified();
 
-    [GeneratedRegex(@"enumerated ([0-9.]+) started (\d+)")]
+    [GeneratedRegex(@"enumerated ([0-9.]+) started (\d+) cpu (\d+) (\d+)")]
     private static partial Regex Clock();
 
     [GeneratedRegex(@"VmRSS:\s*(\d+) kB")]
