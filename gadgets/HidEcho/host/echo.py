@@ -31,7 +31,7 @@ HIDIOCGFEATURE = ioc(3, 0x07, 5)
 def find_hidraw():
     for path in glob.glob("/sys/class/hidraw/hidraw*/device/uevent"):
         with open(path) as f:
-            ids = dict(line.split("=", 1) for line in f.read().split())
+            ids = dict(line.split("=", 1) for line in f.read().splitlines() if "=" in line)
         bus, vid, pid = (int(x, 16) for x in ids.get("HID_ID", "0:0:0").split(":"))
         if (vid, pid) == (VID, PID):
             return "/dev/" + path.split("/")[4]
