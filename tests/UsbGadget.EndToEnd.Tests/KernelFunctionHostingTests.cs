@@ -263,6 +263,21 @@ public sealed partial class KernelFunctionHostingTests(GadgetVmFixture fixture) 
         Assert.Equal("", leftovers.StandardOutput.Trim());
     }
 
+    [Fact]
+    public async Task ADriveTheKernelRefuses_StopsTheStartWithOneLine_AndRemovesEverythingCreated()
+    {
+        // /dev/null exists, so only the kernel can refuse it (fsg_lun_open: not a regular file or block device).
+        await using GuestProcess gadget = StartGadget("Serial__0__Name=console", "MassStorage__0__Name=disk", "MassStorage__0__Luns__0__File=/dev/null");
+
+        GuestCommandResult exited = await gadget.WaitForExitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.True(exited.ExitCode == 1, gadget.DescribeOutput());
+        Assert.Contains("The kernel could not open '/dev/null' as the medium of /sys/kernel/config/usb_gadget/bulkloopback/functions/mass_storage.disk/lun.0", exited.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", exited.StandardOutput + exited.StandardError, StringComparison.Ordinal);
+        GuestCommandResult leftovers = await Vm.RunAsync("ls /sys/kernel/config/usb_gadget/; grep functionfs /proc/mounts || true");
+        Assert.Equal("", leftovers.StandardOutput.Trim());
+    }
+
     private static readonly string s_script = Path.Combine(Sample.RepositoryRoot, "configfs-scripts", "usb-gadget.sh");
 
     [Fact]
