@@ -142,6 +142,13 @@ internal static class ConfigFsErrors
     public static ConfigFsException AttributeWriteFailed(string path, string value, Exception exception)
     {
         Errno errno = ErrnoOf(exception);
+        // A mass storage LUN's file: the kernel opens it on write, so its errno is about the file, not the attribute.
+        if (Path.GetFileName(path) == "file" && Path.GetFileName(Path.GetDirectoryName(path) ?? "").StartsWith("lun.", StringComparison.Ordinal))
+        {
+            return new(ConfigFsError.AttributeRejected,
+                $"The kernel could not open '{value}' as the medium of {Path.GetDirectoryName(path)} ({ErrnoName(errno)}): it must be an existing regular file or block device "
+                + "that root can open (read-write unless the LUN is read-only), not a directory or character device.", errno, path, exception);
+        }
         return errno switch
         {
             Errno.ENOENT => new(ConfigFsError.AttributeNotSupported,
