@@ -148,3 +148,57 @@ public sealed class HarnessTests(GadgetVmFixture fixture) : VmTestBase(fixture)
         return process.ProcessId ?? throw new TimeoutException("The guest agent did not report the process id.");
     }
 }
+
+/// <summary>A guest that misses its boot deadline: the error carries the console, and QEMU and its session are gone.</summary>
+[Collection(GadgetVmCollection.Name)]
+[Trait("Category", "EndToEnd")]
+public sealed class BootDeadlineTests
+{
+    [Fact]
+    public async Task StartAsync_WhenTheGuestMissesItsBootDeadline_FailsWithTheConsoleTail_AndLeavesNoQemuOrSessionBehind()
+    {
+        var options = new GadgetVmOptions { BootTimeout = TimeSpan.FromSeconds(1) };
+        string sessions = Path.Combine(options.ResolveCacheDirectory(), "sessions");
+        HashSet<string> before = OurSessions(sessions);
+
+        var exception = await Assert.ThrowsAsync<GadgetVmException>(() => GadgetVm.StartAsync(options));
+
+        Assert.Contains("did not become ready within 1 s", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("--- guest console (last 60 lines", exception.Message, StringComparison.Ordinal);
+        HashSet<string> left = OurSessions(sessions);
+        left.ExceptWith(before);
+        Assert.Empty(left);
+        string ours = Path.Combine(sessions, $"{Environment.ProcessId}-"); // other processes may run VMs from the same cache
+        Assert.DoesNotContain(QemuCommandLines(), line => line.Contains(ours, StringComparison.Ordinal) && !before.Any(s => line.Contains(s, StringComparison.Ordinal)));
+    }
+
+    private static HashSet<string> OurSessions(string sessions) =>
+        Directory.Exists(sessions)
+            ? [.. Directory.EnumerateDirectories(sessions, $"{Environment.ProcessId}-*")]
+            : [];
+
+    private static IEnumerable<string> QemuCommandLines()
+    {
+        foreach (string process in Directory.EnumerateDirectories("/proc"))
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(Path.Combine(process, "cmdline")).Replace('\0', ' ');
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            if (text.Contains("qemu-system", StringComparison.Ordinal))
+            {
+                yield return text;
+            }
+        }
+    }
+}
