@@ -217,7 +217,7 @@ internal static class ConfigFsErrors
     private static string ModuleHint(string type) => type switch
     {
         "SourceSink" or "Loopback" => "ss_lb",
-        "acm" => "acm",
+        "ffs" => "fs",
         _ => type.ToLowerInvariant(),
     };
 }
