@@ -31,7 +31,9 @@ public static class GadgetBuild
         HostCommandResult result = await HostCommand.RunAsync(
             "dotnet",
             ["publish", projectPath, "-c", configuration, "-r", runtimeIdentifier, "-p:PublishAot=true", "-o", outputDirectory, "--nologo"],
-            TimeSpan.FromMinutes(10),
+            // A publish takes 1–2 min on a quiet 2-core machine, over 10 when other builds and VMs share it: the
+            // limit only catches a hung toolchain.
+            TimeSpan.FromMinutes(25),
             cancellationToken: cancellationToken).ConfigureAwait(false);
         string executable = Path.Combine(outputDirectory, Path.GetFileNameWithoutExtension(projectPath));
         if (result.ExitCode != 0 || !File.Exists(executable))
