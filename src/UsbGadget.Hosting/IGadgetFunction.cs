@@ -11,8 +11,8 @@ namespace UsbGadget.Hosting;
 /// <para>The framework creates the gadget, writes <see cref="Describe"/>'s descriptors to FunctionFS, binds the UDC and
 /// runs the ep0 loop. Each time the host enables the function (configuration, or again after an unplug or bus reset),
 /// <see cref="RunAsync"/> is started; when the host disables it or the app stops, its token is cancelled and the
-/// framework waits for it to return. Endpoint reads and writes return <see cref="EndpointStatus.Disabled"/> rather than
-/// throwing when the host goes away, so a loop can simply end.</para>
+/// framework waits for it to return. When the host goes away, a read returns 0 (the end of the stream) and a write
+/// throws <see cref="EndpointDisabledException"/>, so a loop can simply end (docs/api.md).</para>
 /// <para>Control requests are answered on the ep0 thread, one at a time; anything not handled stalls.</para>
 /// </remarks>
 public interface IGadgetFunction : IControlRequestHandler
@@ -28,10 +28,11 @@ public interface IGadgetFunction : IControlRequestHandler
 
     /// <summary>The endpoint work while the host has the function enabled.</summary>
     /// <remarks>
-    /// Code after an <c>await</c> on an endpoint (a read that waited for data, a write that waited for room) resumes on
-    /// the AIO completion thread, which saves a thread hop per transfer. Never block there (no <c>.Wait()</c>,
-    /// <c>.Result</c> or <c>Thread.Sleep</c>): no completion is delivered meanwhile. Move blocking work off it with
-    /// <c>Task.Run</c>.
+    /// Code after an <c>await</c> on <see cref="OutEndpoint.ReadAsync(Memory{byte}, CancellationToken)"/>,
+    /// <see cref="InEndpoint.WriteAsync"/> or their Stream and Pipe adapters never runs on the AIO completion thread:
+    /// a blocking call stalls only this function. The zero-copy leases (<see cref="OutEndpoint.ReadAsync(CancellationToken)"/>,
+    /// <see cref="InEndpoint.GetBufferAsync"/>) resume on it after a wait, to save a thread hop per transfer: never
+    /// block there.
     /// </remarks>
     /// <param name="context">The function's endpoints and logger.</param>
     /// <param name="cancellationToken">Cancelled when the host disables the function or the app stops.</param>

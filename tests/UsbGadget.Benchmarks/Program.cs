@@ -6,7 +6,7 @@ using UsbGadget.Benchmarks;
 //   aio-compare --file PATH [same options] [--rounds 1]   runs fio, then ours, and prints the ratio
 //   footprint   [--rounds 3] [--idle-seconds 10] [--traffic-seconds 10]   samples (JIT, NativeAOT) vs the C reference, in the VM
 //   usb         [--profile quick|full] [--seconds 4] [--rounds 1] [--update-chart]   issue #7: kernel vs C vs ours at SuperSpeed, in the VM
-//   pipeline    [--size 512] [--depth 8] [--seconds 3] [--rounds 3] [--mode loopback|loopback-read|source|in|receive|out]   the endpoint layer's CPU per transfer against the AIO layer's own and a C loop's, on this machine
+//   pipeline    [--size 512] [--depth 8] [--seconds 3] [--rounds 3] [--mode loopback|loopback-read|source|in|receive|out|copy-*|stream-*|pipe-*|primary,...]   the endpoint layer's CPU per transfer against the AIO layer's own and a C loop's, on this machine
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     return Usage();
