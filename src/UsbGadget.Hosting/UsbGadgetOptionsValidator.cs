@@ -23,7 +23,7 @@ internal sealed class UsbGadgetOptionsValidator : IValidateOptions<UsbGadgetOpti
         }
         if (!Enum.IsDefined(options.Mode))
         {
-            failures.Add($"{Section}:Mode = '{options.Mode}' is not a mode: use Create or Attach.");
+            failures.Add($"{Section}:Mode = '{options.Mode}' is not one of: Create, Attach.");
         }
         if (options.UsbVersion.Value is not (0x0110 or 0x0200 or 0x0201 or 0x0210 or 0x0300 or 0x0310 or 0x0320))
         {
