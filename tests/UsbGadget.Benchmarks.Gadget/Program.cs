@@ -9,7 +9,7 @@ using UsbGadget.Benchmarks.Gadget;
 //   Benchmark:Api        tuned (callbacks and buffer hand-over, internal) or primary (ReadAsync(Memory)/WriteAsync)
 //   Benchmark:StatsFile  once a second, append "allocated_bytes=N transfers=N" (GC.GetTotalAllocatedBytes(true))
 // Queue depths and sizes are the framework's own settings: UsbGadget__OutQueueDepth, UsbGadget__InTransferSize, ...
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+HostApplicationBuilder builder = UsbGadgetHost.CreateApplicationBuilder(args);
 builder.Services.AddOptions<BenchmarkSettings>().BindConfiguration(BenchmarkSettings.SectionName);
 builder.Services.AddUsbGadget().AddFunction<BenchmarkFunction>();
 builder.Services.AddHostedService<StatsWriter>();

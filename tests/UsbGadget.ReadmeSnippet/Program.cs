@@ -4,7 +4,7 @@ using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
 using UsbGadget.Hosting;
 
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+HostApplicationBuilder builder = UsbGadgetHost.CreateApplicationBuilder(args);
 builder.Services.AddUsbGadget(o => o.Product = "Echo").AddFunction<Echo>();
 return await builder.Build().RunGadgetAsync();
 

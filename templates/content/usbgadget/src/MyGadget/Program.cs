@@ -7,6 +7,6 @@ using UsbGadget.Hosting;
 //   on a board with a device port (as root):  sudo dotnet run
 //   with no board, in the bundled VM:          dotnet test   (from the solution's directory)
 // Settings: appsettings.json, UsbGadget__* environment variables, or --UsbGadget:ProductId=0x0002 style arguments.
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+HostApplicationBuilder builder = UsbGadgetHost.CreateApplicationBuilder(args);
 builder.Services.AddUsbGadget().AddFunction<EchoFunction>();
 return await builder.Build().RunGadgetAsync();
