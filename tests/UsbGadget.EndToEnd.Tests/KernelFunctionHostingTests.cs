@@ -288,7 +288,8 @@ public sealed partial class KernelFunctionHostingTests(GadgetVmFixture fixture) 
             "GADGET_KERNEL_FUNCTIONS='ncm.net acm.console' GADGET_ATTRS='ncm.net/host_addr=02:00:00:00:00:02'";
         (await Vm.RunAsync($"{Settings} sh {GuestShell.Quote(s_script)} setup")).EnsureSuccess();
         GuestCommandResult compatible = await Vm.RunAsync("cat /sys/kernel/config/usb_gadget/scripted/functions/ncm.net/os_desc/interface.ncm/compatible_id");
-        Assert.Equal("WINNCM", compatible.EnsureSuccess().StandardOutput.Trim());
+        // The kernel shows the whole 8-byte field, zero-padded.
+        Assert.Equal("WINNCM\0\0", compatible.EnsureSuccess().StandardOutput.TrimEnd('\n'));
 
         await using GuestProcess gadget = Sample.Start(Vm, "BulkLoopback", SampleBuild.Jit, stdinCommand: null,
             ("UsbGadget__Mode", "Attach"), ("UsbGadget__Name", "scripted"));
