@@ -44,14 +44,14 @@ public readonly record struct UsbId : ISpanParsable<UsbId>, ISpanFormattable
     /// <param name="provider">Ignored: the forms are culture-invariant.</param>
     /// <returns>The id.</returns>
     /// <exception cref="FormatException">The text is neither form, or the number does not fit 16 bits.</exception>
-    public static UsbId Parse(string s, IFormatProvider? provider = null)
+    public static UsbId Parse(string s, IFormatProvider? provider)
     {
         ArgumentNullException.ThrowIfNull(s);
         return Parse(s.AsSpan(), provider);
     }
 
     /// <inheritdoc cref="Parse(string, IFormatProvider?)"/>
-    public static UsbId Parse(ReadOnlySpan<char> s, IFormatProvider? provider = null) =>
+    public static UsbId Parse(ReadOnlySpan<char> s, IFormatProvider? provider) =>
         TryParse(s, provider, out UsbId result) ? result : throw new FormatException($"'{s}' is not a 16-bit number: write it in hex, such as 0x1d6b.");
 
     /// <summary>Tries to read <c>0x1d6b</c> (hex) or <c>7531</c> (decimal).</summary>

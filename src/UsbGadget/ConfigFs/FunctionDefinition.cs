@@ -104,15 +104,6 @@ public sealed record FunctionDefinition(string Type, string Instance)
         return attributes;
     }
 
-    /// <summary>The kernel's mass storage function (<c>usb_f_mass_storage</c>) with its default LUN 0 backed by <paramref name="backingFile"/>.</summary>
-    /// <param name="instance">The instance name.</param>
-    /// <param name="backingFile">The image file or block device.</param>
-    /// <param name="readOnly">Whether the host may only read.</param>
-    /// <param name="removable">Whether the medium is removable.</param>
-    /// <param name="cdrom">Whether to appear as a CD-ROM.</param>
-    public static FunctionDefinition MassStorage(string instance, string backingFile, bool readOnly = false, bool removable = true, bool cdrom = false) =>
-        MassStorage(instance, [new MassStorageLun(backingFile) { ReadOnly = readOnly, Removable = removable, CdRom = cdrom }]);
-
     /// <summary>The kernel's mass storage function (<c>usb_f_mass_storage</c>) with one or more logical units.</summary>
     /// <param name="instance">The instance name.</param>
     /// <param name="luns">The units, 1 to 16; the first is the kernel's default group <c>lun.0</c>, the others are created as <c>lun.1</c>…</param>

@@ -89,7 +89,7 @@ public sealed class GadgetCreationTests : IDisposable
             Functions =
             [
                 FunctionDefinition.Hid("usb0", protocol: 1, subclass: 1, reportLength: 8, reportDescriptor),
-                FunctionDefinition.MassStorage("disk", "/var/lib/disk.img", readOnly: true),
+                FunctionDefinition.MassStorage("disk", [new MassStorageLun("/var/lib/disk.img") { ReadOnly = true }]),
                 FunctionDefinition.SourceSink("ss", bulkBufferLength: 16384),
             ],
             Configurations = [new ConfigurationDefinition(1) { Functions = ["hid.usb0", "mass_storage.disk", "SourceSink.ss"] }],

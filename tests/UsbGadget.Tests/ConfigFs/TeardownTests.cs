@@ -107,7 +107,7 @@ public sealed class TeardownTests : IDisposable
     {
         var definition = new GadgetDefinition("g1", 0x1d6b, 0x0104)
         {
-            Functions = [FunctionDefinition.MassStorage("disk", "/a.img") with { Directories = ["lun.1"] }],
+            Functions = [FunctionDefinition.MassStorage("disk", [new MassStorageLun("/a.img")]) with { Directories = ["lun.1"] }],
             Configurations = [new ConfigurationDefinition(1) { Functions = ["mass_storage.disk"] }],
         };
         ConfigFsGadget gadget = _bed.Manager.Create(definition);
