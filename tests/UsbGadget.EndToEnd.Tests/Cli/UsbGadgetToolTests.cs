@@ -119,7 +119,7 @@ public sealed class UsbGadgetToolTests(GadgetVmFixture fixture) : VmTestBase(fix
 
         string[] lines = list.EnsureSuccess().StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^bulkloopback  1d6b:0105  bound to dummy_udc\.0 \(configured\)  UsbGadget process \d+ \(dotnet\), running$", lines[0]);
-        Assert.Equal("  function  ffs.loopback  FunctionFS at /run/usbgadget/ffs/loopback, descriptors written, 2 endpoints", lines[1]);
+        Assert.Equal("  function  ffs.bulkloopback-loopback  FunctionFS at /run/usbgadget/ffs/bulkloopback-loopback, descriptors written, 2 endpoints", lines[1]);
         Assert.True(doctor.ExitCode == 0, doctor.Describe());
         Assert.Contains("dummy_udc.0 (driver dummy_udc, up to high-speed): serving gadget 'bulkloopback' of UsbGadget process", doctor.StandardOutput, StringComparison.Ordinal);
         Assert.True(cleanup.ExitCode == 0, cleanup.Describe());
@@ -146,11 +146,11 @@ public sealed class UsbGadgetToolTests(GadgetVmFixture fixture) : VmTestBase(fix
         GuestCommandResult doctorAfter = await UsbGadgetTool.RunAsync(Vm, "doctor");
 
         Assert.Matches(@"bulkloopback  1d6b:0105  unbound  stale: UsbGadget process \d+ is gone", list.EnsureSuccess().StandardOutput);
-        Assert.Contains("  function  ffs.loopback  FunctionFS at /run/usbgadget/ffs/loopback", list.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("  function  ffs.bulkloopback-loopback  FunctionFS at /run/usbgadget/ffs/bulkloopback-loopback", list.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("foreign  ", list.StandardOutput, StringComparison.Ordinal);
         Assert.True(doctor.ExitCode == 1, doctor.Describe());
         Assert.Equal("sudo usbgadget cleanup", UsbGadgetTool.FixOf(doctor, "'bulkloopback' is left over from UsbGadget process"));
-        Assert.Matches(@"would remove 'bulkloopback' of UsbGadget process \d+, which is gone \(/sys/kernel/config/usb_gadget/bulkloopback, /run/usbgadget/ffs/loopback\)", dryRun.StandardOutput);
+        Assert.Matches(@"would remove 'bulkloopback' of UsbGadget process \d+, which is gone \(/sys/kernel/config/usb_gadget/bulkloopback, /run/usbgadget/ffs/bulkloopback-loopback\)", dryRun.StandardOutput);
         Assert.True(cleanup.ExitCode == 0, cleanup.Describe());
         Assert.Matches(@"removed 'bulkloopback' of UsbGadget process \d+, which is gone", cleanup.StandardOutput);
         Assert.Contains("left alone: 'foreign' (no state file", cleanup.StandardOutput, StringComparison.Ordinal);
