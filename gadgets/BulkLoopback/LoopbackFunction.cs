@@ -15,6 +15,8 @@ internal sealed class LoopbackFunction : IGadgetFunction
     public static readonly Guid DeviceInterfaceGuid = new("5c5b8a4e-2f4e-4a54-9a8e-6d1b7c2f0b11");
     private static readonly byte[] s_version = Encoding.ASCII.GetBytes("UsbGadget BulkLoopback 1.0");
     private byte[] _stored = [];
+    // One buffer for every run: runs never overlap, and a reconnect then allocates nothing.
+    private readonly byte[] _buffer = new byte[64 * 1024];
 
     public string Name => "loopback";
 
@@ -37,12 +39,11 @@ internal sealed class LoopbackFunction : IGadgetFunction
     {
         OutEndpoint fromHost = context.GetOutEndpoint(1);
         InEndpoint toHost = context.GetInEndpoint(2);
-        byte[] buffer = new byte[64 * 1024];
         int length;
         // One read is one host transfer (up to the buffer's size), one write one transfer back; 0 means the host left.
-        while ((length = await fromHost.ReadAsync(buffer, cancellationToken)) > 0)
+        while ((length = await fromHost.ReadAsync(_buffer, cancellationToken)) > 0)
         {
-            await toHost.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
+            await toHost.WriteAsync(_buffer.AsMemory(0, length), cancellationToken);
         }
     }
 
