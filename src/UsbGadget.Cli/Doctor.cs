@@ -282,6 +282,39 @@ internal sealed class Doctor
         {
             Add(Finding.Fail("udc", $"no free UDC: a new gadget cannot bind ({string.Join(", ", busy.Select(b => b.Udc))} busy)", busy[0].Fix));
         }
+        foreach (string udc in names)
+        {
+            Add(UdcEndpointBudget.ForUdc(udc) is { } budget
+                ? Finding.Ok("budget", $"{udc}: {budget.Name}, {budget.Summary}")
+                : Finding.Note("budget", $"{udc}: its endpoint list is not modelled (only dummy_udc's and the Raspberry Pi's dwc2 are); the kernel checks it when a gadget binds",
+                    "if binding fails with ENOTSUPP (EBUSY since Linux 5.19), use fewer functions: dmesg names the one that found no endpoint"));
+        }
+    }
+
+    // An unbound gadget is checked against the UDC it would take (the only one); a bound one the kernel has already accepted.
+    // Kernel functions' needs follow from their type; a FunctionFS instance's only from its descriptors, which configfs does not show.
+    private void CheckBudgets(GadgetInfo gadget)
+    {
+        IReadOnlyList<string> udcs = new UdcDirectory(Options, _system.Io).List();
+        if (gadget.Udc is not null || udcs.Count != 1 || UdcEndpointBudget.ForUdc(udcs[0]) is not { } budget)
+        {
+            return;
+        }
+        foreach (ConfigurationInfo configuration in gadget.Configurations)
+        {
+            List<FunctionDefinition> functions = [.. configuration.Functions.Select(UdcEndpointBudget.KernelFunctionOf)];
+            string unknown = functions.Any(f => f.IsFunctionFs) ? " (FunctionFS instances not counted: their descriptors are not in configfs)" : "";
+            if (budget.FindShortfall(functions) is { } shortfall)
+            {
+                Add(Finding.Fail("budget", $"gadget '{gadget.Name}' ({configuration.Name}) needs more endpoints than {udcs[0]} ({budget.Name}) has: "
+                    + $"{shortfall.Function.DirectoryName} finds no {shortfall.Need} endpoint left; needs: {UdcEndpointBudget.DescribeNeeds(functions.Where(f => !f.IsFunctionFs))}{unknown}",
+                    $"remove a function from configs/{configuration.Name} of '{gadget.Name}' before binding it"));
+            }
+            else
+            {
+                Add(Finding.Ok("budget", $"gadget '{gadget.Name}' ({configuration.Name}) fits {udcs[0]}: {UdcEndpointBudget.DescribeNeeds(functions.Where(f => !f.IsFunctionFs))}{unknown}"));
+            }
+        }
     }
 
     private void AddMissingUdc()
@@ -328,6 +361,7 @@ internal sealed class Doctor
     {
         foreach (GadgetInfo gadget in _inventory.Gadgets())
         {
+            CheckBudgets(gadget);
             if (gadget.Owner.Kind == GadgetOwnerKind.Gone && gadget.Udc is null)
             {
                 // A bound one was reported with its UDC already.

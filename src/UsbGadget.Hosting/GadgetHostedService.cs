@@ -29,6 +29,7 @@ internal sealed class GadgetHostedService : IHostedService
     private readonly string _contentRoot;
     private readonly KernelFunctionsOptions _kernelFunctions;
     private readonly KernelFunctionDevices _devices;
+    private static readonly TimeSpan s_udcStatePollInterval = TimeSpan.FromMilliseconds(100);
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<(FunctionRunner Runner, IRunningFunction Running)> _started = [];
     private IPreparedGadget? _gadget;
@@ -122,6 +123,10 @@ internal sealed class GadgetHostedService : IHostedService
             }
         }
 
+        // The endpoint budget check (GadgetManager.Create) needs each FunctionFS instance's endpoints, known only from its descriptors.
+        ordered = [.. ordered.Select(f => f.IsFunctionFs && Array.IndexOf(instances, f.Instance) is int i and >= 0
+            ? f with { Endpoints = EndpointNeeds(descriptors[i]) }
+            : f)];
         _gadget = _backend.Prepare(_options, ordered);
         _devices.Attach(_gadget, kernelFunctions);
         for (int i = 0; i < _functions.Count; i++)
@@ -143,6 +148,11 @@ internal sealed class GadgetHostedService : IHostedService
             LogDevices(kernelFunctions);
         }
     }
+
+    // f_fs autoconfigures each endpoint once, in descriptor order, from the lowest speed's descriptor it was given.
+    internal static EndpointNeed[] EndpointNeeds(FunctionFsDescriptors descriptors) =>
+        [.. descriptors.Endpoints.Select(e => new EndpointNeed(e.Direction, e.Type,
+            (e.FullSpeed ?? e.HighSpeed ?? e.SuperSpeed)?.MaxPacketSizeField ?? 0))];
 
     // Tells the maker where the kernel put each function's device, the first thing they need to use it.
     private void LogDevices(IReadOnlyList<FunctionDefinition> kernelFunctions)
@@ -210,7 +220,18 @@ internal sealed class GadgetHostedService : IHostedService
     {
         try
         {
-            await Task.WhenAll(_started.Select(s => s.Runner.FirstEnabled)).WaitAsync(_stopping.Token).ConfigureAwait(false);
+            if (_started.Count > 0)
+            {
+                await Task.WhenAll(_started.Select(s => s.Runner.FirstEnabled)).WaitAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            else if (_bound && _gadget is { } gadget)
+            {
+                await WaitUntilConfiguredAsync(gadget, _stopping.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                return;
+            }
         }
         catch (OperationCanceledException)
         {
@@ -219,6 +240,25 @@ internal sealed class GadgetHostedService : IHostedService
         HostingLog.Enumerated(_logger, _options.Name);
         _status.SetEnumerated();
         _notifier.Notify("READY=1\nSTATUS=Enumerated by the host");
+    }
+
+    // Kernel functions tell user space nothing when the host enables them; the UDC's state attribute says when the host
+    // has chosen a configuration, which is what "enumerated" means for a FunctionFS function too.
+    private async Task WaitUntilConfiguredAsync(IPreparedGadget gadget, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        bool warned = false;
+        string? state;
+        while ((state = gadget.ReadUdcState()) != "configured")
+        {
+            if (!warned && waited.Elapsed >= _options.ConfiguredTimeout)
+            {
+                HostingLog.NotConfigured(_logger, _options.Name, _options.ConfiguredTimeout, gadget.UdcName, state ?? "unreadable");
+                warned = true;
+            }
+            await Task.Delay(s_udcStatePollInterval, cancellationToken).ConfigureAwait(false);
+        }
+        HostingLog.Configured(_logger, _options.Name, gadget.UdcName);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

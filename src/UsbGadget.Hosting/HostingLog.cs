@@ -45,6 +45,12 @@ internal static partial class HostingLog
     [LoggerMessage(4013, LogLevel.Information, "Function '{Function}': bus {Event}")]
     public static partial void BusEvent(ILogger logger, string function, string @event);
 
+    [LoggerMessage(5300, LogLevel.Warning, "Gadget '{Gadget}' has not been configured by a host within {Timeout}: UDC {Udc} is '{State}'. Plug the board's device (OTG) port into a host, with a data cable; still waiting")]
+    public static partial void NotConfigured(ILogger logger, string gadget, TimeSpan timeout, string udc, string state);
+
+    [LoggerMessage(5301, LogLevel.Information, "Gadget '{Gadget}' configured by the host: UDC {Udc} is 'configured'")]
+    public static partial void Configured(ILogger logger, string gadget, string udc);
+
     [LoggerMessage(4100, LogLevel.Error, "Function '{Function}' failed: {Error}. Failure {Failures} in a row (limit {Limit}); running it again in {Delay}")]
     public static partial void FunctionFailedRestarting(ILogger logger, string function, string error, int failures, int limit, TimeSpan delay);
 

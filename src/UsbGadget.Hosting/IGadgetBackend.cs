@@ -29,6 +29,9 @@ internal interface IPreparedGadget
     /// <summary>Reads an attribute of one of the gadget's functions (<c>port_num</c>, <c>dev</c>, <c>ifname</c>).</summary>
     string ReadFunctionAttribute(string functionDirectoryName, string attribute);
 
+    /// <summary>The UDC's <c>state</c> attribute (<c>not attached</c>, <c>default</c>, <c>addressed</c>, <c>configured</c>…), or null when it cannot be read.</summary>
+    string? ReadUdcState();
+
     /// <summary>Writes the UDC name: the host sees the device.</summary>
     void Bind();
 

@@ -23,7 +23,7 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
         ConfigFsGadget gadget = options.Mode == GadgetMode.Attach
             ? manager.Attach(options.Name)
             : manager.Create(BuildDefinition(options, functions));
-        return new PreparedGadget(gadget);
+        return new PreparedGadget(gadget, configFsOptions.UdcClassPath);
     }
 
     public IRunningFunction StartFunction(string mountPath, FunctionFsDescriptors descriptors, FunctionFsOptions options, IControlRequestHandler handler)
@@ -101,9 +101,21 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
         }
     }
 
-    private sealed class PreparedGadget(ConfigFsGadget gadget) : IPreparedGadget
+    private sealed class PreparedGadget(ConfigFsGadget gadget, string udcClassPath) : IPreparedGadget
     {
         public string UdcName => gadget.UdcName;
+
+        public string? ReadUdcState()
+        {
+            try
+            {
+                return File.ReadAllText(Path.Combine(udcClassPath, gadget.UdcName, "state")).Trim();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
 
         public string GetMountPath(string instanceName) =>
             gadget.FunctionFsMountPoints.TryGetValue(instanceName, out string? path)

@@ -165,6 +165,14 @@ public sealed class UsbGadgetOptions
     /// <remarks>Defaults to 5 seconds.</remarks>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a gadget of kernel functions only (no FunctionFS function, so no ep0 to hear the host's SET_CONFIGURATION)
+    /// waits for its UDC's <c>state</c> to become <c>configured</c> before logging, in one line, that no host has configured
+    /// it yet. It goes on waiting afterwards: a host may be plugged in later.
+    /// </summary>
+    /// <remarks>Defaults to 30 seconds.</remarks>
+    public TimeSpan ConfiguredTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The FunctionFS settings of one function instance: the one place the endpoint queue settings are checked.</summary>
     internal FunctionFsOptions ToFunctionFsOptions(string instanceName) => new()
     {

@@ -98,6 +98,10 @@ internal sealed class UsbGadgetOptionsValidator : IValidateOptions<UsbGadgetOpti
             failures.Add($"{Section}:FunctionRestartDelay = {options.FunctionRestartDelay} is out of range: use a duration between 00:00:00 and 00:01:00.");
         }
         CheckRange(failures, "FunctionRestartLimit", options.FunctionRestartLimit, 0, 1000);
+        if (options.ConfiguredTimeout <= TimeSpan.Zero || options.ConfiguredTimeout > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Section}:ConfiguredTimeout = {options.ConfiguredTimeout} is out of range: use a duration between 00:00:01 and 01:00:00.");
+        }
         if (string.IsNullOrWhiteSpace(options.FunctionFsMountRoot) || !Path.IsPathRooted(options.FunctionFsMountRoot))
         {
             failures.Add($"{Section}:FunctionFsMountRoot = '{options.FunctionFsMountRoot}' must be an absolute directory, such as /run/usbgadget/ffs.");

@@ -25,6 +25,7 @@ public sealed class DoctorTests : IDisposable
             ok    module       libcomposite (the gadget framework)
             ok    module       usb_f_fs (FunctionFS)
             ok    udc          dummy_udc.0 (driver unknown): free
+            ok    budget       dummy_udc.0: dummy_udc, 24 endpoints: 12 IN (3 of them interrupt only) and 12 OUT, bulk or interrupt, none isochronous
             ready: nothing stands in the way of a gadget
 
             """,
@@ -265,5 +266,39 @@ public sealed class DoctorTests : IDisposable
         Assert.True(findings.Count(f => f.Severity == Severity.Fail) >= 6, string.Join("\n", findings));
         Assert.All(findings.Where(f => f.Severity != Severity.Ok), f => Assert.False(string.IsNullOrWhiteSpace(f.Fix) || f.Fix.Contains('\n', StringComparison.Ordinal), f.ToString()));
         Assert.All(findings.Where(f => f.Severity == Severity.Ok), f => Assert.Null(f.Fix));
+    }
+
+    [Fact]
+    public void AScriptsUnboundGadget_AskingForMoreEndpointsThanTheUdcHas_FailsTheBudget_NamingEachFunctionsNeed()
+    {
+        string path = _board.Bed.Fs.AddForeignGadget("composite");
+        Directory.CreateDirectory(Path.Combine(path, "configs", "c.1"));
+        foreach (string function in new[] { "acm.a", "acm.b", "acm.c", "acm.d", "acm.e", "acm.f", "mass_storage.disk", "ffs.vendor" })
+        {
+            _board.Bed.Fs.CreateDirectory(Path.Combine(path, "functions", function));
+            _board.Bed.Fs.CreateSymlink(Path.Combine(path, "configs", "c.1", function), Path.Combine(path, "functions", function));
+        }
+
+        (int exitCode, string output, _) = _board.Run("doctor");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains(
+            "FAIL  budget       gadget 'composite' (c.1) needs more endpoints than dummy_udc.0 (dummy_udc) has: mass_storage.disk finds no bulk IN endpoint left; "
+            + "needs: acm.a 3 (bulk IN, bulk OUT, interrupt IN); acm.b 3 (bulk IN, bulk OUT, interrupt IN); acm.c 3 (bulk IN, bulk OUT, interrupt IN); "
+            + "acm.d 3 (bulk IN, bulk OUT, interrupt IN); acm.e 3 (bulk IN, bulk OUT, interrupt IN); acm.f 3 (bulk IN, bulk OUT, interrupt IN); "
+            + "mass_storage.disk 2 (bulk IN, bulk OUT) (FunctionFS instances not counted: their descriptors are not in configfs)\n"
+            + "                   fix: remove a function from configs/c.1 of 'composite' before binding it\n",
+            output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnUnknownController_GetsANote_NotAFailure()
+    {
+        using var board = new FakeBoard(udcs: "musb-hdrc.0");
+
+        (int exitCode, string output, _) = board.Run("doctor");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("note  budget       musb-hdrc.0: its endpoint list is not modelled", output, StringComparison.Ordinal);
     }
 }

@@ -27,6 +27,11 @@ internal sealed class FakeBackend : IGadgetBackend, IPreparedGadget
 
     public string UdcName => "dummy_udc.0";
 
+    /// <summary>What <see cref="ReadUdcState"/> answers; a test moves it to "configured" as a host would.</summary>
+    public string? UdcState { get; set; } = "not attached";
+
+    public string? ReadUdcState() => UdcState;
+
     private void Record(string step)
     {
         lock (_steps)

@@ -48,7 +48,9 @@ public sealed class KernelFunctionsTests : IDisposable
 
     private GadgetHostedService CreateService(KernelFunctionsOptions kernel, UsbGadgetOptions? options = null, params IGadgetFunction[] functions) =>
         new(Options.Create(options ?? new UsbGadgetOptions { Name = "g" }), functions, _backend, _loggerFactory, _metrics,
-            new SystemdNotifier(NullLogger<SystemdNotifier>.Instance), new UsbGadgetStatus(), _lifetime.Object, environment: null, Options.Create(kernel), Devices);
+            new SystemdNotifier(NullLogger<SystemdNotifier>.Instance), Status, _lifetime.Object, environment: null, Options.Create(kernel), Devices);
+
+    private UsbGadgetStatus Status { get; } = new();
 
     private KernelFunctionDevices Devices { get; } = new();
 
@@ -292,5 +294,61 @@ public sealed class KernelFunctionsTests : IDisposable
         Assert.Equal(Convert.FromHexString("05010906a101"), bytes);
         Assert.False(KernelFunctionMap.TryParseHex("051", out _, out string? error));
         Assert.Equal("has '051', which is not whole bytes of hex: write two hex digits per byte, such as \"05 01 09 06\".", error);
+    }
+
+    [Fact]
+    public async Task KernelFunctionsOnly_ReportEnumerated_OnlyOnceTheUdcSaysTheHostConfiguredTheGadget()
+    {
+        var kernel = new KernelFunctionsOptions();
+        kernel.Serial.Add(new SerialFunctionOptions { Name = "console" });
+        GadgetHostedService service = CreateService(kernel);
+
+        await service.StartAsync(CancellationToken.None);
+        await Task.Delay(300);
+        Assert.False(Status.IsEnumerated);
+        _backend.UdcState = "addressed";
+        await Task.Delay(300);
+        Assert.False(Status.IsEnumerated);
+        _backend.UdcState = "configured";
+        await Status.WhenEnumeratedAsync().WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Contains(_logs.Entries, e => e.Id.Id == 5301 && e.Message == "Gadget 'g' configured by the host: UDC dummy_udc.0 is 'configured'");
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task KernelFunctionsOnly_NotConfiguredInTime_SayWhyInOneLine_AndGoOnWaiting()
+    {
+        var kernel = new KernelFunctionsOptions();
+        kernel.Serial.Add(new SerialFunctionOptions { Name = "console" });
+        GadgetHostedService service = CreateService(kernel, new UsbGadgetOptions { Name = "g", ConfiguredTimeout = TimeSpan.FromMilliseconds(200) });
+
+        await service.StartAsync(CancellationToken.None);
+        await Task.Delay(800);
+
+        LogEntry warning = Assert.Single(_logs.Entries, e => e.Id.Id == 5300);
+        Assert.Equal(
+            "Gadget 'g' has not been configured by a host within 00:00:00.2000000: UDC dummy_udc.0 is 'not attached'. Plug the board's device (OTG) port into a host, with a data cable; still waiting",
+            warning.Message);
+        _backend.UdcState = "configured";
+        await Status.WhenEnumeratedAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task FunctionFsFunctions_ReachConfigFs_WithTheEndpointsTheirDescriptorsAskFor_ForTheBudgetCheck()
+    {
+        var kernel = new KernelFunctionsOptions();
+        kernel.Serial.Add(new SerialFunctionOptions { Name = "console" });
+        GadgetHostedService service = CreateService(kernel, null, new RecordingFunction("vendor"));
+
+        await service.StartAsync(CancellationToken.None);
+
+        FunctionDefinition vendor = Assert.Single(_backend.PreparedFunctions, f => f.IsFunctionFs);
+        Assert.Equal(
+            [new EndpointNeed(Descriptors.EndpointDirection.Out, Descriptors.EndpointTransferType.Bulk, 64), new EndpointNeed(Descriptors.EndpointDirection.In, Descriptors.EndpointTransferType.Bulk, 64)],
+            vendor.Endpoints);
+        Assert.Equal(FunctionDefinition.Acm("console").Endpoints, Assert.Single(_backend.PreparedFunctions, f => !f.IsFunctionFs).Endpoints);
+        await service.StopAsync(CancellationToken.None);
     }
 }

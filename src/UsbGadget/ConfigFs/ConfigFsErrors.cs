@@ -63,6 +63,14 @@ internal static class ConfigFsErrors
         errno, udcFile);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ConfigFsException EndpointBudgetExceeded(string gadget, string udc, UdcEndpointBudget budget, IReadOnlyList<FunctionDefinition> functions, EndpointShortfall shortfall) =>
+        new(ConfigFsError.UdcLacksEndpoints,
+            $"Gadget '{gadget}' needs more endpoints than UDC '{udc}' has: {shortfall.Function.DirectoryName} finds no {shortfall.Need} endpoint left. "
+            + $"Budget of {budget.Name}: {budget.Summary}. Needs: {UdcEndpointBudget.DescribeNeeds(functions)}. "
+            + "Remove a function or give one fewer endpoints, or use a controller with more.",
+            Errno.ENOTSUPP);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ConfigFsException UdcLacksEndpoints(string gadget, string udc, string udcFile) => new(ConfigFsError.UdcLacksEndpoints,
         $"Binding gadget '{gadget}' to UDC '{udc}' failed with ENOTSUPP (524): the UDC lacks endpoints for these functions. "
         + "Use fewer functions or endpoints, or endpoint types and sizes this controller offers (see dmesg for the function that failed).",

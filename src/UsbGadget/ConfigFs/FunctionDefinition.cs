@@ -1,3 +1,5 @@
+using UsbGadget.Descriptors;
+
 namespace UsbGadget.ConfigFs;
 
 /// <summary>
@@ -24,6 +26,14 @@ public sealed record FunctionDefinition(string Type, string Instance)
     /// <remarks>Defaults to none. Windows reads them only when the gadget has <see cref="GadgetDefinition.OsDescriptors"/>.</remarks>
     public IReadOnlyList<OsDescriptorInterface> OsDescriptorInterfaces { get; init; } = [];
 
+    /// <summary>
+    /// The endpoints the function claims from the UDC at bind time, in the order its driver asks for them (which decides
+    /// which endpoint it gets). The kernel functions' factories fill it from the driver's full-speed descriptors; for a
+    /// FunctionFS instance it comes from the descriptors its user-space function writes.
+    /// </summary>
+    /// <remarks>Defaults to none, which <see cref="UdcEndpointBudget"/> reads as "unknown, nothing to check".</remarks>
+    public IReadOnlyList<EndpointNeed> Endpoints { get; init; } = [];
+
     /// <summary>The directory name under <c>functions/</c>: <c>&lt;Type&gt;.&lt;Instance&gt;</c>.</summary>
     public string DirectoryName => $"{Type}.{Instance}";
 
@@ -43,6 +53,9 @@ public sealed record FunctionDefinition(string Type, string Instance)
     public static FunctionDefinition Hid(string instance, byte protocol, byte subclass, ushort reportLength, ReadOnlyMemory<byte> reportDescriptor) =>
         new("hid", instance)
         {
+            // hidg_bind: interrupt IN, then interrupt OUT (the OUT one exists unless no_out_endpoint, which is not set);
+            // the size is filled in after autoconfig, so autoconfig sees 0.
+            Endpoints = [EndpointNeed.InterruptIn(0), EndpointNeed.InterruptOut(0)],
             Attributes =
             [
                 ConfigFsAttribute.Number("protocol", protocol),
@@ -54,7 +67,9 @@ public sealed record FunctionDefinition(string Type, string Instance)
 
     /// <summary>The kernel's CDC ACM serial function (<c>usb_f_acm</c>); it appears as <c>/dev/ttyGSN</c>.</summary>
     /// <param name="instance">The instance name.</param>
-    public static FunctionDefinition Acm(string instance) => new("acm", instance);
+    public static FunctionDefinition Acm(string instance) =>
+        // acm_bind: bulk IN, bulk OUT, then the 10-byte (GS_NOTIFY_MAXPACKET) notification endpoint.
+        new("acm", instance) { Endpoints = [EndpointNeed.BulkIn, EndpointNeed.BulkOut, EndpointNeed.InterruptIn(10)] };
 
     /// <summary>The kernel's CDC ECM Ethernet function (<c>usb_f_ecm</c>): Linux and macOS hosts drive it with cdc_ether; Windows does not.</summary>
     /// <param name="instance">The instance name.</param>
@@ -62,7 +77,12 @@ public sealed record FunctionDefinition(string Type, string Instance)
     /// <param name="hostAddress">The host side MAC address, or null for a random one.</param>
     /// <param name="queueMultiplier">The request queue length multiplier at high and super speed (<c>qmult</c>), or null for the kernel's 5.</param>
     public static FunctionDefinition Ecm(string instance, string? deviceAddress = null, string? hostAddress = null, byte? queueMultiplier = null) =>
-        new("ecm", instance) { Attributes = EthernetAttributes(deviceAddress, hostAddress, queueMultiplier) };
+        new("ecm", instance)
+        {
+            Attributes = EthernetAttributes(deviceAddress, hostAddress, queueMultiplier),
+            // ecm_bind: bulk IN, bulk OUT, then the 16-byte (ECM_STATUS_BYTECOUNT) notification endpoint.
+            Endpoints = [EndpointNeed.BulkIn, EndpointNeed.BulkOut, EndpointNeed.InterruptIn(16)],
+        };
 
     /// <summary>
     /// The kernel's CDC NCM Ethernet function (<c>usb_f_ncm</c>): Linux (cdc_ncm), macOS and Windows 10 and later (UsbNcm) drive it.
@@ -77,6 +97,8 @@ public sealed record FunctionDefinition(string Type, string Instance)
         {
             Attributes = EthernetAttributes(deviceAddress, hostAddress, queueMultiplier),
             OsDescriptorInterfaces = [OsDescriptorInterface.Ncm],
+            // ncm_bind: bulk IN, bulk OUT, then the 16-byte (NCM_STATUS_BYTECOUNT) notification endpoint.
+            Endpoints = [EndpointNeed.BulkIn, EndpointNeed.BulkOut, EndpointNeed.InterruptIn(16)],
         };
 
     /// <summary>
@@ -92,6 +114,8 @@ public sealed record FunctionDefinition(string Type, string Instance)
         {
             Attributes = EthernetAttributes(deviceAddress, hostAddress, queueMultiplier),
             OsDescriptorInterfaces = [OsDescriptorInterface.Rndis],
+            // rndis_bind: bulk IN, bulk OUT, then the 8-byte (STATUS_BYTECOUNT) notification endpoint.
+            Endpoints = [EndpointNeed.BulkIn, EndpointNeed.BulkOut, EndpointNeed.InterruptIn(8)],
         };
 
     // The attributes u_ether_configfs.h gives every Ethernet function; the kernel refuses them (EBUSY) once the function is bound.
@@ -129,6 +153,8 @@ public sealed record FunctionDefinition(string Type, string Instance)
         {
             Directories = [.. Enumerable.Range(1, Math.Max(0, luns.Count - 1)).Select(i => $"lun.{i}")],
             Attributes = attributes,
+            // fsg_bind: bulk IN, bulk OUT.
+            Endpoints = [EndpointNeed.BulkIn, EndpointNeed.BulkOut],
         };
     }
 
@@ -150,7 +176,8 @@ public sealed record FunctionDefinition(string Type, string Instance)
         if (outPorts is int output) { attributes.Add(ConfigFsAttribute.Number("out_ports", output)); }
         if (bufferLength is int buflen) { attributes.Add(ConfigFsAttribute.Number("buflen", buflen)); }
         if (queueLength is int qlen) { attributes.Add(ConfigFsAttribute.Number("qlen", qlen)); }
-        return new("midi", instance) { Attributes = attributes };
+        // f_midi_bind: bulk IN, bulk OUT (the audio control interface has none).
+        return new("midi", instance) { Attributes = attributes, Endpoints = [EndpointNeed.BulkIn, EndpointNeed.BulkOut] };
     }
 
     /// <summary>The kernel's SourceSink test function (<c>usb_f_ss_lb</c>): bulk IN sources data, bulk OUT sinks it.</summary>
@@ -159,6 +186,15 @@ public sealed record FunctionDefinition(string Type, string Instance)
     public static FunctionDefinition SourceSink(string instance, uint? bulkBufferLength = null) =>
         new("SourceSink", instance)
         {
+            // sourcesink_bind: bulk IN, bulk OUT, then an isochronous IN/OUT pair of min(isoc_maxpacket, 1023) bytes at full
+            // speed if the UDC has both left; otherwise it releases the IN one and binds without isochronous.
+            Endpoints =
+            [
+                EndpointNeed.BulkIn,
+                EndpointNeed.BulkOut,
+                new EndpointNeed(EndpointDirection.In, EndpointTransferType.Isochronous, 1023) { Optional = true },
+                new EndpointNeed(EndpointDirection.Out, EndpointTransferType.Isochronous, 1023) { Optional = true },
+            ],
             Attributes = bulkBufferLength is uint length ? [ConfigFsAttribute.Number("bulk_buflen", length)] : [],
         };
 
@@ -168,6 +204,8 @@ public sealed record FunctionDefinition(string Type, string Instance)
     public static FunctionDefinition Loopback(string instance, uint? bulkBufferLength = null) =>
         new("Loopback", instance)
         {
+            // loopback_bind: bulk IN, bulk OUT.
+            Endpoints = [EndpointNeed.BulkIn, EndpointNeed.BulkOut],
             Attributes = bulkBufferLength is uint length ? [ConfigFsAttribute.Number("bulk_buflen", length)] : [],
         };
 }

@@ -66,6 +66,7 @@ public sealed class GadgetManager
 
         var gadget = new ConfigFsGadget(definition.Name, attached: false, _options, _io, _mounter, _logger);
         ConfigFsLog.UdcSelected(_logger, gadget.UdcName);
+        CheckEndpointBudget(definition, gadget.UdcName);
         ClaimName(definition.Name, gadget.Path);
 
         ConfigFsLog.GadgetCreating(_logger, definition.Name, gadget.Path);
@@ -200,6 +201,26 @@ public sealed class GadgetManager
         GadgetStateFile? state = ReadState(name);
         new GadgetTeardown(_io, _mounter, _logger).Run(
             name, Path.Combine(_options.GadgetsPath, name), state?.Mounts.Select(m => m.MountPoint) ?? [], _io.EntryExists(stateFile) ? stateFile : null);
+    }
+
+    // The kernel would refuse the bind with a bare ENOTSUPP (EBUSY since 5.19) after the whole gadget was built; the
+    // controllers whose endpoint lists are known are checked here, before configfs is touched.
+    private static void CheckEndpointBudget(GadgetDefinition definition, string udc)
+    {
+        if (UdcEndpointBudget.ForUdc(udc) is not { } budget)
+        {
+            return;
+        }
+        foreach (ConfigurationDefinition configuration in definition.Configurations)
+        {
+            List<FunctionDefinition> linked = [.. configuration.Functions
+                .Select(name => definition.Functions.FirstOrDefault(f => f.DirectoryName == name))
+                .OfType<FunctionDefinition>()];
+            if (budget.FindShortfall(linked) is { } shortfall)
+            {
+                throw ConfigFsErrors.EndpointBudgetExceeded(definition.Name, udc, budget, linked, shortfall);
+            }
+        }
     }
 
     private void CheckEnvironment()
