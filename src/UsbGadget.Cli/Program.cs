@@ -17,6 +17,9 @@ internal static class Program
           cleanup [--dry-run]
                              remove gadgets and FunctionFS mounts left by UsbGadget processes that are gone;
                              never one a running process serves, never one UsbGadget did not make.
+          describe APP [ARGS...]
+                             the descriptors APP's gadget will show the host, as lsusb -v prints them; APP is a
+                             project directory or .csproj (dotnet run), a .dll or an executable. No root, no UDC.
 
         options:
           -h, --help         this text
@@ -56,7 +59,8 @@ internal static class Program
                     ["--dry-run"] => commands.Cleanup(dryRun: true),
                     _ => UsageError(error, $"usbgadget cleanup: unexpected '{string.Join(' ', rest)}'; the only option is --dry-run"),
                 },
-                _ => UsageError(error, $"usbgadget: unknown command '{command}'; commands: doctor, list, cleanup (usbgadget --help)"),
+                "describe" => DescribeCommand.Run(rest, output, error),
+                _ => UsageError(error, $"usbgadget: unknown command '{command}'; commands: doctor, list, cleanup, describe (usbgadget --help)"),
             };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ConfigFs.ConfigFsException)

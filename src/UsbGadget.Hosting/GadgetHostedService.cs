@@ -6,6 +6,7 @@ using UsbGadget.Aio;
 using UsbGadget.ConfigFs;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
+using UsbGadget.Hosting.Describe;
 
 namespace UsbGadget.Hosting;
 
@@ -66,7 +67,10 @@ internal sealed class GadgetHostedService : IHostedService
     {
         try
         {
-            Start();
+            if (!Start())
+            {
+                return;
+            }
         }
         catch (Exception e) when (IsExpectedStartFailure(e))
         {
@@ -85,7 +89,8 @@ internal sealed class GadgetHostedService : IHostedService
         _ = NotifyWhenEnumeratedAsync();
     }
 
-    private void Start()
+    /// <returns>False when the app only described the gadget.</returns>
+    private bool Start()
     {
         List<FunctionDefinition> kernelFunctions = KernelFunctionMap.ToDefinitions(_kernelFunctions);
         if (_functions.Count == 0 && kernelFunctions.Count == 0)
@@ -127,6 +132,12 @@ internal sealed class GadgetHostedService : IHostedService
         ordered = [.. ordered.Select(f => f.IsFunctionFs && Array.IndexOf(instances, f.Instance) is int i and >= 0
             ? f with { Endpoints = EndpointNeeds(descriptors[i]) }
             : f)];
+        if (!string.IsNullOrEmpty(_options.DescribeTo))
+        {
+            Describe(ordered, instances, descriptors);
+            _lifetime.StopApplication();
+            return false;
+        }
         _gadget = _backend.Prepare(_options, ordered);
         _devices.Attach(_gadget, kernelFunctions);
         for (int i = 0; i < _functions.Count; i++)
@@ -146,6 +157,47 @@ internal sealed class GadgetHostedService : IHostedService
             _metrics.SetBound(true);
             HostingLog.Bound(_logger, _options.Name, _gadget.UdcName);
             LogDevices(kernelFunctions);
+        }
+        return true;
+    }
+
+    // usbgadget describe: the descriptors as the host will see them, worked out without configfs or a UDC.
+    private void Describe(IReadOnlyList<FunctionDefinition> ordered, string[] instances, FunctionFsDescriptors[] descriptors)
+    {
+        var functionFs = new Dictionary<string, FunctionFsDescriptors>(StringComparer.Ordinal);
+        for (int i = 0; i < instances.Length; i++)
+        {
+            functionFs[instances[i]] = descriptors[i];
+        }
+        string? udc = string.IsNullOrEmpty(_options.Udc) ? OnlyUdc() : _options.Udc;
+        UdcEndpointBudget? budget = udc is null ? null : UdcEndpointBudget.ForUdc(udc);
+        string text = LsusbDescriber.Describe(_options, KernelGadgetBackend.SerialNumberOf(_options), ordered, functionFs, budget, UsbSpeed.High);
+        if (budget?.FindShortfall(ordered) is { } shortfall)
+        {
+            text += $"** {shortfall.Function.DirectoryName} finds no {shortfall.Need} endpoint on {udc} ({budget}): the gadget will not bind there{Environment.NewLine}";
+        }
+        if (_options.DescribeTo == "-")
+        {
+            Console.Out.Write(text);
+            Console.Out.Flush();
+        }
+        else
+        {
+            File.WriteAllText(_options.DescribeTo!, text);
+        }
+        HostingLog.Described(_logger, _options.Name, _options.DescribeTo!, udc is null ? "none" : $"{udc} ({budget?.Name ?? "endpoint numbers not modelled"})");
+    }
+
+    private static string? OnlyUdc()
+    {
+        try
+        {
+            string[] udcs = Directory.Exists("/sys/class/udc") ? Directory.GetFileSystemEntries("/sys/class/udc") : [];
+            return udcs.Length == 1 ? Path.GetFileName(udcs[0]) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

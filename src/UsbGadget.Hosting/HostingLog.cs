@@ -51,6 +51,9 @@ internal static partial class HostingLog
     [LoggerMessage(5301, LogLevel.Information, "Gadget '{Gadget}' configured by the host: UDC {Udc} is 'configured'")]
     public static partial void Configured(ILogger logger, string gadget, string udc);
 
+    [LoggerMessage(5302, LogLevel.Information, "Gadget '{Gadget}' described to {Target} (endpoint numbers from UDC {Udc}); configfs untouched, stopping")]
+    public static partial void Described(ILogger logger, string gadget, string target, string udc);
+
     [LoggerMessage(4100, LogLevel.Error, "Function '{Function}' failed: {Error}. Failure {Failures} in a row (limit {Limit}); running it again in {Delay}")]
     public static partial void FunctionFailedRestarting(ILogger logger, string function, string error, int failures, int limit, TimeSpan delay);
 

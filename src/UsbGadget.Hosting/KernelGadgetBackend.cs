@@ -79,7 +79,7 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
         };
     }
 
-    private static string SerialNumberOf(UsbGadgetOptions options)
+    internal static string SerialNumberOf(UsbGadgetOptions options)
     {
         if (!string.IsNullOrEmpty(options.SerialNumber))
         {

@@ -173,6 +173,14 @@ public sealed class UsbGadgetOptions
     /// <remarks>Defaults to 30 seconds.</remarks>
     public TimeSpan ConfiguredTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// When set, the app does not create the gadget: it writes the descriptors the gadget would show the host, in the
+    /// layout of <c>lsusb -v</c>, to this file (<c>-</c> for standard output) and stops. Needs no root and no UDC;
+    /// <c>usbgadget describe</c> sets it.
+    /// </summary>
+    /// <remarks>Defaults to null (run the gadget).</remarks>
+    public string? DescribeTo { get; set; }
+
     /// <summary>The FunctionFS settings of one function instance: the one place the endpoint queue settings are checked.</summary>
     internal FunctionFsOptions ToFunctionFsOptions(string instanceName) => new()
     {

@@ -183,7 +183,7 @@ public sealed class ListAndCleanupTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "frob" }, "usbgadget: unknown command 'frob'; commands: doctor, list, cleanup (usbgadget --help)\n")]
+    [InlineData(new[] { "frob" }, "usbgadget: unknown command 'frob'; commands: doctor, list, cleanup, describe (usbgadget --help)\n")]
     [InlineData(new[] { "list", "-v" }, "usbgadget list: takes no arguments, got '-v'\n")]
     [InlineData(new[] { "cleanup", "--force" }, "usbgadget cleanup: unexpected '--force'; the only option is --dry-run\n")]
     public void AWrongCommandLine_Exits2_WithOneLine(string[] args, string expected)

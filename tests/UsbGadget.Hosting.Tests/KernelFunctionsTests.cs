@@ -351,4 +351,85 @@ public sealed class KernelFunctionsTests : IDisposable
         Assert.Equal(FunctionDefinition.Acm("console").Endpoints, Assert.Single(_backend.PreparedFunctions, f => !f.IsFunctionFs).Endpoints);
         await service.StopAsync(CancellationToken.None);
     }
+
+    [Fact]
+    public async Task DescribeTo_WritesTheDescriptorsTheHostWillSee_AndTouchesNothing()
+    {
+        var kernel = new KernelFunctionsOptions();
+        kernel.Serial.Add(new SerialFunctionOptions { Name = "console" });
+        string target = Path.GetTempFileName();
+        var options = new UsbGadgetOptions { Name = "g", Udc = "dummy_udc.0", SerialNumber = "0123", DescribeTo = target, MicrosoftOsDescriptors = false };
+        GadgetHostedService service = CreateService(kernel, options, new RecordingFunction("vendor"));
+
+        await service.StartAsync(CancellationToken.None);
+
+        string text = await File.ReadAllTextAsync(target);
+        File.Delete(target);
+        File.WriteAllText("/tmp/x/describe.txt", text);
+        Assert.Empty(_backend.Steps);
+        _lifetime.Verify(l => l.StopApplication());
+        Assert.Equal(ExpectedDescription, text);
+    }
+
+    // FunctionFS first (interface 0, its bulk OUT and IN on dummy_udc's ep2out-bulk and ep1in-bulk), then f_acm's IAD,
+    // control interface (notification on ep5in-int) and data interface (ep6in-bulk, ep7out-bulk); strings 1-4 the
+    // gadget's and configuration's, 5-7 f_acm's.
+    private const string ExpectedDescription = """
+        Device Descriptor:
+          bLength             18
+          bDescriptorType     1
+          bcdUSB              2.00
+          bDeviceClass        239 Miscellaneous Device
+          bDeviceSubClass     2
+          bDeviceProtocol     1
+          bMaxPacketSize0     64
+          idVendor            0x1d6b
+          idProduct           0x0104
+          bcdDevice           1.00
+          iManufacturer       1 UsbGadget
+          iProduct            2 UsbGadget device
+          iSerial             3 0123
+          bNumConfigurations  1
+          Configuration Descriptor:
+            bLength             9
+            bDescriptorType     2
+            wTotalLength        0x0066
+            bNumInterfaces      3
+            bConfigurationValue 1
+            iConfiguration      4 Default
+            bmAttributes        0x80
+              (Bus Powered)
+            MaxPower            250mA
+            Interface Descriptor:
+              bLength             9
+              bDescriptorType     4
+              bInterfaceNumber    0
+              bAlternateSetting   0
+              bNumEndpoints       2
+              bInterfaceClass     255 Vendor Specific Class
+              bInterfaceSubClass  0
+              bInterfaceProtocol  0
+              iInterface          0
+              Endpoint Descriptor:
+                bLength             7
+                bDescriptorType     5
+                bEndpointAddress    0x02  EP 2 OUT
+                bmAttributes        2
+                  Transfer Type       Bulk
+                  Synch Type          None
+                  Usage Type          Data
+                wMaxPacketSize      0x0200  1x 512 bytes
+                bInterval           0
+              Endpoint Descriptor:
+                bLength             7
+                bDescriptorType     5
+                bEndpointAddress    0x81  EP 1 IN
+                bmAttributes        2
+                  Transfer Type       Bulk
+                  Synch Type          None
+                  Usage Type          Data
+                wMaxPacketSize      0x0200  1x 512 bytes
+                bInterval           0
+
+        """;
 }

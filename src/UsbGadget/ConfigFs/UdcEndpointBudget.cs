@@ -98,22 +98,44 @@ public sealed class UdcEndpointBudget
     /// </summary>
     /// <param name="functions">The functions linked into the configuration, in link order.</param>
     /// <returns>Null when every function gets its endpoints; otherwise the first function and endpoint left without one.</returns>
-    public EndpointShortfall? FindShortfall(IReadOnlyList<FunctionDefinition> functions)
+    public EndpointShortfall? FindShortfall(IReadOnlyList<FunctionDefinition> functions) => Assign(functions, out _);
+
+    /// <summary>
+    /// The endpoint number each function's needs get when the kernel binds them: what the host sees in bEndpointAddress
+    /// for kernel functions and for FunctionFS functions without virtual addresses.
+    /// </summary>
+    /// <param name="functions">The functions linked into the configuration, in link order.</param>
+    /// <returns>Per function, per need, the number; null for an optional need left out and for every need from the first shortfall on.</returns>
+    public IReadOnlyList<IReadOnlyList<byte?>> AssignNumbers(IReadOnlyList<FunctionDefinition> functions)
+    {
+        Assign(functions, out List<byte?[]> numbers);
+        return [.. functions.Select((f, i) => i < numbers.Count ? numbers[i] : (IReadOnlyList<byte?>)new byte?[f.Endpoints.Count])];
+    }
+
+    /// <summary>
+    /// Replays the assignment and gives the endpoint number each need gets (the host sees it in bEndpointAddress), null
+    /// for an optional need left out; stops at the first shortfall.
+    /// </summary>
+    internal EndpointShortfall? Assign(IReadOnlyList<FunctionDefinition> functions, out List<byte?[]> numbers)
     {
         ArgumentNullException.ThrowIfNull(functions);
+        numbers = [];
         bool[] claimed = new bool[_endpoints.Count];
         int inCounter = 0, outCounter = 0;
         foreach (FunctionDefinition function in functions)
         {
             IReadOnlyList<EndpointNeed> needs = function.Endpoints;
+            byte?[] assigned = new byte?[needs.Count];
+            numbers.Add(assigned);
             for (int i = 0; i < needs.Count; i++)
             {
                 if (!needs[i].Optional)
                 {
-                    if (!Claim(needs[i], claimed, ref inCounter, ref outCounter, out _))
+                    if (Claim(needs[i], claimed, ref inCounter, ref outCounter, out _) is not byte number)
                     {
                         return new EndpointShortfall(function, needs[i]);
                     }
+                    assigned[i] = number;
                     continue;
                 }
                 // A run of optional needs is taken all or none, as sourcesink_bind releases its isochronous IN when the OUT fails.
@@ -126,15 +148,18 @@ public sealed class UdcEndpointBudget
                 (int savedIn, int savedOut) = (inCounter, outCounter);
                 for (int j = i; j < end; j++)
                 {
-                    if (!Claim(needs[j], claimed, ref inCounter, ref outCounter, out bool numberExhausted))
+                    if (Claim(needs[j], claimed, ref inCounter, ref outCounter, out bool numberExhausted) is byte number)
                     {
-                        if (!numberExhausted)
-                        {
-                            Array.Copy(before, claimed, claimed.Length);
-                            (inCounter, outCounter) = (savedIn, savedOut);
-                        }
-                        break;
+                        assigned[j] = number;
+                        continue;
                     }
+                    if (!numberExhausted)
+                    {
+                        Array.Copy(before, claimed, claimed.Length);
+                        (inCounter, outCounter) = (savedIn, savedOut);
+                    }
+                    Array.Clear(assigned, i, end - i);
+                    break;
                 }
                 i = end - 1;
             }
@@ -173,7 +198,7 @@ public sealed class UdcEndpointBudget
     public override string ToString() => $"{Name}: {Summary}";
 
     // usb_ep_autoconfig_ss: the first unclaimed endpoint that usb_gadget_ep_match_desc accepts, then its number.
-    private bool Claim(EndpointNeed need, bool[] claimed, ref int inCounter, ref int outCounter, out bool numberExhausted)
+    private byte? Claim(EndpointNeed need, bool[] claimed, ref int inCounter, ref int outCounter, out bool numberExhausted)
     {
         numberExhausted = false;
         for (int i = 0; i < _endpoints.Count; i++)
@@ -182,20 +207,26 @@ public sealed class UdcEndpointBudget
             {
                 continue;
             }
-            if (_endpoints[i].FixedNumber is null)
+            byte number;
+            if (_endpoints[i].FixedNumber is byte fixedNumber)
+            {
+                number = fixedNumber;
+            }
+            else
             {
                 // Generic endpoints are numbered in_epnum/out_epnum + 1, and autoconfig fails past 15 (the endpoint stays unclaimed).
                 ref int counter = ref need.Direction == EndpointDirection.In ? ref inCounter : ref outCounter;
                 if (++counter > 15)
                 {
                     numberExhausted = true;
-                    return false;
+                    return null;
                 }
+                number = (byte)counter;
             }
             claimed[i] = true;
-            return true;
+            return number;
         }
-        return false;
+        return null;
     }
 
     private static UdcEndpoint Fixed(string name, EndpointDirection direction, Types types, byte number, ushort maxPacketLimit = ushort.MaxValue) =>
