@@ -113,7 +113,10 @@ internal sealed class LsusbDescriber
         Line(0, "Strings:");
         for (int i = 0; i < _strings.Count; i++)
         {
-            Field(1, "String", Number(i + 1), _strings[i]);
+            if (_strings[i].Length > 0)
+            {
+                Field(1, "String", Number(i + 1), _strings[i]);
+            }
         }
     }
 
@@ -121,6 +124,15 @@ internal sealed class LsusbDescriber
     {
         int first = _strings.Count + 1;
         _strings.AddRange(strings);
+        return first;
+    }
+
+    // The kernel's function drivers pass ARRAY_SIZE of their usb_string table, end-of-list entry included, to
+    // usb_gstrings_attach: each takes one id more than it has strings (lsusb showed f_hid's string at 10 after f_acm's 6–8).
+    private int AddKernelStrings(params string[] strings)
+    {
+        int first = AddStrings(strings);
+        _strings.Add("");
         return first;
     }
 
@@ -214,7 +226,7 @@ internal sealed class LsusbDescriber
                 case "acm":
                 {
                     // f_acm: acm_string_defs (control, data, IAD), then acm_hs_function's order.
-                    int strings = owner.AddStrings(["CDC Abstract Control Model (ACM)", "CDC ACM Data", "CDC Serial"]);
+                    int strings = owner.AddKernelStrings("CDC Abstract Control Model (ACM)", "CDC ACM Data", "CDC Serial");
                     int control = NextInterface++, data = NextInterface++;
                     Association(control, 2, 0x02, 0x02, 0x01, strings + 2);
                     Interface(control, 0, 1, 0x02, 0x02, 0x01, strings);
@@ -229,7 +241,7 @@ internal sealed class LsusbDescriber
                 }
                 case "mass_storage":
                 {
-                    int strings = owner.AddStrings(["Mass Storage"]);
+                    int strings = owner.AddKernelStrings("Mass Storage");
                     Interface(NextInterface++, 0, 2, 0x08, 0x06, 0x50, strings);
                     BulkPair(function, high);
                     return true;
@@ -239,7 +251,8 @@ internal sealed class LsusbDescriber
                     int subclass = AttributeNumber(function, "subclass"), protocol = AttributeNumber(function, "protocol");
                     int reportLength = AttributeNumber(function, "report_length");
                     int descriptorLength = function.Attributes.FirstOrDefault(a => a.Name == "report_desc")?.Value.Length ?? 0;
-                    Interface(NextInterface++, 0, 2, 0x03, subclass, protocol, 0);
+                    int strings = owner.AddKernelStrings("HID Interface");
+                    Interface(NextInterface++, 0, 2, 0x03, subclass, protocol, strings);
                     Raw([0x09, 0x21, 0x01, 0x01, 0x00, 0x01, 0x22, (byte)descriptorLength, (byte)(descriptorLength >> 8)]);
                     NextEndpoint(EndpointDirection.In, EndpointTransferType.Interrupt, reportLength, high ? 4 : 10, function);
                     NextEndpoint(EndpointDirection.Out, EndpointTransferType.Interrupt, reportLength, high ? 4 : 10, function);
