@@ -2,11 +2,10 @@ using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using UsbGadget.Aio;
 using UsbGadget.ConfigFs;
 using UsbGadget.Descriptors;
-using UsbGadget.FunctionFs;
 using UsbGadget.Hosting.Describe;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Hosting;
 
