@@ -324,7 +324,10 @@ public sealed class KernelFunctionsTests : IDisposable
         GadgetHostedService service = CreateService(kernel, new UsbGadgetOptions { Name = "g", ConfiguredTimeout = TimeSpan.FromMilliseconds(200) });
 
         await service.StartAsync(CancellationToken.None);
-        await Task.Delay(800);
+        for (int i = 0; i < 100 && !_logs.Entries.Any(e => e.Id.Id == 5300); i++)
+        {
+            await Task.Delay(100);
+        }
 
         LogEntry warning = Assert.Single(_logs.Entries, e => e.Id.Id == 5300);
         Assert.Equal(
