@@ -27,6 +27,7 @@ public sealed class UsbGadgetToolTests(GadgetVmFixture fixture) : VmTestBase(fix
         Assert.Contains("ok    module       libcomposite", text, StringComparison.Ordinal);
         Assert.Contains("ok    module       usb_f_fs", text, StringComparison.Ordinal);
         Assert.Contains("ok    udc          dummy_udc.0 (driver dummy_udc, up to high-speed): free", text, StringComparison.Ordinal);
+        Assert.Contains("ok    budget       dummy_udc.0: dummy_udc, 24 endpoints: 12 IN (3 of them interrupt only) and 12 OUT", text, StringComparison.Ordinal);
         Assert.Contains("ready: nothing stands in the way of a gadget", text, StringComparison.Ordinal);
         Assert.DoesNotContain("FAIL", text, StringComparison.Ordinal);
     }
