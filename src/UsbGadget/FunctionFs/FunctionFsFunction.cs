@@ -183,6 +183,12 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
             disposables.Add(inPool);
 
             var io = new AioEndpointIo(engine);
+            bool zeroLengthPacketWaitsForData = inCount > 0 && DummyHcdZeroLengthPacketQuirk.AppliesHere(DummyHcdZeroLengthPacketQuirk.RunningUpstreamVersion(release));
+            if (zeroLengthPacketWaitsForData)
+            {
+                FunctionFsLog.ZeroLengthPacketWaitsForData(logger, options.Name, release);
+            }
+
             var files = new EndpointFile[endpoints.Count];
             for (int i = 0; i < endpoints.Count; i++)
             {
@@ -195,7 +201,10 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
                 disposables.Add(file);
                 files[i] = declared.Direction == EndpointDirection.Out
                     ? new OutEndpoint(path, file, declared, io, outPool, options.OutQueueDepth, options.OutTransferSize, logger)
-                    : new InEndpoint(path, file, declared, io, inPool, options.InQueueDepth, options.InTransferSize, logger);
+                    : new InEndpoint(path, file, declared, io, inPool, options.InQueueDepth, options.InTransferSize, logger)
+                    {
+                        ZeroLengthPacketWaitsForData = zeroLengthPacketWaitsForData,
+                    };
             }
 
             FunctionFsLog.DescriptorsWritten(logger, options.Name, mountPath, files.Length);
@@ -598,7 +607,7 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
                         o.Enable(generation, packetSize);
                         break;
                     case InEndpoint n:
-                        n.Enable(generation);
+                        n.Enable(generation, packetSize);
                         break;
                 }
             }
