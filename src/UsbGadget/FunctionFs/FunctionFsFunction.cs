@@ -184,6 +184,12 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
             disposables.Add(inPool);
 
             var io = new AioEndpointIo(engine);
+            bool zeroLengthPacketWaitsForData = inCount > 0 && DummyHcdZeroLengthPacketQuirk.AppliesHere(DummyHcdZeroLengthPacketQuirk.RunningUpstreamVersion(release));
+            if (zeroLengthPacketWaitsForData)
+            {
+                FunctionFsLog.ZeroLengthPacketWaitsForData(logger, options.Name, release);
+            }
+
             var files = new EndpointFile[endpoints.Count];
             for (int i = 0; i < endpoints.Count; i++)
             {
@@ -196,7 +202,10 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
                 disposables.Add(file);
                 files[i] = declared.Direction == EndpointDirection.Out
                     ? new OutEndpoint(path, file, declared, io, outPool, options.Endpoints.OutQueueDepth, options.Endpoints.OutTransferSize, logger)
-                    : new InEndpoint(path, file, declared, io, inPool, options.Endpoints.InQueueDepth, options.Endpoints.InTransferSize, logger);
+                    : new InEndpoint(path, file, declared, io, inPool, options.Endpoints.InQueueDepth, options.Endpoints.InTransferSize, logger)
+                    {
+                        ZeroLengthPacketWaitsForData = zeroLengthPacketWaitsForData,
+                    };
             }
 
             FunctionFsLog.DescriptorsWritten(logger, options.Name, mountPath, files.Length);
@@ -599,7 +608,7 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
                         o.Enable(generation, packetSize);
                         break;
                     case InEndpoint n:
-                        n.Enable(generation);
+                        n.Enable(generation, packetSize);
                         break;
                 }
             }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace UsbGadget.FunctionFs;
 
-/// <summary>Log messages of the FunctionFS layer. Event ids 2000–2099 are reserved for it and never reused.</summary>
+/// <summary>Log messages of the FunctionFS layer. Event ids 2000–2099 are reserved for it and never reused; 5000–5009 for kernel workarounds.</summary>
 internal static partial class FunctionFsLog
 {
     // ---- ep0 events: 2000-2009
@@ -104,4 +104,8 @@ internal static partial class FunctionFsLog
 
     [LoggerMessage(EventId = 2047, Level = LogLevel.Warning, Message = "{Endpoint}: FUNCTIONFS_ENDPOINT_DESC failed: {Error}; using the declared wMaxPacketSize {MaxPacketSize}")]
     public static partial void EndpointDescriptorUnavailable(ILogger logger, string endpoint, string error, int maxPacketSize);
+
+    // ---- kernel workarounds: 5000-5009
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "{Function}: dummy_hcd on kernel {KernelRelease} sends a queued zero-length packet ahead of data its bandwidth budget cut short (fixed in 6.1.168, 6.12.81, 6.18.22 and 7.0); a bulk IN write that fills its last packet queues its zero-length packet once its data is sent")]
+    public static partial void ZeroLengthPacketWaitsForData(ILogger logger, string function, string kernelRelease);
 }

@@ -83,6 +83,13 @@ public sealed class InEndpoint : EndpointFile
     public long Failures => Interlocked.Read(ref _failures);
 
     /// <summary>
+    /// Whether a write's zero-length packet waits until the data before it is sent, instead of being queued behind it
+    /// at once: for dummy_hcd before Linux 6.18.22/6.12.81/6.1.168, which sends a queued one early
+    /// (<see cref="DummyHcdZeroLengthPacketQuirk"/>).
+    /// </summary>
+    internal bool ZeroLengthPacketWaitsForData { get; init; }
+
+    /// <summary>
     /// Copies <paramref name="data"/> into the endpoint's buffers and queues it for the host as one USB transfer: the
     /// primary way to write an endpoint. Returns once everything is queued (not yet sent); waits while every buffer is
     /// in flight (back-pressure: the host reads too slowly).
@@ -145,6 +152,17 @@ public sealed class InEndpoint : EndpointFile
         bool endWithZeroLengthPacket = framed && data.Length > 0 && NeedsZeroLengthPacket(data.Length);
         do
         {
+            if (offset > 0 && offset == data.Length && ZeroLengthPacketWaitsForData)
+            {
+                // Only the zero-length packet is left. An affected dummy_hcd would send it ahead of data its budget
+                // cut short, ending the host's transfer early: it goes once the data is sent.
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                if (!resumeInline && Io.IsCompletionThread)
+                {
+                    await Task.Yield();
+                }
+            }
+
             ValueTask<InTransfer> taking = TakeBufferAsync(cancellationToken, resumeInline);
             using InTransfer transfer = taking.IsCompletedSuccessfully ? taking.Result : await taking.ConfigureAwait(false);
             if (transfer.Status != EndpointStatus.Ok)

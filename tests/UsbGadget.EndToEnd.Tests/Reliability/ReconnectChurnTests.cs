@@ -10,8 +10,8 @@ namespace UsbGadget.EndToEnd.Tests.Reliability;
 /// duplicated or corrupted without the host being told.
 /// </summary>
 /// <remarks>
-/// Soft disconnects (the UDC's <c>soft_connect</c>) are not among the cuts: on Linux 6.1's dummy_hcd not even the kernel's
-/// own loopback function enumerates again after one.
+/// Soft disconnects (the UDC's <c>soft_connect</c>) are not among the cuts: on dummy_hcd (6.1, 6.12 and 6.18; docs/kernels.md)
+/// not even the kernel's own loopback function enumerates again after one.
 /// </remarks>
 [Trait("Category", "Reliability")]
 public sealed class ReconnectChurnTests(GadgetVmFixture fixture) : VmTestBase(fixture)

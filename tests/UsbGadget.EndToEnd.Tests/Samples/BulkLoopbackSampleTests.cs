@@ -123,7 +123,7 @@ public abstract partial class BulkLoopbackSampleTests(GadgetVmFixture fixture, S
 
         await Vm.WaitForDeviceAsync(VendorId, ProductId, TimeSpan.FromSeconds(60), gadget);
         // A host-side port reset (USBDEVFS_RESET) as well. (Soft-disconnect through the UDC's soft_connect file cannot be
-        // tested here: on Debian's 6.1 dummy_hcd not even the kernel's own Loopback function re-enumerates after it.)
+        // tested here: on dummy_hcd, 6.1 to 6.18, not even the kernel's own Loopback function re-enumerates after it; docs/kernels.md.)
         GuestCommandResult reset = await Vm.RunPythonAsync(
             "import usb.core; usb.core.find(idVendor=0x1d6b, idProduct=0x0105).reset(); print('reset')");
         Assert.True(reset.ExitCode == 0, reset.Describe());
