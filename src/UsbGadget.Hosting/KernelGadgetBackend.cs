@@ -13,18 +13,27 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
 
     public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions)
     {
-        var configFsOptions = new ConfigFsOptions
-        {
-            FunctionFsMountRoot = options.FunctionFsMountRoot,
-            UdcName = string.IsNullOrEmpty(options.Udc) ? null : options.Udc,
-            RemoveStaleGadgets = options.RemoveStaleGadgets,
-        };
-        var manager = new GadgetManager(configFsOptions, logger: loggerFactory.CreateLogger<GadgetManager>());
+        GadgetManager manager = Manager(options);
         ConfigFsGadget gadget = options.Mode == GadgetMode.Attach
             ? manager.Attach(options.Name)
             : manager.Create(BuildDefinition(options, functions));
         return new PreparedGadget(gadget);
     }
+
+    public void SetUpForService(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions, uint uid, uint gid) =>
+        // The gadget stays for the service; the returned handle owns nothing to dispose.
+        Manager(options).SetUpForService(BuildDefinition(options, functions), uid, gid);
+
+    public bool TearDownForService(UsbGadgetOptions options) => Manager(options).TearDownForService(options.Name);
+
+    private GadgetManager Manager(UsbGadgetOptions options) => new(
+        new ConfigFsOptions
+        {
+            FunctionFsMountRoot = options.FunctionFsMountRoot,
+            UdcName = string.IsNullOrEmpty(options.Udc) ? null : options.Udc,
+            RemoveStaleGadgets = options.RemoveStaleGadgets,
+        },
+        logger: loggerFactory.CreateLogger<GadgetManager>());
 
     public IRunningFunction StartFunction(string mountPath, FunctionFsDescriptors descriptors, FunctionFsOptions options, IControlRequestHandler handler)
     {
@@ -104,6 +113,8 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
     private sealed class PreparedGadget(ConfigFsGadget gadget) : IPreparedGadget
     {
         public string UdcName => gadget.UdcName;
+
+        public bool HasFunction(string directoryName) => Directory.Exists(System.IO.Path.Combine(gadget.Path, "functions", directoryName));
 
         public string GetMountPath(string instanceName) =>
             gadget.FunctionFsMountPoints.TryGetValue(instanceName, out string? path)

@@ -169,6 +169,10 @@ public sealed class ConfigFsGadget : IDisposable
         {
             // Unbound meanwhile.
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && ConfigFsErrors.ErrnoOf(e) is Errno.EACCES or Errno.EPERM)
+        {
+            throw ConfigFsErrors.NotPermittedUdc(Name, "Unbinding", UdcFile, _io.EffectiveUserId);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw ConfigFsErrors.IoFailed("unbinding: writing '' to", UdcFile, e);
@@ -281,6 +285,8 @@ public sealed class ConfigFsGadget : IDisposable
                 return ConfigFsErrors.FunctionFsNotReady(Name, udc, UdcFile, instances, errno);
             case Errno.ENOTSUPP:
                 return ConfigFsErrors.UdcLacksEndpoints(Name, udc, UdcFile);
+            case Errno.EACCES or Errno.EPERM:
+                return ConfigFsErrors.NotPermittedUdc(Name, "Binding", UdcFile, _io.EffectiveUserId);
             case Errno.EBUSY:
                 // Someone may have taken the UDC between the check and the write; otherwise the bind itself failed.
                 return _udcs.FindHolder(udc, Name) is { } holder
