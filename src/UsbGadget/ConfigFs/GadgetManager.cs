@@ -148,7 +148,7 @@ public sealed class GadgetManager
 
     /// <summary>
     /// The privileged half of running a gadget as an unprivileged service: creates the gadget as <see cref="Create"/> does,
-    /// mounts each FunctionFS instance for the service user (<c>uid</c>, <c>gid</c>, <c>rmode=0750</c>, <c>fmode=0660</c>)
+    /// mounts each FunctionFS instance for the service user (<c>uid</c>, <c>gid</c>, <c>rmode=0550</c>, <c>fmode=0660</c>)
     /// and gives the gadget's <c>UDC</c> attribute to that user, so the service can write descriptors, bind and unbind this
     /// gadget and touch no other. The gadget outlives this process: <see cref="TearDownForService"/> removes it.
     /// </summary>
@@ -175,8 +175,8 @@ public sealed class GadgetManager
         ClaimName(definition.Name, gadget.Path);
 
         ConfigFsLog.GadgetCreating(_logger, definition.Name, gadget.Path);
-        // 0750/0660: the service user (and its group) read and write ep0 and the endpoints; nobody else sees into the mount.
-        FunctionFsMountOptions mount = _options.FunctionFsMount with { Uid = uid, Gid = gid, RootMode = 0x1e8 /* 0750 */, FileMode = 0x1b0 /* 0660 */ };
+        // 0550/0660: the service user (and its group) read and write ep0 and the endpoints; nobody else sees into the mount.
+        FunctionFsMountOptions mount = _options.FunctionFsMount with { Uid = uid, Gid = gid, RootMode = 0x168 /* 0550: f_fs masks it with 0555 */, FileMode = 0x1b0 /* 0660 */ };
         (uint, uint) service = (uid, gid);
         var created = new List<string>();
         try
