@@ -24,7 +24,7 @@ public sealed class ServiceGadgetTests : IDisposable
         (string instance, string mountPoint, FunctionFsMountOptions options) = Assert.Single(_bed.Mounter.Mounts);
         Assert.Equal("app", instance);
         Assert.Equal(Path.Combine(_bed.Options.FunctionFsMountRoot, "app"), mountPoint);
-        Assert.Equal("uid=990,gid=985,rmode=550,fmode=660", options.ToMountData());
+        Assert.Equal("uid=990,gid=985,rmode=0550,fmode=0660", options.ToMountData());
         Assert.Equal((Uid, Gid), _bed.Fs.Owners[Path.Combine(gadget.Path, "UDC")]);
         Assert.Null(gadget.BoundUdc); // the service binds once its descriptors are written
     }
