@@ -44,7 +44,7 @@ public sealed class LeastPrivilegeTests(GadgetVmFixture fixture) : VmTestBase(fi
             await using GuestProcess app = StartCopy(AsServiceUser, "--UsbGadget:Mode=Attach");
             await Vm.WaitForDeviceAsync(0x1d6b, 0x0105, TimeSpan.FromSeconds(90), app);
             GuestCommandResult identity = await Vm.RunAsync(
-                "for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = BulkLoopback ] && grep -E '^(Uid|CapEff|CapBnd):' $p/status; done");
+                "for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = BulkLoopback ] && grep -E '^(Uid|CapEff|CapBnd):' $p/status; done; true");
             Assert.Equal([$"Uid:\t{Uid}\t{Uid}\t{Uid}\t{Uid}", "CapEff:\t0000000000000000", "CapBnd:\t0000000000000000"],
                 identity.EnsureSuccess().StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             GuestCommandResult loop = await Vm.RunAsync(
