@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using UsbGadget.Aio;
 using UsbGadget.Descriptors;
+using UsbGadget.Linux;
 
 namespace UsbGadget.FunctionFs;
 
