@@ -163,7 +163,7 @@ public sealed class ServiceGadgetTests : IDisposable
     public void BindingAGadgetWhoseUdcAttributeBelongsToAnotherUser_IsNotPermitted_InOneLine()
     {
         _bed.Fs.AddForeignGadget("other");
-        _bed.Fs.Fail("write", "config/usb_gadget/other/UDC", Aio.Errno.EACCES);
+        _bed.Fs.Fail("write", "config/usb_gadget/other/UDC", Linux.Errno.EACCES);
         _bed.Fs.EffectiveUserId = Uid;
         using ConfigFsGadget gadget = _bed.Manager.Attach("other");
 

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget;
-
 internal static partial class Interop
 {
     /// <summary>
@@ -9,6 +7,6 @@ internal static partial class Interop
     /// that user bind and unbind that gadget and no other.
     /// </summary>
     /// <returns>0, or -1 with errno set.</returns>
-    [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Libraries.Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int chown(string pathname, uint owner, uint group);
 }
