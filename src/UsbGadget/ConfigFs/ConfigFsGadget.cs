@@ -232,6 +232,9 @@ public sealed class ConfigFsGadget : IDisposable
 
     internal void AddCreatedMountPoint(string mountPoint) => _createdMountPoints.Add(mountPoint);
 
+    /// <summary>Mount-point directories this object created (and removes with a created gadget).</summary>
+    internal IReadOnlyList<string> CreatedMountPoints => _createdMountPoints;
+
     internal IEnumerable<(string Instance, string MountPoint)> OwnMounts =>
         _mountPoints.Where(m => _ownMounts.Contains(m.Value)).Select(m => (m.Key, m.Value));
 

@@ -57,6 +57,12 @@ public sealed class GadgetManager
     public ConfigFsGadget Create(GadgetDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
+        return Build(definition, service: null);
+    }
+
+    // Create and SetUpForService: the same gadget; for a service, FunctionFS is mounted for its user, who also gets UDC.
+    private ConfigFsGadget Build(GadgetDefinition definition, (uint Uid, uint Gid)? service)
+    {
         IReadOnlyList<string> problems = definition.Validate();
         if (problems.Count > 0)
         {
@@ -69,11 +75,19 @@ public sealed class GadgetManager
         ClaimName(definition.Name, gadget.Path);
 
         ConfigFsLog.GadgetCreating(_logger, definition.Name, gadget.Path);
+        // 0550/0660 for a service: its user (and group) read and write ep0 and the endpoints; nobody else sees into the mount.
+        FunctionFsMountOptions mount = service is (uint uid, uint gid)
+            ? _options.FunctionFsMount with { Uid = uid, Gid = gid, RootMode = 0x168 /* 0550: f_fs masks it with 0555 */, FileMode = 0x1b0 /* 0660 */ }
+            : _options.FunctionFsMount;
         try
         {
-            WriteState(gadget);
+            WriteState(gadget, service);
             new GadgetWriter(_io, _logger).Write(definition, gadget.Path);
-            MountFunctionFs(definition, gadget);
+            MountFunctionFs(definition, gadget, mount, service);
+            if (service is (uint owner, uint group))
+            {
+                GiveUdc(gadget, owner, group);
+            }
         }
         catch (ConfigFsException e)
         {
@@ -88,7 +102,14 @@ public sealed class GadgetManager
             }
             throw;
         }
-        ConfigFsLog.GadgetCreated(_logger, definition.Name, definition.Functions.Count, definition.Configurations.Count);
+        if (service is (uint serviceUid, uint serviceGid))
+        {
+            ConfigFsLog.SetUpForService(_logger, definition.Name, serviceUid, serviceGid, definition.Functions.Count);
+        }
+        else
+        {
+            ConfigFsLog.GadgetCreated(_logger, definition.Name, definition.Functions.Count, definition.Configurations.Count);
+        }
         return gadget;
     }
 
@@ -163,62 +184,9 @@ public sealed class GadgetManager
     public ConfigFsGadget SetUpForService(GadgetDefinition definition, uint uid, uint gid)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        IReadOnlyList<string> problems = definition.Validate();
-        if (problems.Count > 0)
-        {
-            throw ConfigFsErrors.InvalidDefinition(definition.Name, problems);
-        }
-        CheckEnvironment();
-
-        var gadget = new ConfigFsGadget(definition.Name, attached: false, _options, _io, _mounter, _logger);
-        ConfigFsLog.UdcSelected(_logger, gadget.UdcName);
-        ClaimName(definition.Name, gadget.Path);
-
-        ConfigFsLog.GadgetCreating(_logger, definition.Name, gadget.Path);
-        // 0550/0660: the service user (and its group) read and write ep0 and the endpoints; nobody else sees into the mount.
-        FunctionFsMountOptions mount = _options.FunctionFsMount with { Uid = uid, Gid = gid, RootMode = 0x168 /* 0550: f_fs masks it with 0555 */, FileMode = 0x1b0 /* 0660 */ };
-        (uint, uint) service = (uid, gid);
-        var created = new List<string>();
-        try
-        {
-            WriteState(gadget, service, created);
-            new GadgetWriter(_io, _logger).Write(definition, gadget.Path);
-            foreach (FunctionDefinition function in definition.Functions.Where(f => f.IsFunctionFs))
-            {
-                string mountPoint = System.IO.Path.Combine(_options.FunctionFsMountRoot, function.Instance);
-                bool existed = _io.DirectoryExists(mountPoint);
-                gadget.AddMount(function.Instance, MountOne(gadget, function.Instance, mount), own: true);
-                if (!existed)
-                {
-                    created.Add(mountPoint);
-                }
-                WriteState(gadget, service, created);
-            }
-            string udcFile = System.IO.Path.Combine(gadget.Path, "UDC");
-            try
-            {
-                _io.ChangeOwner(udcFile, uid, gid);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw ConfigFsErrors.IoFailed($"giving the UDC attribute to uid {uid}: chown", udcFile, e);
-            }
-        }
-        catch (ConfigFsException e)
-        {
-            ConfigFsLog.CreateFailed(_logger, definition.Name, e.Error);
-            try
-            {
-                gadget.Remove();
-            }
-            catch (GadgetTeardownException)
-            {
-            }
-            throw;
-        }
-        ConfigFsLog.SetUpForService(_logger, definition.Name, uid, gid, definition.Functions.Count);
+        ConfigFsGadget created = Build(definition, (uid, gid));
         var result = new ConfigFsGadget(definition.Name, attached: true, _options, _io, _mounter, _logger);
-        foreach ((string instance, string mountPoint) in gadget.FunctionFsMountPoints)
+        foreach ((string instance, string mountPoint) in created.FunctionFsMountPoints)
         {
             result.AddMount(instance, mountPoint, own: false);
         }
@@ -391,13 +359,14 @@ public sealed class GadgetManager
         }
     }
 
-    private void WriteState(ConfigFsGadget gadget, (uint Uid, uint Gid)? service = null, IReadOnlyList<string>? createdMountPoints = null)
+    private void WriteState(ConfigFsGadget gadget, (uint Uid, uint Gid)? service)
     {
         int pid = ProcessTable.CurrentProcessId;
         var state = new GadgetStateFile(gadget.Name, pid, _processes.StartTime(pid), gadget.OwnMounts.ToList())
         {
             Service = service,
-            CreatedMountPoints = createdMountPoints ?? [],
+            // A service's teardown runs in another process, which learns from here which mount points to remove.
+            CreatedMountPoints = service is null ? [] : gadget.CreatedMountPoints,
         };
         string path = GadgetStateFile.PathFor(_options, gadget.Name);
         try
@@ -411,13 +380,27 @@ public sealed class GadgetManager
         }
     }
 
-    private void MountFunctionFs(GadgetDefinition definition, ConfigFsGadget gadget)
+    private void MountFunctionFs(GadgetDefinition definition, ConfigFsGadget gadget, FunctionFsMountOptions mount, (uint Uid, uint Gid)? service)
     {
         foreach (FunctionDefinition function in definition.Functions.Where(f => f.IsFunctionFs))
         {
-            gadget.AddMount(function.Instance, MountOne(gadget, function.Instance, _options.FunctionFsMount), own: true);
+            gadget.AddMount(function.Instance, MountOne(gadget, function.Instance, mount), own: true);
             // Record each mount as soon as it exists, so a crash right after still leaves a complete trail.
-            WriteState(gadget);
+            WriteState(gadget, service);
+        }
+    }
+
+    // configfs keeps an owner per attribute: the service may bind and unbind this gadget, and touch no other.
+    private void GiveUdc(ConfigFsGadget gadget, uint uid, uint gid)
+    {
+        string udcFile = Path.Combine(gadget.Path, "UDC");
+        try
+        {
+            _io.ChangeOwner(udcFile, uid, gid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ConfigFsErrors.IoFailed($"giving the UDC attribute to uid {uid}: chown", udcFile, e);
         }
     }
 
