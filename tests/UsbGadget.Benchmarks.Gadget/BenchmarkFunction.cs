@@ -26,7 +26,7 @@ internal sealed class BenchmarkFunction : IGadgetFunction
     {
         _loopback = settings.Value.IsLoopback;
         _primary = settings.Value.IsPrimary;
-        _writeSize = settings.Value.WriteSize > 0 ? settings.Value.WriteSize : gadget.Value.InTransferSize;
+        _writeSize = settings.Value.WriteSize > 0 ? settings.Value.WriteSize : gadget.Value.Endpoints.InTransferSize;
     }
 
     /// <summary>Endpoint transfers completed since start: OUT reads plus IN writes (a loopback echo counts both).</summary>
