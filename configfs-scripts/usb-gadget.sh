@@ -13,6 +13,10 @@
 #   GADGET_SERIAL=<machine id>  GADGET_MAX_POWER=250 (mA)  GADGET_FUNCTIONS="ffs0" (FunctionFS instance names)
 #   GADGET_FFS_ROOT=/run/usbgadget/ffs (each instance is mounted at $GADGET_FFS_ROOT/<instance>)
 #   GADGET_UDC=<the only UDC>  GADGET_OS_DESC=1 (MS OS descriptors, vendor code 0xcd, "MSFT100")
+#   GADGET_SERVICE_USER="" (least privilege) a user to hand the gadget to: FunctionFS is mounted for it
+#     (uid, gid, rmode=0550, fmode=0660) and the gadget's UDC attribute is chowned to it, so an app running as
+#     that user (UsbGadget:Mode=Attach) can serve and bind this gadget and no other, without root.
+#     GADGET_SERVICE_GROUP="" overrides its primary group.
 #   GADGET_KERNEL_FUNCTIONS="" the kernel's own functions as TYPE.INSTANCE, linked in this order before the
 #     FunctionFS ones: acm.NAME, ncm.NAME, ecm.NAME, rndis.NAME, mass_storage.NAME, hid.NAME, midi.NAME
 #   GADGET_ATTRS="" their attributes as TYPE.INSTANCE/PATH=VALUE, written in order (values without spaces), e.g.
@@ -37,6 +41,8 @@ GADGET_FFS_ROOT=${GADGET_FFS_ROOT:-/run/usbgadget/ffs}
 GADGET_OS_DESC=${GADGET_OS_DESC:-1}
 GADGET_KERNEL_FUNCTIONS=${GADGET_KERNEL_FUNCTIONS:-}
 GADGET_ATTRS=${GADGET_ATTRS:-}
+GADGET_SERVICE_USER=${GADGET_SERVICE_USER:-}
+GADGET_SERVICE_GROUP=${GADGET_SERVICE_GROUP:-}
 CONFIGFS=${CONFIGFS:-/sys/kernel/config}
 
 gadget_dir="$CONFIGFS/usb_gadget/$GADGET_NAME"
@@ -95,6 +101,20 @@ pick_udc() {
 
 write() {
   printf '%s\n' "$2" >"$1" || die "writing '$2' to $1 failed"
+}
+
+# The uid and gid FunctionFS is mounted for, or nothing when no service user is set; dies with one line on an unknown name.
+service_ids() {
+  [ -n "$GADGET_SERVICE_USER" ] || return 0
+  uid=$(id -u "$GADGET_SERVICE_USER" 2>/dev/null) ||
+    die "GADGET_SERVICE_USER '$GADGET_SERVICE_USER' is not a user on this system: create it ('useradd --system --no-create-home $GADGET_SERVICE_USER') or name an existing one"
+  if [ -n "$GADGET_SERVICE_GROUP" ]; then
+    gid=$(getent group "$GADGET_SERVICE_GROUP" | cut -d: -f3)
+    [ -n "$gid" ] || die "GADGET_SERVICE_GROUP '$GADGET_SERVICE_GROUP' is not a group on this system: create it ('groupadd --system $GADGET_SERVICE_GROUP') or name an existing one"
+  else
+    gid=$(id -g "$GADGET_SERVICE_USER")
+  fi
+  echo "$uid $gid"
 }
 
 # Checks the kernel-function settings before anything is created: one line per problem, then exit.
@@ -167,6 +187,11 @@ undo_setup() {
 setup() {
   check_environment "$@"
   check_kernel_functions
+  ids=$(service_ids)
+  mount_options=""
+  if [ -n "$ids" ]; then
+    mount_options="-o uid=${ids% *},gid=${ids#* },rmode=0550,fmode=0660"
+  fi
   if [ -d "$gadget_dir" ]; then
     udc=$(cat "$gadget_dir/UDC" 2>/dev/null || true)
     die "gadget '$GADGET_NAME' already exists${udc:+ and is bound to $udc}. If it is left over from a crashed run, remove it with '$0 teardown'; otherwise choose another GADGET_NAME."
@@ -207,11 +232,20 @@ setup() {
       die "cannot create FunctionFS function ffs.$instance: is usb_f_fs available? (modprobe usb_f_fs)"
     ln -s "$gadget_dir/functions/ffs.$instance" "$config/"
     mkdir -p "$GADGET_FFS_ROOT/$instance"
-    mount -t functionfs "$instance" "$GADGET_FFS_ROOT/$instance" ||
+    # shellcheck disable=SC2086 # mount_options is empty or one "-o list" pair
+    mount -t functionfs $mount_options "$instance" "$GADGET_FFS_ROOT/$instance" ||
       die "mounting FunctionFS instance '$instance' at $GADGET_FFS_ROOT/$instance failed"
   done
+  if [ -n "$ids" ]; then
+    # configfs keeps an owner per attribute: the service may bind and unbind this gadget, and touch no other.
+    chown "${ids% *}:${ids#* }" "$gadget_dir/UDC" || die "giving $gadget_dir/UDC to $GADGET_SERVICE_USER failed"
+  fi
   trap - EXIT
-  echo "gadget '$GADGET_NAME' created; FunctionFS mounted under $GADGET_FFS_ROOT. Start the app, then '$0 bind'."
+  if [ -n "$ids" ]; then
+    echo "gadget '$GADGET_NAME' created for $GADGET_SERVICE_USER; FunctionFS mounted under $GADGET_FFS_ROOT. Start the app as $GADGET_SERVICE_USER (UsbGadget:Mode=Attach)."
+  else
+    echo "gadget '$GADGET_NAME' created; FunctionFS mounted under $GADGET_FFS_ROOT. Start the app, then '$0 bind'."
+  fi
 }
 
 bind() {

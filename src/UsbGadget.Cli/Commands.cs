@@ -144,7 +144,7 @@ internal sealed class Commands
         // What it does not touch, and why: a live process's gadget, and gadgets UsbGadget did not make.
         foreach (GadgetInfo gadget in new GadgetInventory(_system).Gadgets().Where(g => g.Owner.Kind != GadgetOwnerKind.Gone))
         {
-            _out.WriteLine(gadget.Owner.Kind == GadgetOwnerKind.Running
+            _out.WriteLine(gadget.Owner.Kind is GadgetOwnerKind.Running or GadgetOwnerKind.Service
                 ? $"left alone: '{gadget.Name}' ({gadget.Owner})"
                 : $"left alone: '{gadget.Name}' (no state file, so not known to be stale; if nothing serves it: sudo GADGET_NAME={gadget.Name} configfs-scripts/usb-gadget.sh teardown)");
         }

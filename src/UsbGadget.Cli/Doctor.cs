@@ -264,6 +264,10 @@ internal sealed class Doctor
                     servesUsbGadget = true;
                     Add(Finding.Ok("udc", $"{about}: serving gadget '{name}' of {owner}"));
                     break;
+                case GadgetOwnerKind.Service:
+                    servesUsbGadget = true;
+                    Add(Finding.Ok("udc", $"{about}: serving gadget '{name}', {owner}"));
+                    break;
                 case GadgetOwnerKind.Gone:
                     Add(Finding.Fail("udc", $"{about}: held by gadget '{name}', left over from UsbGadget process {owner.ProcessId}, which is gone",
                         "sudo usbgadget cleanup"));

@@ -14,13 +14,20 @@ internal enum GadgetOwnerKind
 
     /// <summary>A UsbGadget process that is gone: the gadget is stale, <c>usbgadget cleanup</c> removes it.</summary>
     Gone,
+
+    /// <summary>
+    /// A setup step (<c>UsbGadget:Mode=Setup</c>) made it for an unprivileged service user: it outlives the setup process on
+    /// purpose, is never stale, and the service's teardown step removes it.
+    /// </summary>
+    Service,
 }
 
 /// <summary>The owner of a gadget: its kind, and for UsbGadget processes the pid and process name.</summary>
-internal sealed record GadgetOwner(GadgetOwnerKind Kind, int ProcessId = 0, string? ProcessName = null)
+internal sealed record GadgetOwner(GadgetOwnerKind Kind, int ProcessId = 0, string? ProcessName = null, uint ServiceUid = 0)
 {
     public override string ToString() => Kind switch
     {
+        GadgetOwnerKind.Service => $"set up for service uid {ServiceUid}{(ProcessName is null ? "" : $" ({ProcessName})")}; its teardown step removes it",
         GadgetOwnerKind.Running => $"UsbGadget process {ProcessId}{(ProcessName is null ? "" : $" ({ProcessName})")}, running",
         GadgetOwnerKind.Gone => $"stale: UsbGadget process {ProcessId} is gone",
         _ => "no state file (made by a script, another tool, or an app in Attach mode)",
@@ -182,7 +189,9 @@ internal sealed class GadgetInventory
     }
 
     private GadgetOwner OwnerOf(GadgetStateFile state) =>
-        _processes.IsAlive(state)
+        state.Service is (uint uid, _)
+            ? new GadgetOwner(GadgetOwnerKind.Service, ServiceUid: uid, ProcessName: _system.UserName(uid))
+            : _processes.IsAlive(state)
             ? new GadgetOwner(GadgetOwnerKind.Running, state.ProcessId, _system.ProcessName(state.ProcessId))
             : new GadgetOwner(GadgetOwnerKind.Gone, state.ProcessId);
 

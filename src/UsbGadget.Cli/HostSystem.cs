@@ -194,6 +194,10 @@ internal sealed class HostSystem
     }
 
     /// <summary>The short name of a running process (<c>/proc/PID/comm</c>), or null.</summary>
+    /// <summary>The name of user <paramref name="uid"/> in the user database, or null.</summary>
+    public string? UserName(uint uid) =>
+        ReadLines(Paths.Passwd).Select(l => l.Split(':')).FirstOrDefault(f => f.Length > 2 && f[2] == uid.ToString(System.Globalization.CultureInfo.InvariantCulture))?[0];
+
     public string? ProcessName(int pid) =>
         ReadText(Path.Combine(Paths.ProcRoot, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "comm"))?.Trim();
 

@@ -23,6 +23,9 @@ internal sealed record SystemPaths
     /// <summary>Where kernel modules are installed (merged-/usr systems use the second).</summary>
     public IReadOnlyList<string> ModuleDirectories { get; init; } = ["/lib/modules", "/usr/lib/modules"];
 
+    /// <summary>The user database, read to name a service gadget's user.</summary>
+    public string Passwd { get; init; } = "/etc/passwd";
+
     public string ProcRoot => ConfigFs.ProcRoot;
 
     /// <summary>All paths under <paramref name="root"/>, with the layout of a real system.</summary>
@@ -40,5 +43,6 @@ internal sealed record SystemPaths
         DeviceTree = Path.Combine(root, "sys/firmware/devicetree/base"),
         BootDirectories = [Path.Combine(root, "boot/firmware"), Path.Combine(root, "boot")],
         ModuleDirectories = [Path.Combine(root, "lib/modules")],
+        Passwd = Path.Combine(root, "etc/passwd"),
     };
 }

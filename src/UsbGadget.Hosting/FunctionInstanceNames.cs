@@ -22,13 +22,14 @@ internal static class FunctionInstanceNames
             : null;
 
     /// <summary>
-    /// The instance name of each function, in order: the configured one, else in <see cref="GadgetMode.Create"/> one
-    /// derived from the gadget and function names, else (a script made the gadget) the function name.
+    /// The instance name of each function, in order: the configured one, else in <see cref="GadgetMode.Create"/> and
+    /// <see cref="GadgetMode.Setup"/> one derived from the gadget and function names, else (Attach) the function name, which
+    /// the hosted service replaces with the derived one when the gadget has it (a Setup run made the gadget).
     /// </summary>
     public static string[] Resolve(UsbGadgetOptions options, IReadOnlyList<string> functionNames) =>
         [.. functionNames.Select(function =>
             options.FunctionInstances.TryGetValue(function, out string? configured) ? configured
-            : options.Mode == GadgetMode.Create ? Derive(options.Name, function)
+            : options.Mode is GadgetMode.Create or GadgetMode.Setup ? Derive(options.Name, function)
             : function)];
 
     /// <summary>

@@ -30,6 +30,7 @@ internal sealed class GadgetHostedService : IHostedService
     private readonly KernelFunctionsOptions _kernelFunctions;
     private readonly KernelFunctionDevices _devices;
     private static readonly TimeSpan s_udcStatePollInterval = TimeSpan.FromMilliseconds(100);
+    private readonly ServiceAccounts _accounts;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<(FunctionRunner Runner, IRunningFunction Running)> _started = [];
     private IPreparedGadget? _gadget;
@@ -46,8 +47,10 @@ internal sealed class GadgetHostedService : IHostedService
         IHostApplicationLifetime lifetime,
         IHostEnvironment? environment = null,
         IOptions<KernelFunctionsOptions>? kernelFunctions = null,
-        KernelFunctionDevices? devices = null)
+        KernelFunctionDevices? devices = null,
+        ServiceAccounts? accounts = null)
     {
+        _accounts = accounts ?? ServiceAccounts.System;
         _kernelFunctions = kernelFunctions?.Value ?? new KernelFunctionsOptions();
         _devices = devices ?? new KernelFunctionDevices();
         _options = options.Value;
@@ -68,6 +71,9 @@ internal sealed class GadgetHostedService : IHostedService
         {
             if (!Start())
             {
+                // Described the gadget, or ran a privileged step of a least-privilege service: exit 0, as
+                // ExecStartPre=/ExecStopPost= expect.
+                _lifetime.StopApplication();
                 return;
             }
         }
@@ -88,19 +94,19 @@ internal sealed class GadgetHostedService : IHostedService
         _ = NotifyWhenEnumeratedAsync();
     }
 
-    /// <returns>False when the app only described the gadget.</returns>
+    /// <returns>False when the app only described the gadget or ran a privileged step (Setup, Teardown), and stops.</returns>
     private bool Start()
     {
+        if (_options.Mode == GadgetMode.Teardown)
+        {
+            HostingLog.TornDownForService(_logger, _options.Name, _backend.TearDownForService(_options) ? "removed" : "was not there");
+            return false;
+        }
         List<FunctionDefinition> kernelFunctions = KernelFunctionMap.ToDefinitions(_kernelFunctions);
         if (_functions.Count == 0 && kernelFunctions.Count == 0)
         {
             throw new GadgetStartException(
                 "No USB function is registered. Register one with services.AddUsbGadget().AddFunction<MyFunction>(), a kernel function such as .AddSerial(), or in appsettings.json under UsbGadget:KernelFunctions.");
-        }
-        if (kernelFunctions.Count > 0 && _options.Mode == GadgetMode.Attach)
-        {
-            throw new GadgetStartException(
-                $"Kernel functions ({string.Join(", ", kernelFunctions.Select(f => f.DirectoryName))}) are declared, but in Attach mode the setup script creates the gadget: create them there (usb-gadget.sh GADGET_KERNEL_FUNCTIONS) and remove them from the app's configuration.");
         }
         string[] names = [.. _functions.Select(f => f.Name)];
         string[] instances = FunctionInstanceNames.Resolve(_options, names);
@@ -134,10 +140,21 @@ internal sealed class GadgetHostedService : IHostedService
         if (!string.IsNullOrEmpty(_options.DescribeTo))
         {
             Describe(ordered, instances, descriptors);
-            _lifetime.StopApplication();
             return false;
         }
+        if (_options.Mode == GadgetMode.Setup)
+        {
+            (uint uid, uint gid) = UsbGadgetOptionsValidator.ResolveServiceAccount(_options, _accounts);
+            _backend.SetUpForService(_options, ordered, uid, gid);
+            HostingLog.SetUpForService(_logger, _options.Name, _options.ServiceUser!, uid, gid);
+            return false;
+        }
+
         _gadget = _backend.Prepare(_options, ordered);
+        if (_options.Mode == GadgetMode.Attach)
+        {
+            MatchAttachedGadget(_gadget, names, instances, kernelFunctions);
+        }
         _devices.Attach(_gadget, kernelFunctions);
         for (int i = 0; i < _functions.Count; i++)
         {
@@ -204,6 +221,26 @@ internal sealed class GadgetHostedService : IHostedService
     internal static EndpointNeed[] EndpointNeeds(FunctionFsDescriptors descriptors) =>
         [.. descriptors.Endpoints.Select(e => new EndpointNeed(e.Direction, e.Type,
             (e.FullSpeed ?? e.HighSpeed ?? e.SuperSpeed)?.MaxPacketSizeField ?? 0))];
+
+    // A Setup run named the instances as Create does; a script names them after the functions. Kernel functions must be
+    // in the gadget already: in Attach mode the app creates nothing.
+    private void MatchAttachedGadget(IPreparedGadget gadget, string[] names, string[] instances, IReadOnlyList<FunctionDefinition> kernelFunctions)
+    {
+        for (int i = 0; i < names.Length; i++)
+        {
+            string derived = FunctionInstanceNames.Derive(_options.Name, names[i]);
+            if (!_options.FunctionInstances.ContainsKey(names[i]) && gadget.HasFunction($"{FunctionDefinition.FunctionFsType}.{derived}"))
+            {
+                instances[i] = derived;
+            }
+        }
+        if (kernelFunctions.FirstOrDefault(k => !gadget.HasFunction(k.DirectoryName)) is { } missing)
+        {
+            throw new GadgetStartException(
+                $"The kernel function {missing.DirectoryName} is declared, but gadget '{_options.Name}' has no functions/{missing.DirectoryName}: in Attach mode the setup step creates the gadget. "
+                + "Create it there (the app with --UsbGadget:Mode=Setup and the same settings, or usb-gadget.sh GADGET_KERNEL_FUNCTIONS), or remove it from the app's configuration.");
+        }
+    }
 
     // Tells the maker where the kernel put each function's device, the first thing they need to use it.
     private void LogDevices(IReadOnlyList<FunctionDefinition> kernelFunctions)
@@ -314,6 +351,10 @@ internal sealed class GadgetHostedService : IHostedService
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_options.Mode is GadgetMode.Setup or GadgetMode.Teardown)
+        {
+            return; // The step left nothing running; the gadget stays for the service, or is gone.
+        }
         HostingLog.Stopping(_logger, _options.Name);
         _notifier.Notify("STOPPING=1");
         var stopwatch = Stopwatch.StartNew();

@@ -68,4 +68,10 @@ internal static partial class HostingLog
 
     [LoggerMessage(4104, LogLevel.Information, "Function '{Function}' is FunctionFS instance '{Instance}'")]
     public static partial void FunctionInstance(ILogger logger, string function, string instance);
+
+    [LoggerMessage(5210, LogLevel.Information, "Gadget '{Gadget}' set up for service user '{User}' (uid {Uid}, gid {Gid}); start the app as that user with UsbGadget:Mode=Attach")]
+    public static partial void SetUpForService(ILogger logger, string gadget, string user, uint uid, uint gid);
+
+    [LoggerMessage(5211, LogLevel.Information, "Teardown step: gadget '{Gadget}' {Outcome}")]
+    public static partial void TornDownForService(ILogger logger, string gadget, string outcome);
 }

@@ -13,6 +13,15 @@ internal interface IGadgetBackend
     /// <summary>Creates the gadget (or attaches to it) with its functions in configuration order, every FunctionFS instance mounted.</summary>
     IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions);
 
+    /// <summary>
+    /// The root step of a least-privilege service: creates the gadget with FunctionFS mounted for <paramref name="uid"/> and
+    /// <paramref name="gid"/> and its UDC attribute given to them, and leaves it in place.
+    /// </summary>
+    void SetUpForService(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions, uint uid, uint gid);
+
+    /// <summary>The root step after the service stopped: removes what <see cref="SetUpForService"/> made; false when nothing was there.</summary>
+    bool TearDownForService(UsbGadgetOptions options);
+
     /// <summary>Writes the descriptors to the instance's ep0, opens its endpoints and starts its ep0 loop.</summary>
     IRunningFunction StartFunction(string mountPath, FunctionFsDescriptors descriptors, FunctionFsOptions options, IControlRequestHandler handler);
 }
@@ -22,6 +31,9 @@ internal interface IPreparedGadget
 {
     /// <summary>The UDC the gadget binds to.</summary>
     string UdcName { get; }
+
+    /// <summary>Whether the gadget has the function directory <paramref name="directoryName"/> (<c>ffs.x</c>, <c>acm.y</c>).</summary>
+    bool HasFunction(string directoryName);
 
     /// <summary>Where the FunctionFS instance <paramref name="instanceName"/> is mounted.</summary>
     string GetMountPath(string instanceName);

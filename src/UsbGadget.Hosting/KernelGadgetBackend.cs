@@ -13,18 +13,28 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
 
     public IPreparedGadget Prepare(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions)
     {
-        var configFsOptions = new ConfigFsOptions
-        {
-            FunctionFsMountRoot = options.FunctionFsMountRoot,
-            UdcName = string.IsNullOrEmpty(options.Udc) ? null : options.Udc,
-            RemoveStaleGadgets = options.RemoveStaleGadgets,
-        };
-        var manager = new GadgetManager(configFsOptions, logger: loggerFactory.CreateLogger<GadgetManager>());
+        ConfigFsOptions configFsOptions = ConfigFsOptionsOf(options);
+        GadgetManager manager = Manager(configFsOptions);
         ConfigFsGadget gadget = options.Mode == GadgetMode.Attach
             ? manager.Attach(options.Name)
             : manager.Create(BuildDefinition(options, functions));
         return new PreparedGadget(gadget, configFsOptions.UdcClassPath);
     }
+
+    public void SetUpForService(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions, uint uid, uint gid) =>
+        // The gadget stays for the service; the returned handle owns nothing to dispose.
+        Manager(ConfigFsOptionsOf(options)).SetUpForService(BuildDefinition(options, functions), uid, gid);
+
+    public bool TearDownForService(UsbGadgetOptions options) => Manager(ConfigFsOptionsOf(options)).TearDownForService(options.Name);
+
+    private GadgetManager Manager(ConfigFsOptions configFsOptions) => new(configFsOptions, logger: loggerFactory.CreateLogger<GadgetManager>());
+
+    private static ConfigFsOptions ConfigFsOptionsOf(UsbGadgetOptions options) => new()
+    {
+        FunctionFsMountRoot = options.FunctionFsMountRoot,
+        UdcName = string.IsNullOrEmpty(options.Udc) ? null : options.Udc,
+        RemoveStaleGadgets = options.RemoveStaleGadgets,
+    };
 
     public IRunningFunction StartFunction(string mountPath, FunctionFsDescriptors descriptors, FunctionFsOptions options, IControlRequestHandler handler)
     {
@@ -116,6 +126,8 @@ internal sealed class KernelGadgetBackend(ILoggerFactory loggerFactory) : IGadge
                 return null;
             }
         }
+
+        public bool HasFunction(string directoryName) => Directory.Exists(System.IO.Path.Combine(gadget.Path, "functions", directoryName));
 
         public string GetMountPath(string instanceName) =>
             gadget.FunctionFsMountPoints.TryGetValue(instanceName, out string? path)

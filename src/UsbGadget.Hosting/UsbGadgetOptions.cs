@@ -21,6 +21,18 @@ public sealed class UsbGadgetOptions
     /// <remarks>Defaults to <see cref="GadgetMode.Create"/>.</remarks>
     public GadgetMode Mode { get; set; } = GadgetMode.Create;
 
+    /// <summary>
+    /// The user an unprivileged <see cref="GadgetMode.Attach"/> run serves the gadget as: a <see cref="GadgetMode.Setup"/>
+    /// run mounts FunctionFS for this user and gives it the gadget's <c>UDC</c> attribute. A name from <c>/etc/passwd</c>,
+    /// such as one made with <c>useradd --system --no-create-home usbgadget</c>; required in Setup mode.
+    /// </summary>
+    /// <remarks>Defaults to empty.</remarks>
+    public string? ServiceUser { get; set; }
+
+    /// <summary>The group FunctionFS is mounted for in <see cref="GadgetMode.Setup"/>, a name from <c>/etc/group</c>.</summary>
+    /// <remarks>Defaults to empty: the primary group of <see cref="ServiceUser"/>.</remarks>
+    public string? ServiceGroup { get; set; }
+
     /// <summary>idVendor, as hex (<c>0x1d6b</c>) or decimal.</summary>
     /// <remarks>Defaults to <c>0x1d6b</c> (Linux Foundation). Use your own vendor id for a product.</remarks>
     public UsbId VendorId { get; set; } = 0x1d6b;
@@ -117,9 +129,10 @@ public sealed class UsbGadgetOptions
     /// which must be unique on the whole system.
     /// </summary>
     /// <remarks>
-    /// Defaults to none: in <see cref="GadgetMode.Create"/> a function's instance is <c>&lt;gadget name&gt;-&lt;function name&gt;</c>
-    /// (shortened with a hash beyond 35 characters), so two gadgets can carry the same function; in
-    /// <see cref="GadgetMode.Attach"/> it is the function name, as the setup script creates it.
+    /// Defaults to none: in <see cref="GadgetMode.Create"/> and <see cref="GadgetMode.Setup"/> a function's instance is
+    /// <c>&lt;gadget name&gt;-&lt;function name&gt;</c> (shortened with a hash beyond 35 characters), so two gadgets can carry
+    /// the same function; in <see cref="GadgetMode.Attach"/> it is that name when the gadget has it (a Setup run made it), else
+    /// the function name, as the setup script creates it.
     /// </remarks>
     public Dictionary<string, string> FunctionInstances { get; set; } = [];
 

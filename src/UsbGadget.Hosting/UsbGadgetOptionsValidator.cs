@@ -8,9 +8,11 @@ namespace UsbGadget.Hosting;
 /// Checks <see cref="UsbGadgetOptions"/> on start. Each failure names the setting as it is written in configuration
 /// (<c>UsbGadget:VendorId</c>), the value, and what a valid one looks like.
 /// </summary>
-internal sealed class UsbGadgetOptionsValidator : IValidateOptions<UsbGadgetOptions>
+internal sealed class UsbGadgetOptionsValidator(ServiceAccounts? accounts = null) : IValidateOptions<UsbGadgetOptions>
 {
     private const string Section = UsbGadgetOptions.SectionName;
+
+    private readonly ServiceAccounts _accounts = accounts ?? ServiceAccounts.System;
 
     public ValidateOptionsResult Validate(string? name, UsbGadgetOptions options)
     {
@@ -23,8 +25,9 @@ internal sealed class UsbGadgetOptionsValidator : IValidateOptions<UsbGadgetOpti
         }
         if (!Enum.IsDefined(options.Mode))
         {
-            failures.Add($"{Section}:Mode = '{options.Mode}' is not one of: Create, Attach.");
+            failures.Add($"{Section}:Mode = '{options.Mode}' is not one of: Create, Attach, Setup, Teardown.");
         }
+        CheckServiceAccount(failures, options);
         if (options.UsbVersion.Value is not (0x0110 or 0x0200 or 0x0201 or 0x0210 or 0x0300 or 0x0310 or 0x0320))
         {
             failures.Add($"{Section}:UsbVersion = {options.UsbVersion} is not a USB release: use 0x0200 (USB 2.0), 0x0210 (with BOS/WebUSB) or 0x0300/0x0320.");
@@ -107,6 +110,47 @@ internal sealed class UsbGadgetOptionsValidator : IValidateOptions<UsbGadgetOpti
             failures.Add($"{Section}:FunctionFsMountRoot = '{options.FunctionFsMountRoot}' must be an absolute directory, such as /run/usbgadget/ffs.");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private void CheckServiceAccount(List<string> failures, UsbGadgetOptions options)
+    {
+        if (string.IsNullOrEmpty(options.ServiceUser))
+        {
+            if (options.Mode == GadgetMode.Setup)
+            {
+                failures.Add($"{Section}:ServiceUser is empty, but Mode = Setup mounts FunctionFS for it: name the user the app runs as afterwards (User= in the unit), such as 'usbgadget'.");
+            }
+            if (!string.IsNullOrEmpty(options.ServiceGroup))
+            {
+                failures.Add($"{Section}:ServiceGroup = '{options.ServiceGroup}' is set without {Section}:ServiceUser: set the user too, or remove the group.");
+            }
+            return;
+        }
+        if (_accounts.FindUser(options.ServiceUser) is null)
+        {
+            failures.Add($"{Section}:ServiceUser = '{options.ServiceUser}' is not a user in /etc/passwd: create it ('useradd --system --no-create-home {options.ServiceUser}') or name an existing one.");
+        }
+        if (options.ServiceGroup is { Length: > 0 } group && _accounts.FindGroup(group) is null)
+        {
+            failures.Add($"{Section}:ServiceGroup = '{group}' is not a group in /etc/group: create it ('groupadd --system {group}'), name an existing one, or leave it empty for the user's own group.");
+        }
+        if (options.Mode == GadgetMode.Create)
+        {
+            failures.Add($"{Section}:ServiceUser = '{options.ServiceUser}' is set, but Mode = Create runs everything as root: use Mode = Setup for the root step and Mode = Attach for the app that runs as the user (docs/deployment.md).");
+        }
+    }
+
+    /// <summary>The uid and gid <see cref="UsbGadgetOptions.ServiceUser"/> and <see cref="UsbGadgetOptions.ServiceGroup"/> name; the validator has checked them.</summary>
+    internal static (uint Uid, uint Gid) ResolveServiceAccount(UsbGadgetOptions options, ServiceAccounts accounts)
+    {
+        (uint uid, uint gid) = accounts.FindUser(options.ServiceUser!)
+            ?? throw new GadgetStartException($"{Section}:ServiceUser = '{options.ServiceUser}' is not a user in /etc/passwd any more: create it or name an existing one.");
+        if (options.ServiceGroup is { Length: > 0 } group)
+        {
+            gid = accounts.FindGroup(group)
+                ?? throw new GadgetStartException($"{Section}:ServiceGroup = '{group}' is not a group in /etc/group any more: create it or name an existing one.");
+        }
+        return (uid, gid);
     }
 
     // The code OsDescriptorSettings gives the MS OS descriptors.

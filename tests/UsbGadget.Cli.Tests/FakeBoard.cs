@@ -18,6 +18,7 @@ internal sealed class FakeBoard : IDisposable
             DeviceTree = Path.Combine(Bed.Fs.Root, "devicetree"),
             BootDirectories = [Path.Combine(Bed.Fs.Root, "boot/firmware"), Path.Combine(Bed.Fs.Root, "boot")],
             ModuleDirectories = [Path.Combine(Bed.Fs.Root, "lib/modules")],
+            Passwd = Path.Combine(Bed.Fs.Root, "etc/passwd"),
         };
         KernelRelease = "6.1.0-27-amd64";
         WriteProc("filesystems", "nodev\tsysfs\nnodev\tconfigfs\nnodev\tfunctionfs\n");

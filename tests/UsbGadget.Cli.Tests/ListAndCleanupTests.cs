@@ -38,6 +38,27 @@ public sealed class ListAndCleanupTests : IDisposable
     }
 
     [Fact]
+    public void AGadgetASetupStepMadeForAService_IsListedWithItsUser_AndCleanupLeavesIt()
+    {
+        Directory.CreateDirectory(Path.Combine(_board.Root, "etc"));
+        File.WriteAllText(Path.Combine(_board.Root, "etc", "passwd"), "root:x:0:0::/root:/bin/sh\nusbgadget:x:990:985::/nonexistent:/usr/sbin/nologin\n");
+        _board.Bed.Manager.SetUpForService(UsbGadget.Tests.ConfigFs.GadgetTestBed.SimpleGadget("svc"), 990, 985);
+        // The setup step has exited: its pid names no process, yet the gadget is not stale.
+        string state = Path.Combine(_board.Bed.Options.StateDirectory, "svc.pid");
+        File.WriteAllText(state, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(state), "pid=\\d+", $"pid={DeadPid}"));
+
+        (int listed, string list, _) = _board.Run("list");
+        (int cleaned, string cleanup, _) = _board.Run("cleanup");
+
+        Assert.Equal(0, listed);
+        Assert.Contains("svc  1d6b:0104  unbound  set up for service uid 990 (usbgadget); its teardown step removes it\n", list, StringComparison.Ordinal);
+        Assert.DoesNotContain("stale", list, StringComparison.Ordinal);
+        Assert.Equal(0, cleaned);
+        Assert.Contains("left alone: 'svc' (set up for service uid 990 (usbgadget); its teardown step removes it)", cleanup, StringComparison.Ordinal);
+        Assert.True(_board.Bed.Fs.Exists("config/usb_gadget/svc"));
+    }
+
+    [Fact]
     public void List_ShowsAnInstanceMountedBeforeItsDescriptorsAreWritten()
     {
         _board.AddFunctionFsGadget("app", "early", endpoints: 0);

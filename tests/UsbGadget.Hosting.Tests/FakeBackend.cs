@@ -53,6 +53,26 @@ internal sealed class FakeBackend : IGadgetBackend, IPreparedGadget
 
     public IReadOnlyList<FunctionDefinition> PreparedFunctions { get; private set; } = [];
 
+    public void SetUpForService(UsbGadgetOptions options, IReadOnlyList<FunctionDefinition> functions, uint uid, uint gid)
+    {
+        Record($"set up {options.Name} for {uid}:{gid} [{string.Join(',', functions.Select(f => f.IsFunctionFs ? f.Instance : f.DirectoryName))}]");
+        PreparedFunctions = functions;
+    }
+
+    /// <summary>What <see cref="TearDownForService"/> answers: whether a gadget was there.</summary>
+    public bool GadgetPresent { get; set; } = true;
+
+    public bool TearDownForService(UsbGadgetOptions options)
+    {
+        Record($"tear down {options.Name}");
+        return GadgetPresent;
+    }
+
+    /// <summary>Function directories <see cref="HasFunction"/> reports, as a gadget a Setup run made would have them.</summary>
+    public HashSet<string> ExistingFunctions { get; } = [];
+
+    public bool HasFunction(string directoryName) => ExistingFunctions.Contains(directoryName);
+
     public string ReadFunctionAttribute(string functionDirectoryName, string attribute) =>
         Attributes.TryGetValue($"{functionDirectoryName}/{attribute}", out string? value)
             ? value

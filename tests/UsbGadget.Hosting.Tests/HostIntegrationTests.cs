@@ -81,7 +81,7 @@ public sealed class HostIntegrationTests
             [
                 "  UsbGadget:BindUdc = 'maybe' is not a switch: use true or false.",
                 "  UsbGadget:Endpoints:OutQueueDepth = 'lots' is not a whole number: write it in decimal digits, such as 8.",
-                "  UsbGadget:Mode = 'Borrow' is not one of: Create, Attach.",
+                "  UsbGadget:Mode = 'Borrow' is not one of: Create, Attach, Setup, Teardown.",
                 "  UsbGadget:StopTimeout = 'soon' is not a duration: write it as hh:mm:ss, such as 00:00:05.",
                 "  UsbGadget:VendorId = 'acme' is not a 16-bit number: write it in hex, such as 0x1d6b.",
             ],

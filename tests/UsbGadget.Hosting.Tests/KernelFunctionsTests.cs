@@ -242,7 +242,7 @@ public sealed class KernelFunctionsTests : IDisposable
     }
 
     [Fact]
-    public async Task AttachMode_WithKernelFunctions_SaysToCreateThemInTheScript()
+    public async Task AttachMode_WithAKernelFunctionTheGadgetLacks_SaysToCreateItInTheSetupStep()
     {
         var kernel = new KernelFunctionsOptions();
         kernel.Serial.Add(new SerialFunctionOptions { Name = "console" });
@@ -250,8 +250,24 @@ public sealed class KernelFunctionsTests : IDisposable
 
         await service.StartAsync(CancellationToken.None);
 
-        Assert.Empty(_backend.Steps);
-        Assert.Contains("in Attach mode the setup script creates the gadget", Assert.Single(_logs.Entries, e => e.Id.Id == 4010).Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_backend.Steps, s => s.StartsWith("start", StringComparison.Ordinal) || s == "bind");
+        string message = Assert.Single(_logs.Entries, e => e.Id.Id == 4010).Message;
+        Assert.Contains("gadget 'g' has no functions/acm.console: in Attach mode the setup step creates the gadget", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AttachMode_WithKernelFunctionsTheSetupStepMade_ServesTheGadget()
+    {
+        var kernel = new KernelFunctionsOptions();
+        kernel.Serial.Add(new SerialFunctionOptions { Name = "console" });
+        _backend.ExistingFunctions.Add("acm.console");
+        GadgetHostedService service = CreateService(kernel, new UsbGadgetOptions { Name = "g", Mode = GadgetMode.Attach }, new RecordingFunction("vendor"));
+
+        await service.StartAsync(CancellationToken.None);
+
+        Assert.Contains("bind", _backend.Steps);
+        Assert.DoesNotContain(_logs.Entries, e => e.Id.Id == 4010);
+        await service.StopAsync(CancellationToken.None);
     }
 
     [Fact]

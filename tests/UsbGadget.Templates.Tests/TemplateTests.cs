@@ -121,8 +121,12 @@ public sealed class TemplateTests(PackedRepository packed, ITestOutputHelper out
         // check runs on a copy that starts /bin/true instead.
         string unit = File.ReadAllText(Path.Combine(app, "pi.echo.service"));
         Assert.Contains("ExecStart=/opt/pi.echo/Pi.Echo\n", unit, StringComparison.Ordinal);
+        // Least privilege: the app runs as its own user; only the setup and teardown steps run as root.
+        Assert.Contains("User=pi-echo\n", unit, StringComparison.Ordinal);
+        Assert.Contains("ExecStartPre=+/opt/pi.echo/Pi.Echo --UsbGadget:Mode=Setup --UsbGadget:ServiceUser=pi-echo\n", unit, StringComparison.Ordinal);
+        Assert.Contains("ExecStopPost=+/opt/pi.echo/Pi.Echo --UsbGadget:Mode=Teardown\n", unit, StringComparison.Ordinal);
         string copy = Path.Combine(work, "pi.echo.service");
-        File.WriteAllText(copy, unit.Replace("ExecStart=/opt/pi.echo/Pi.Echo", "ExecStart=/bin/true", StringComparison.Ordinal));
+        File.WriteAllText(copy, unit.Replace("/opt/pi.echo/Pi.Echo", "/bin/true", StringComparison.Ordinal));
         HostCommandResult verified;
         try
         {

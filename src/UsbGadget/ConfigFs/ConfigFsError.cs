@@ -50,4 +50,11 @@ public enum ConfigFsError
     IoFailed,
     /// <summary>Something is already mounted where a FunctionFS instance would be mounted.</summary>
     MountPointInUse,
+    /// <summary>
+    /// An unprivileged process may not do this: the gadget was not set up for its user (its FunctionFS files or its
+    /// <c>UDC</c> attribute belong to another user, EACCES), or a FunctionFS instance is not mounted and only root can mount it.
+    /// </summary>
+    NotPermitted,
+    /// <summary>A gadget with this name was set up for a service user and is kept until that service's teardown step removes it.</summary>
+    GadgetOwnedByService,
 }

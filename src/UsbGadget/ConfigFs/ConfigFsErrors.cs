@@ -20,8 +20,46 @@ internal static class ConfigFsErrors
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static ConfigFsException NotRoot(uint euid) => new(ConfigFsError.NotRoot,
-        $"Creating a USB gadget needs root: configfs and mount(2) refuse effective user id {euid}. Run as root (sudo, or User=root in the systemd unit).",
+        $"Creating a USB gadget needs root: configfs and mount(2) refuse effective user id {euid}. Run as root (sudo, or User=root in the systemd unit), "
+        + "or split the work: a root setup step (this app with --UsbGadget:Mode=Setup and UsbGadget:ServiceUser) and this app unprivileged in Attach mode.",
         Errno.EPERM);
+
+    /// <summary>The one line an unprivileged Attach gets when nothing has set up its gadget.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ConfigFsException GadgetNotPrepared(string name, string gadgetPath, uint euid) => new(ConfigFsError.GadgetNotFound,
+        $"No gadget named '{name}' at {gadgetPath}: nothing has set it up for this process (uid {euid}). Run the setup step as root first: "
+        + "this app with --UsbGadget:Mode=Setup and UsbGadget:ServiceUser (ExecStartPre=+ in the systemd unit), or 'usb-gadget.sh setup' with GADGET_SERVICE_USER.",
+        Errno.ENOENT, gadgetPath);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ConfigFsException NotPermittedToMount(string gadget, string instance, uint euid) => new(ConfigFsError.NotPermitted,
+        $"FunctionFS instance '{instance}' of gadget '{gadget}' is not mounted, and this process (uid {euid}) may not mount it. Run the setup step as root first: "
+        + "this app with --UsbGadget:Mode=Setup and UsbGadget:ServiceUser, or 'usb-gadget.sh setup' with GADGET_SERVICE_USER.",
+        Errno.EPERM);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ConfigFsException NotPermittedFunctionFs(string gadget, string ep0, uint euid) => new(ConfigFsError.NotPermitted,
+        $"Gadget '{gadget}' was not set up for this process (uid {euid}): {ep0} belongs to another user (EACCES). Run the app as the user the gadget was set up for, "
+        + "or set it up for this one (UsbGadget:ServiceUser in the setup step, GADGET_SERVICE_USER for usb-gadget.sh).",
+        Errno.EACCES, ep0);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ConfigFsException NotPermittedUdc(string gadget, string what, string udcFile, uint euid) => new(ConfigFsError.NotPermitted,
+        $"{what} gadget '{gadget}' failed with EACCES: {udcFile} belongs to another user and this process runs as uid {euid}. "
+        + "An unprivileged app can bind only a gadget set up for its user (UsbGadget:ServiceUser in the setup step, GADGET_SERVICE_USER for usb-gadget.sh); otherwise run as root.",
+        Errno.EACCES, udcFile);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ConfigFsException GadgetOwnedByService(string name, string gadgetPath, uint uid, uint gid) => new(ConfigFsError.GadgetOwnedByService,
+        $"The gadget '{name}' at {gadgetPath} was set up for service user uid {uid} (gid {gid}) and stays until that service's teardown step: stop the service "
+        + "(its ExecStopPost= removes it), or remove it as root with the app and --UsbGadget:Mode=Teardown.",
+        Errno.EEXIST, gadgetPath);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ConfigFsException NotAServiceGadget(string name, string gadgetPath) => new(ConfigFsError.GadgetNameTaken,
+        $"The gadget '{name}' at {gadgetPath} was not made by a setup step (no service user in its state file), so the teardown step leaves it alone. "
+        + "Remove it with whatever made it: 'usbgadget cleanup' after a crashed app, 'usb-gadget.sh teardown' with GADGET_NAME for a script.",
+        Errno.EEXIST, gadgetPath);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static ConfigFsException ConfigFsNotMounted(string root) => new(ConfigFsError.ConfigFsNotMounted,

@@ -169,6 +169,10 @@ public sealed class ConfigFsGadget : IDisposable
         {
             // Unbound meanwhile.
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && ConfigFsErrors.ErrnoOf(e) is Errno.EACCES or Errno.EPERM)
+        {
+            throw ConfigFsErrors.NotPermittedUdc(Name, "Unbinding", UdcFile, _io.EffectiveUserId);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw ConfigFsErrors.IoFailed("unbinding: writing '' to", UdcFile, e);
@@ -228,6 +232,9 @@ public sealed class ConfigFsGadget : IDisposable
 
     internal void AddCreatedMountPoint(string mountPoint) => _createdMountPoints.Add(mountPoint);
 
+    /// <summary>Mount-point directories this object created (and removes with a created gadget).</summary>
+    internal IReadOnlyList<string> CreatedMountPoints => _createdMountPoints;
+
     internal IEnumerable<(string Instance, string MountPoint)> OwnMounts =>
         _mountPoints.Where(m => _ownMounts.Contains(m.Value)).Select(m => (m.Key, m.Value));
 
@@ -281,6 +288,8 @@ public sealed class ConfigFsGadget : IDisposable
                 return ConfigFsErrors.FunctionFsNotReady(Name, udc, UdcFile, instances, errno);
             case Errno.ENOTSUPP:
                 return ConfigFsErrors.UdcLacksEndpoints(Name, udc, UdcFile);
+            case Errno.EACCES or Errno.EPERM:
+                return ConfigFsErrors.NotPermittedUdc(Name, "Binding", UdcFile, _io.EffectiveUserId);
             case Errno.EBUSY:
                 // Someone may have taken the UDC between the check and the write; otherwise the bind itself failed.
                 return _udcs.FindHolder(udc, Name) is { } holder

@@ -69,4 +69,10 @@ internal static partial class ConfigFsLog
 
     [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "Gadget '{Gadget}' already bound to UDC '{Udc}'")]
     public static partial void AlreadyBound(ILogger logger, string gadget, string udc);
+
+    [LoggerMessage(EventId = 5200, Level = LogLevel.Information, Message = "Gadget '{Gadget}' set up for service uid {Uid} gid {Gid} with {FunctionCount} function(s): FunctionFS mounted for it and its UDC attribute given to it")]
+    public static partial void SetUpForService(ILogger logger, string gadget, uint uid, uint gid, int functionCount);
+
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Gadget '{Gadget}' is not there; nothing to tear down")]
+    public static partial void NothingToTearDown(ILogger logger, string gadget);
 }

@@ -43,10 +43,11 @@ public sealed record FunctionFsMountOptions
         return parts.Count == 0 ? null : string.Join(',', parts);
     }
 
-    // The kernel parses modes with fsparam_u32oct: octal digits, no prefix needed.
+    // Newer kernels parse the modes as octal (fsparam_u32oct); 6.1 parses them with fsparam_u32, base 0, where "550" is
+    // decimal (it mounted the root as 0044, seen in the VM). A leading 0 means octal to both.
     private static string Octal(string name, uint value)
     {
-        var sb = new StringBuilder(name).Append('=');
+        var sb = new StringBuilder(name).Append("=0");
         sb.Append(Convert.ToString(value, 8));
         return sb.ToString();
     }

@@ -57,6 +57,12 @@ public sealed class GadgetManager
     public ConfigFsGadget Create(GadgetDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
+        return Build(definition, service: null);
+    }
+
+    // Create and SetUpForService: the same gadget; for a service, FunctionFS is mounted for its user, who also gets UDC.
+    private ConfigFsGadget Build(GadgetDefinition definition, (uint Uid, uint Gid)? service)
+    {
         IReadOnlyList<string> problems = definition.Validate();
         if (problems.Count > 0)
         {
@@ -70,11 +76,19 @@ public sealed class GadgetManager
         ClaimName(definition.Name, gadget.Path);
 
         ConfigFsLog.GadgetCreating(_logger, definition.Name, gadget.Path);
+        // 0550/0660 for a service: its user (and group) read and write ep0 and the endpoints; nobody else sees into the mount.
+        FunctionFsMountOptions mount = service is (uint uid, uint gid)
+            ? _options.FunctionFsMount with { Uid = uid, Gid = gid, RootMode = 0x168 /* 0550: f_fs masks it with 0555 */, FileMode = 0x1b0 /* 0660 */ }
+            : _options.FunctionFsMount;
         try
         {
-            WriteState(gadget);
+            WriteState(gadget, service);
             new GadgetWriter(_io, _logger).Write(definition, gadget.Path);
-            MountFunctionFs(definition, gadget);
+            MountFunctionFs(definition, gadget, mount, service);
+            if (service is (uint owner, uint group))
+            {
+                GiveUdc(gadget, owner, group);
+            }
         }
         catch (ConfigFsException e)
         {
@@ -89,7 +103,14 @@ public sealed class GadgetManager
             }
             throw;
         }
-        ConfigFsLog.GadgetCreated(_logger, definition.Name, definition.Functions.Count, definition.Configurations.Count);
+        if (service is (uint serviceUid, uint serviceGid))
+        {
+            ConfigFsLog.SetUpForService(_logger, definition.Name, serviceUid, serviceGid, definition.Functions.Count);
+        }
+        else
+        {
+            ConfigFsLog.GadgetCreated(_logger, definition.Name, definition.Functions.Count, definition.Configurations.Count);
+        }
         return gadget;
     }
 
@@ -103,11 +124,13 @@ public sealed class GadgetManager
     public ConfigFsGadget Attach(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        CheckEnvironment();
+        // An unprivileged app attaches to a gadget its setup step prepared: it needs no root, only the files given to it.
+        uint euid = _io.EffectiveUserId;
+        CheckEnvironment(requireRoot: false);
         var gadget = new ConfigFsGadget(name, attached: true, _options, _io, _mounter, _logger);
         if (!_io.DirectoryExists(gadget.Path))
         {
-            throw ConfigFsErrors.GadgetNotFound(name, gadget.Path);
+            throw euid == 0 ? ConfigFsErrors.GadgetNotFound(name, gadget.Path) : ConfigFsErrors.GadgetNotPrepared(name, gadget.Path, euid);
         }
         IReadOnlyList<MountEntry> table = _mounter.ReadMountTable();
         try
@@ -117,12 +140,22 @@ public sealed class GadgetManager
                 MountEntry? existing = table.FirstOrDefault(m => m.IsFunctionFs && m.Source == instance);
                 if (existing is not null)
                 {
+                    // Ask before opening: an ep0 that belongs to another user is another user's gadget, and says so in one line.
+                    string ep0 = System.IO.Path.Combine(existing.MountPoint, "ep0");
+                    if (euid != 0 && !_io.CanReadWrite(ep0))
+                    {
+                        throw ConfigFsErrors.NotPermittedFunctionFs(name, ep0, euid);
+                    }
                     ConfigFsLog.FunctionFsMountFound(_logger, instance, existing.MountPoint);
                     gadget.AddMount(instance, existing.MountPoint, own: false);
                 }
+                else if (euid != 0)
+                {
+                    throw ConfigFsErrors.NotPermittedToMount(name, instance, euid);
+                }
                 else
                 {
-                    gadget.AddMount(instance, MountOne(gadget, instance), own: true);
+                    gadget.AddMount(instance, MountOne(gadget, instance, _options.FunctionFsMount), own: true);
                 }
             }
         }
@@ -133,6 +166,63 @@ public sealed class GadgetManager
         }
         ConfigFsLog.Attached(_logger, name, gadget.Path);
         return gadget;
+    }
+
+    /// <summary>
+    /// The privileged half of running a gadget as an unprivileged service: creates the gadget as <see cref="Create"/> does,
+    /// mounts each FunctionFS instance for the service user (<c>uid</c>, <c>gid</c>, <c>rmode=0550</c>, <c>fmode=0660</c>)
+    /// and gives the gadget's <c>UDC</c> attribute to that user, so the service can write descriptors, bind and unbind this
+    /// gadget and touch no other. The gadget outlives this process: <see cref="TearDownForService"/> removes it.
+    /// </summary>
+    /// <param name="definition">What to create.</param>
+    /// <param name="uid">The service user's id.</param>
+    /// <param name="gid">The service user's group id.</param>
+    /// <returns>The gadget, attached: disposing it leaves it in place for the service.</returns>
+    /// <exception cref="ConfigFsException">
+    /// Not root, the environment is not ready, the name is taken (<see cref="ConfigFsError.GadgetOwnedByService"/> when an
+    /// earlier setup's gadget is still there), or the kernel refused a step; what was created is removed again.
+    /// </exception>
+    public ConfigFsGadget SetUpForService(GadgetDefinition definition, uint uid, uint gid)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ConfigFsGadget created = Build(definition, (uid, gid));
+        var result = new ConfigFsGadget(definition.Name, attached: true, _options, _io, _mounter, _logger);
+        foreach ((string instance, string mountPoint) in created.FunctionFsMountPoints)
+        {
+            result.AddMount(instance, mountPoint, own: false);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The privileged step after an unprivileged service stops: unbinds, unmounts and removes the gadget that
+    /// <see cref="SetUpForService"/> made, with its mount points and state file. Does nothing when the gadget is gone.
+    /// </summary>
+    /// <param name="name">The gadget's name.</param>
+    /// <returns>True when a gadget was removed; false when there was none.</returns>
+    /// <exception cref="ConfigFsException">Not root, or the gadget was not made by a setup step (it belongs to a script or a running app).</exception>
+    /// <exception cref="GadgetTeardownException">Some steps failed; every step was tried.</exception>
+    public bool TearDownForService(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        CheckEnvironment();
+        string gadgetPath = System.IO.Path.Combine(_options.GadgetsPath, name);
+        string stateFile = GadgetStateFile.PathFor(_options, name);
+        GadgetStateFile? state = ReadState(name);
+        bool exists = _io.DirectoryExists(gadgetPath);
+        if (state is null && !exists)
+        {
+            ConfigFsLog.NothingToTearDown(_logger, name);
+            return false;
+        }
+        if (state?.Service is null)
+        {
+            throw state is not null && _processes.IsAlive(state)
+                ? ConfigFsErrors.GadgetOwnedByRunningProcess(name, gadgetPath, state.ProcessId)
+                : ConfigFsErrors.NotAServiceGadget(name, gadgetPath);
+        }
+        new GadgetTeardown(_io, _mounter, _logger).Run(name, gadgetPath, state.Mounts.Select(m => m.MountPoint), stateFile, state.CreatedMountPoints);
+        return true;
     }
 
     /// <summary>
@@ -154,7 +244,8 @@ public sealed class GadgetManager
                 continue;
             }
             string name = entry.Name[..^GadgetStateFile.Extension.Length];
-            if (ReadState(name) is { } state && !_processes.IsAlive(state))
+            // A service's gadget outlives its setup process on purpose: not stale, its teardown step removes it.
+            if (ReadState(name) is { } state && state.Service is null && !_processes.IsAlive(state))
             {
                 string gadgetPath = Path.Combine(_options.GadgetsPath, name);
                 stale.Add(new StaleGadget(
@@ -223,10 +314,10 @@ public sealed class GadgetManager
         }
     }
 
-    private void CheckEnvironment()
+    private void CheckEnvironment(bool requireRoot = true)
     {
         uint euid = _io.EffectiveUserId;
-        if (euid != 0)
+        if (requireRoot && euid != 0)
         {
             throw ConfigFsErrors.NotRoot(euid);
         }
@@ -251,6 +342,10 @@ public sealed class GadgetManager
                 throw ConfigFsErrors.GadgetNameTaken(name, gadgetPath, GadgetStateFile.PathFor(_options, name));
             }
             return;
+        }
+        if (state.Service is (uint uid, uint gid))
+        {
+            throw ConfigFsErrors.GadgetOwnedByService(name, gadgetPath, uid, gid);
         }
         if (_processes.IsAlive(state))
         {
@@ -285,10 +380,15 @@ public sealed class GadgetManager
         }
     }
 
-    private void WriteState(ConfigFsGadget gadget)
+    private void WriteState(ConfigFsGadget gadget, (uint Uid, uint Gid)? service)
     {
         int pid = ProcessTable.CurrentProcessId;
-        var state = new GadgetStateFile(gadget.Name, pid, _processes.StartTime(pid), gadget.OwnMounts.ToList());
+        var state = new GadgetStateFile(gadget.Name, pid, _processes.StartTime(pid), gadget.OwnMounts.ToList())
+        {
+            Service = service,
+            // A service's teardown runs in another process, which learns from here which mount points to remove.
+            CreatedMountPoints = service is null ? [] : gadget.CreatedMountPoints,
+        };
         string path = GadgetStateFile.PathFor(_options, gadget.Name);
         try
         {
@@ -301,17 +401,31 @@ public sealed class GadgetManager
         }
     }
 
-    private void MountFunctionFs(GadgetDefinition definition, ConfigFsGadget gadget)
+    private void MountFunctionFs(GadgetDefinition definition, ConfigFsGadget gadget, FunctionFsMountOptions mount, (uint Uid, uint Gid)? service)
     {
         foreach (FunctionDefinition function in definition.Functions.Where(f => f.IsFunctionFs))
         {
-            gadget.AddMount(function.Instance, MountOne(gadget, function.Instance), own: true);
+            gadget.AddMount(function.Instance, MountOne(gadget, function.Instance, mount), own: true);
             // Record each mount as soon as it exists, so a crash right after still leaves a complete trail.
-            WriteState(gadget);
+            WriteState(gadget, service);
         }
     }
 
-    private string MountOne(ConfigFsGadget gadget, string instance)
+    // configfs keeps an owner per attribute: the service may bind and unbind this gadget, and touch no other.
+    private void GiveUdc(ConfigFsGadget gadget, uint uid, uint gid)
+    {
+        string udcFile = Path.Combine(gadget.Path, "UDC");
+        try
+        {
+            _io.ChangeOwner(udcFile, uid, gid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ConfigFsErrors.IoFailed($"giving the UDC attribute to uid {uid}: chown", udcFile, e);
+        }
+    }
+
+    private string MountOne(ConfigFsGadget gadget, string instance, FunctionFsMountOptions options)
     {
         string mountPoint = Path.Combine(_options.FunctionFsMountRoot, instance);
         // mount(2) would stack FunctionFS over whatever is there and hide it, and the gadget would run on top of it.
@@ -334,7 +448,7 @@ public sealed class GadgetManager
             // Removed again with the gadget, mounted or not; a directory someone else made stays.
             gadget.AddCreatedMountPoint(mountPoint);
         }
-        _mounter.Mount(instance, mountPoint, _options.FunctionFsMount);
+        _mounter.Mount(instance, mountPoint, options);
         ConfigFsLog.FunctionFsMounted(_logger, instance, mountPoint);
         return mountPoint;
     }

@@ -16,6 +16,15 @@ internal sealed record GadgetStateFile(string GadgetName, int ProcessId, long? P
 {
     public const string Extension = ".pid";
 
+    /// <summary>
+    /// For a gadget the setup step made for a service user (<see cref="GadgetManager.SetUpForService"/>): that user's uid
+    /// and gid. Such a gadget outlives the setup process on purpose, so it is never stale; the teardown step removes it.
+    /// </summary>
+    public (uint Uid, uint Gid)? Service { get; init; }
+
+    /// <summary>Mount-point directories the setup step created, removed again by the teardown step.</summary>
+    public IReadOnlyList<string> CreatedMountPoints { get; init; } = [];
+
     public static string PathFor(ConfigFsOptions options, string gadgetName) => Path.Combine(options.StateDirectory, gadgetName + Extension);
 
     public string Format()
@@ -24,9 +33,14 @@ internal sealed record GadgetStateFile(string GadgetName, int ProcessId, long? P
         sb.Append(CultureInfo.InvariantCulture, $"pid={ProcessId}\n");
         if (ProcessStartTime is long start) { sb.Append(CultureInfo.InvariantCulture, $"start={start}\n"); }
         sb.Append(CultureInfo.InvariantCulture, $"gadget={GadgetName}\n");
+        if (Service is (uint uid, uint gid)) { sb.Append(CultureInfo.InvariantCulture, $"service={uid}:{gid}\n"); }
         foreach ((string instance, string mountPoint) in Mounts)
         {
             sb.Append(CultureInfo.InvariantCulture, $"mount={instance} {mountPoint}\n");
+        }
+        foreach (string created in CreatedMountPoints)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"created={created}\n");
         }
         return sb.ToString();
     }
@@ -37,6 +51,8 @@ internal sealed record GadgetStateFile(string GadgetName, int ProcessId, long? P
         int? pid = null;
         long? start = null;
         var mounts = new List<(string, string)>();
+        var created = new List<string>();
+        (uint, uint)? service = null;
         foreach (string line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             int eq = line.IndexOf('=', StringComparison.Ordinal);
@@ -51,13 +67,21 @@ internal sealed record GadgetStateFile(string GadgetName, int ProcessId, long? P
                 case "start" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long s):
                     start = s;
                     break;
+                case "service" when value.Split(':') is [string u, string g]
+                    && uint.TryParse(u, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid)
+                    && uint.TryParse(g, NumberStyles.None, CultureInfo.InvariantCulture, out uint gid):
+                    service = (uid, gid);
+                    break;
+                case "created" when value.Length > 0:
+                    created.Add(value);
+                    break;
                 case "mount":
                     int space = value.IndexOf(' ', StringComparison.Ordinal);
                     if (space > 0) { mounts.Add((value[..space], value[(space + 1)..])); }
                     break;
             }
         }
-        return pid is int owner ? new GadgetStateFile(gadgetName, owner, start, mounts) : null;
+        return pid is int owner ? new GadgetStateFile(gadgetName, owner, start, mounts) { Service = service, CreatedMountPoints = created } : null;
     }
 }
 

@@ -52,6 +52,12 @@ internal interface IConfigFsIo
     /// <summary>Creates a directory and its parents (mount points, the state directory).</summary>
     void CreateDirectoryTree(string path);
 
+    /// <summary>chown(2): gives an attribute (the gadget's <c>UDC</c>) to a service user.</summary>
+    void ChangeOwner(string path, uint uid, uint gid);
+
+    /// <summary>Whether this process may open <paramref name="path"/> for reading and writing (access(2)).</summary>
+    bool CanReadWrite(string path);
+
     /// <summary>The effective user id.</summary>
     uint EffectiveUserId { get; }
 }

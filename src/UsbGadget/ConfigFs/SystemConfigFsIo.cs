@@ -55,6 +55,10 @@ internal sealed class SystemConfigFsIo : IConfigFsIo
 
     public void CreateDirectoryTree(string path) => Directory.CreateDirectory(path);
 
+    public void ChangeOwner(string path, uint uid, uint gid) => Check(Interop.chown(path, uid, gid), "chown", path);
+
+    public bool CanReadWrite(string path) => Interop.access(path, Interop.R_OK | Interop.W_OK) == 0;
+
     private static void Check(int result, string call, string path)
     {
         if (result != 0)

@@ -65,6 +65,6 @@ public sealed class AttachTests : IDisposable
 
         manager.Attach("scripted");
 
-        mounter.Verify(m => m.Mount("app", Path.Combine(options.FunctionFsMountRoot, "app"), It.Is<FunctionFsMountOptions>(o => o.ToMountData() == "uid=1000,fmode=660")), Times.Once);
+        mounter.Verify(m => m.Mount("app", Path.Combine(options.FunctionFsMountRoot, "app"), It.Is<FunctionFsMountOptions>(o => o.ToMountData() == "uid=1000,fmode=0660")), Times.Once);
     }
 }

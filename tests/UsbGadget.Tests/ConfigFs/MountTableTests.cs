@@ -34,7 +34,7 @@ public sealed class MountTableTests
     }
 
     [Fact]
-    public void MountData_ListsOwnerModesInOctalAndNoDisconnect()
+    public void MountData_ListsModesInOctalWithALeadingZero_WhichEveryKernelReadsAsOctal()
     {
         var options = new FunctionFsMountOptions
         {
@@ -46,6 +46,6 @@ public sealed class MountTableTests
             NoDisconnect = true,
         };
 
-        Assert.Equal("uid=1000,gid=100,mode=755,rmode=750,fmode=660,no_disconnect=1", options.ToMountData());
+        Assert.Equal("uid=1000,gid=100,mode=0755,rmode=0750,fmode=0660,no_disconnect=1", options.ToMountData());
     }
 }

@@ -143,6 +143,21 @@ internal sealed class SimulatedConfigFs : IConfigFsIo, IDisposable
 
     public void CreateDirectoryTree(string path) => _real.CreateDirectoryTree(path);
 
+    /// <summary>Owners given by chown, by path; the files themselves keep the test runner's owner.</summary>
+    public Dictionary<string, (uint Uid, uint Gid)> Owners { get; } = new(StringComparer.Ordinal);
+
+    public void ChangeOwner(string path, uint uid, uint gid)
+    {
+        Record("chown", path, $"{uid}:{gid}");
+        if (!Path.Exists(path)) { throw Error(Errno.ENOENT, "chown", path); }
+        Owners[path] = (uid, gid);
+    }
+
+    /// <summary>Paths this process may not open for reading and writing (EACCES), as an unprivileged user would find them.</summary>
+    public HashSet<string> Inaccessible { get; } = new(StringComparer.Ordinal);
+
+    public bool CanReadWrite(string path) => !Inaccessible.Contains(path);
+
     public void Dispose()
     {
         try
