@@ -203,7 +203,8 @@ public sealed class AsyncSignalTests
         var ping = new AsyncSignal();
         var pong = new AsyncSignal();
         using var lifetime = new CancellationTokenSource();
-        const int Rounds = 20_000;
+        const int Rounds = 4_000;
+        const int Windows = 5;
 
         async Task Echo(int rounds)
         {
@@ -226,13 +227,18 @@ public sealed class AsyncSignalTests
         // Warm up: tiering, the token's registration nodes, the thread pool.
         await Task.WhenAll(Task.Run(() => Echo(2_000)), Task.Run(() => Drive(2_000))).WaitAsync(Timeout);
 
-        Task echo = Task.Run(() => Echo(Rounds));
-        Task drive = Task.Run(() => Drive(Rounds));
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        await Task.WhenAll(echo, drive).WaitAsync(TimeSpan.FromSeconds(60));
-        long perRound = (GC.GetTotalAllocatedBytes(precise: true) - before) / Rounds;
+        // The best of several windows: the count is whole-process, so a thread the pool starts or a finalizer's work can
+        // land in one window; an allocation in every round trip (24 bytes at least) shows in all of them.
+        long perRound = long.MaxValue;
+        for (int window = 0; window < Windows; window++)
+        {
+            Task echo = Task.Run(() => Echo(Rounds));
+            Task drive = Task.Run(() => Drive(Rounds));
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await Task.WhenAll(echo, drive).WaitAsync(TimeSpan.FromSeconds(60));
+            perRound = Math.Min(perRound, (GC.GetTotalAllocatedBytes(precise: true) - before) / Rounds);
+        }
 
-        // Whole-process figure: anything else the runtime allocates meanwhile counts too, so allow a few bytes.
         Assert.True(perRound < 8, $"{perRound} bytes allocated per wait/set round trip");
     }
 }
