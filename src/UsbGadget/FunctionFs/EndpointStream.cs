@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace UsbGadget.FunctionFs;
 
@@ -56,9 +57,12 @@ internal sealed class EndpointStream(OutEndpoint? reader, InEndpoint? writer) : 
         }
     }
 
-    /// <summary>Each write is one USB transfer; an empty one sends nothing, as a stream write of nothing should.</summary>
+    /// <summary>
+    /// Queued at once, without ending the host's transfer (<see cref="Flush"/> ends it); an empty write sends nothing,
+    /// as a stream write of nothing should.
+    /// </summary>
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        buffer.IsEmpty ? default : Writer.WriteAsync(buffer, cancellationToken);
+        buffer.IsEmpty ? default : Writer.WriteAsync(buffer, endTransfer: false, cancellationToken);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
@@ -87,13 +91,44 @@ internal sealed class EndpointStream(OutEndpoint? reader, InEndpoint? writer) : 
         }
     }
 
-    /// <summary>Nothing to do: each write is queued for the host already (<see cref="InEndpoint.FlushAsync"/> waits until it is sent).</summary>
+    /// <summary>
+    /// Ends the host's transfer: a zero-length packet if the last write filled its last packet, nothing otherwise (a
+    /// short packet ended it already). Every write is queued already; this does not wait for the host to take it
+    /// (<see cref="InEndpoint.FlushAsync"/> does). A read-only stream has nothing to flush.
+    /// </summary>
     public override void Flush()
     {
+        if (writer is not null)
+        {
+            Wait(EndTransferAsync(CancellationToken.None));
+        }
     }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) =>
-        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
+    public override Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+
+        if (writer is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        ValueTask ending = EndTransferAsync(cancellationToken);
+        return ending.IsCompletedSuccessfully ? Task.CompletedTask : ending.AsTask();
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask EndTransferAsync(CancellationToken cancellationToken)
+    {
+        EndpointStatus status = await Writer.EndTransferAsync(cancellationToken).ConfigureAwait(false);
+        if (status != EndpointStatus.Ok)
+        {
+            throw new EndpointDisabledException(Writer.Name, status == EndpointStatus.Stopped);
+        }
+    }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("An endpoint stream is not seekable.");
 
