@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 
 namespace UsbGadget.FunctionFs;
 
@@ -93,14 +92,15 @@ internal sealed class EndpointStream(OutEndpoint? reader, InEndpoint? writer) : 
 
     /// <summary>
     /// Ends the host's transfer: a zero-length packet if the last write filled its last packet, nothing otherwise (a
-    /// short packet ended it already). Every write is queued already; this does not wait for the host to take it
-    /// (<see cref="InEndpoint.FlushAsync"/> does). A read-only stream has nothing to flush.
+    /// short packet ended it already). Never waits: with every buffer in flight, the next one freed sends it, ahead of
+    /// any later write (<see cref="InEndpoint.FlushAsync"/> waits until the host has taken everything). A read-only
+    /// stream has nothing to flush.
     /// </summary>
     public override void Flush()
     {
         if (writer is not null)
         {
-            Wait(EndTransferAsync(CancellationToken.None));
+            EndTransfer(writer);
         }
     }
 
@@ -111,22 +111,23 @@ internal sealed class EndpointStream(OutEndpoint? reader, InEndpoint? writer) : 
             return Task.FromCanceled(cancellationToken);
         }
 
-        if (writer is null)
+        try
         {
+            Flush();
             return Task.CompletedTask;
         }
-
-        ValueTask ending = EndTransferAsync(cancellationToken);
-        return ending.IsCompletedSuccessfully ? Task.CompletedTask : ending.AsTask();
+        catch (EndpointDisabledException e)
+        {
+            return Task.FromException(e);
+        }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask EndTransferAsync(CancellationToken cancellationToken)
+    private static void EndTransfer(InEndpoint writer)
     {
-        EndpointStatus status = await Writer.EndTransferAsync(cancellationToken).ConfigureAwait(false);
+        EndpointStatus status = writer.EndTransfer();
         if (status != EndpointStatus.Ok)
         {
-            throw new EndpointDisabledException(Writer.Name, status == EndpointStatus.Stopped);
+            throw new EndpointDisabledException(writer.Name, status == EndpointStatus.Stopped);
         }
     }
 

@@ -46,6 +46,9 @@ public sealed class InEndpoint : EndpointFile
     // The last write filled its last packet and nothing ended the host's transfer yet (see EndTransferAsync). Only the
     // one writer reads it; Send writes it under the lock.
     private bool _transferOpen;
+
+    // EndTransfer found every buffer in flight: the next buffer freed sends the zero-length packet, before anything else.
+    private bool _endOwed;
     private Stream? _stream;
     private PipeWriter? _pipeWriter;
     private bool _enabled;
@@ -234,10 +237,38 @@ public sealed class InEndpoint : EndpointFile
 
     /// <summary>
     /// Ends the host's transfer if the last write left it open (it filled its last packet and did not end it): a
-    /// zero-length packet. Nothing otherwise. The Stream adapter's Flush.
+    /// zero-length packet, queued now or, while every buffer is in flight, from the next buffer freed, ahead of any
+    /// later write. Never waits. Nothing to do otherwise. The Stream adapter's Flush.
     /// </summary>
-    internal ValueTask<EndpointStatus> EndTransferAsync(CancellationToken cancellationToken) =>
-        _transferOpen ? WriteCoreAsync(ReadOnlyMemory<byte>.Empty, framed: false, resumeInline: false, cancellationToken) : new(EndpointStatus.Ok);
+    internal EndpointStatus EndTransfer()
+    {
+        if (!_transferOpen)
+        {
+            return EndpointStatus.Ok;
+        }
+
+        lock (Gate)
+        {
+            ThrowIfSourceRunningLocked();
+            if (_stopped || !_enabled)
+            {
+                return _stopped ? EndpointStatus.Stopped : EndpointStatus.Disabled;
+            }
+
+            _transferOpen = false;
+            if (_free.TryPop(out TransferSlot? slot))
+            {
+                slot.Version++;
+                SubmitLocked(slot, 0);
+            }
+            else
+            {
+                _endOwed = true;
+            }
+
+            return EndpointStatus.Ok;
+        }
+    }
 
     /// <summary>
     /// Whether a bulk write of <paramref name="length"/> bytes needs a zero-length packet after it to end the host's
@@ -469,6 +500,7 @@ public sealed class InEndpoint : EndpointFile
 
             // The host's side was reset: nothing of an earlier transfer is open there.
             _transferOpen = false;
+            _endOwed = false;
         }
     }
 
@@ -484,6 +516,7 @@ public sealed class InEndpoint : EndpointFile
             }
 
             _enabled = false;
+            _endOwed = false;
             DropQueuedSendsLocked();
             takerParked = _bufferTaker.TryClaimLocked();
         }
@@ -515,6 +548,7 @@ public sealed class InEndpoint : EndpointFile
         {
             _stopped = true;
             _enabled = false;
+            _endOwed = false;
             DropQueuedSendsLocked();
             takerParked = _bufferTaker.TryClaimLocked();
         }
@@ -734,6 +768,17 @@ public sealed class InEndpoint : EndpointFile
             return _source.TryStartLocked(out TransferSlot? filling, out PumpEnd? end)
                 ? new Freed(FreedTo.Source, filling, Wake: wake)
                 : new Freed(FreedTo.SourceEnded, End: end, Wake: wake);
+        }
+
+        if (_endOwed)
+        {
+            _endOwed = false;
+            if (_enabled)
+            {
+                slot.Version++;
+                SubmitLocked(slot, 0);
+                return new Freed(FreedTo.Stack);
+            }
         }
 
         if (_queuedSends.Count != 0 && SendQueuedLocked(slot))

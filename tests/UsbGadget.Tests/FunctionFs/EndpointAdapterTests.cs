@@ -157,6 +157,23 @@ public sealed class EndpointAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stream_Flush_with_every_buffer_in_flight_does_not_wait_and_the_next_buffer_freed_sends_the_zero_length_packet_first()
+    {
+        Stream writing = _in.AsStream();
+        await writing.WriteAsync(new byte[512]);
+        await writing.WriteAsync(new byte[512]);
+
+        Assert.True(writing.FlushAsync().IsCompletedSuccessfully);
+        Assert.Equal([512, 512], Writes.Select(w => w.Length));
+        ValueTask next = writing.WriteAsync(new byte[100]);
+        Writes.First().Complete(512);
+        Writes.ElementAt(1).Complete(512);
+        await next.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal([512, 512, 0, 100], Writes.Select(w => w.Length));
+    }
+
+    [Fact]
     public async Task CancelPendingFlush_ends_a_PipeWriter_flush_parked_for_room_and_keeps_its_data_for_the_next_flush()
     {
         PipeWriter writer = _in.AsPipeWriter();
