@@ -435,7 +435,7 @@ internal static class UsbBenchmark
                 $"Primary API vs lease API, {SizeLabel(Size)} transfers at depth {Depth}: one VM boot (kernel {kernelRelease}, dummy_hcd SuperSpeed), usb-bench-host as the host, "
                 + $"{options.Warmup:0.#} s warm-up + {options.Seconds:0.#} s per run, {options.Rounds} round(s), implementations alternating. Median MB/s (min–max over rounds).");
             s.AppendLine();
-            s.AppendLine("| direction | API | MB/s | ÷ lease (median of per-round ratios, min–max) | CPU ms/MB | B allocated/transfer | verdict ≥ 0.9 × lease |");
+            s.AppendLine("| direction | API | MB/s | ÷ lease (median of per-round ratios, min–max) | CPU ms/MB | B allocated/transfer | ≥ 0.9 × lease: met (every round), within noise (the median), NOT met |");
             s.AppendLine("|---|---|---|---|---|---|---|");
             foreach (string direction in s_directions)
             {
@@ -445,7 +445,8 @@ internal static class UsbBenchmark
                     double[] mbps = [.. runs.Select(r => r.Mbps).Order()];
                     double[] ratios = [.. runs.Select(r => r.Mbps / LeaseMbps(results, direction, r.Round)).Where(double.IsFinite).Order()];
                     long bytes = runs.Sum(r => r.AllocatedBytes ?? 0), transfers = runs.Sum(r => r.AllocationTransfers ?? 0);
-                    string verdict = implementation == Lease || ratios.Length == 0 ? "" : MedianOf(ratios) >= Target ? "met" : ratios[^1] >= Target ? "within noise" : "NOT met";
+                    // Met in every round, or only in the median (within noise), or not in the median.
+                    string verdict = implementation == Lease || ratios.Length == 0 ? "" : ratios[0] >= Target ? "met" : MedianOf(ratios) >= Target ? "within noise" : "NOT met";
                     s.AppendLine(CultureInfo.InvariantCulture,
                         $"| {direction} | {s_labels[implementation]} | {Cell(MedianOf(mbps), "0.0")} ({Spread(mbps, "0")}) "
                         + $"| {(implementation == Lease ? "1" : $"{Cell(MedianOf(ratios), "0.00")} ({Spread(ratios, "0.00")})")} "
