@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Aio;
 

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Aio;
 

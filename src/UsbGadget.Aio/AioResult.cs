@@ -1,3 +1,5 @@
+using UsbGadget.Linux;
+
 namespace UsbGadget.Aio;
 
 /// <summary>The kernel's answer to one <see cref="AioEngine"/> operation, as it gave it.</summary>

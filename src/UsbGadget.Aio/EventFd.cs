@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Aio;
 

@@ -1,5 +1,4 @@
 using UsbGadget.ConfigFs;
-using UsbGadget.FunctionFs;
 
 namespace UsbGadget.Cli;
 

@@ -2,10 +2,9 @@ using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using UsbGadget.Aio;
 using UsbGadget.ConfigFs;
 using UsbGadget.Descriptors;
-using UsbGadget.FunctionFs;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Hosting;
 

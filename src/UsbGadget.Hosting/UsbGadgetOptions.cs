@@ -104,21 +104,12 @@ public sealed class UsbGadgetOptions
     /// <remarks>Defaults to <c>0x01</c>.</remarks>
     public UsbId WebUsbVendorCode { get; set; } = 0x01;
 
-    /// <summary>Reads kept queued on each OUT endpoint, 1–256.</summary>
-    /// <remarks>Defaults to 8.</remarks>
-    public int OutQueueDepth { get; set; } = 8;
-
-    /// <summary>The size of each OUT read, in bytes: a multiple of 1024, up to 1 MiB.</summary>
-    /// <remarks>Defaults to 16384, the size adbd settled on: larger requests fail on some controllers.</remarks>
-    public int OutTransferSize { get; set; } = 16384;
-
-    /// <summary>Writes that may be in flight on each IN endpoint before <c>WriteAsync</c> waits, 1–256.</summary>
-    /// <remarks>Defaults to 8.</remarks>
-    public int InQueueDepth { get; set; } = 8;
-
-    /// <summary>The largest single IN write, in bytes (a multiple of 1024, up to 1 MiB); longer writes are split.</summary>
-    /// <remarks>Defaults to 16384.</remarks>
-    public int InTransferSize { get; set; } = 16384;
+    /// <summary>
+    /// How many requests each FunctionFS endpoint keeps queued, and their size (<c>UsbGadget:Endpoints:OutQueueDepth</c>,
+    /// <c>InQueueDepth</c>, <c>OutTransferSize</c>, <c>InTransferSize</c>).
+    /// </summary>
+    /// <remarks>Defaults to 8 reads and 8 writes of 16384 bytes per endpoint.</remarks>
+    public EndpointQueueOptions Endpoints { get; } = new();
 
     /// <summary>
     /// FunctionFS instance names by function name (<c>UsbGadget:FunctionInstances:loopback=myloop</c>). The instance name
@@ -169,10 +160,7 @@ public sealed class UsbGadgetOptions
     internal FunctionFsOptions ToFunctionFsOptions(string instanceName) => new()
     {
         Name = instanceName,
-        OutQueueDepth = OutQueueDepth,
-        OutTransferSize = OutTransferSize,
-        InQueueDepth = InQueueDepth,
-        InTransferSize = InTransferSize,
+        Endpoints = Endpoints,
         StopTimeout = StopTimeout,
     };
 

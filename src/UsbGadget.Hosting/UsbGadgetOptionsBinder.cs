@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using UsbGadget.FunctionFs;
 
 namespace UsbGadget.Hosting;
 
@@ -33,13 +34,13 @@ internal sealed class UsbGadgetOptionsBinder(IConfiguration? configuration) : IC
             return;
         }
         IConfigurationSection section = configuration.GetSection(Section);
-        // Settings the generated binder must not see: those it cannot read, and the UsbIds read here.
-        var unreadable = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        // Settings the generated binder must not see, as paths below the section: those it cannot read, and the UsbIds read here.
+        var withheld = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (IConfigurationSection setting in section.GetChildren())
         {
             if (s_usbIdSettings.FirstOrDefault(p => string.Equals(p.Name, setting.Key, StringComparison.OrdinalIgnoreCase)) is { } usbId)
             {
-                unreadable.Add(setting.Key);
+                withheld.Add(setting.Key);
                 if (string.IsNullOrEmpty(setting.Value))
                 {
                     // Empty means not set, as the generated binder treats every other scalar.
@@ -55,32 +56,63 @@ internal sealed class UsbGadgetOptionsBinder(IConfiguration? configuration) : IC
                 }
                 continue;
             }
-            try
+            if (string.Equals(setting.Key, nameof(UsbGadgetOptions.Endpoints), StringComparison.OrdinalIgnoreCase))
             {
-                new FilteredConfiguration(section, key => string.Equals(key, setting.Key, StringComparison.OrdinalIgnoreCase)).Bind(new UsbGadgetOptions());
+                // A group of settings: each one is judged on its own, so one bad value does not hide the others.
+                foreach (IConfigurationSection inner in setting.GetChildren())
+                {
+                    CheckReadable(section, $"{setting.Key}:{inner.Key}", inner.Value, options, withheld);
+                }
+                continue;
             }
-            catch (InvalidOperationException)
-            {
-                unreadable.Add(setting.Key);
-                options.UnreadableSettings.Add($"{Section}:{setting.Key} = '{setting.Value}' {Expected(setting.Key, options)}");
-            }
+            CheckReadable(section, setting.Key, setting.Value, options, withheld);
         }
-        if (unreadable.Count == 0)
+        if (withheld.Count == 0)
         {
             section.Bind(options);
         }
         else
         {
-            new FilteredConfiguration(section, key => !unreadable.Contains(key)).Bind(options);
+            new FilteredSection(section, string.Empty, path => !withheld.Any(w => IsSameOrBelow(path, w))).Bind(options);
         }
     }
 
-    /// <summary>What a valid value of the setting looks like, from the property's type and its value before binding.</summary>
-    private static string Expected(string key, UsbGadgetOptions current)
+    /// <summary>Binds the one setting at <paramref name="path"/> into a scratch instance; withholds and reports it if that throws.</summary>
+    private static void CheckReadable(IConfigurationSection section, string path, string? value, UsbGadgetOptions options, HashSet<string> withheld)
     {
-        PropertyInfo? property = typeof(UsbGadgetOptions).GetProperty(key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+        try
+        {
+            new FilteredSection(section, string.Empty, p => IsSameOrBelow(p, path) || IsSameOrBelow(path, p)).Bind(new UsbGadgetOptions());
+        }
+        catch (InvalidOperationException)
+        {
+            withheld.Add(path);
+            options.UnreadableSettings.Add($"{Section}:{path} = '{value}' {Expected(path, options)}");
+        }
+    }
+
+    private static bool IsSameOrBelow(string path, string ancestor) =>
+        path.StartsWith(ancestor, StringComparison.OrdinalIgnoreCase) && (path.Length == ancestor.Length || path[ancestor.Length] == ':');
+
+    /// <summary>What a valid value of the setting looks like, from the property's type and its value before binding.</summary>
+    private static string Expected(string path, UsbGadgetOptions current)
+    {
+        const BindingFlags Flags = BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase;
+        int separator = path.IndexOf(':', StringComparison.Ordinal);
+        PropertyInfo? property;
+        object? example;
+        if (separator < 0)
+        {
+            property = typeof(UsbGadgetOptions).GetProperty(path, Flags);
+            example = property?.GetValue(current);
+        }
+        else
+        {
+            // The one group of settings (Endpoints); nothing else nests below a scalar the binder can fail on.
+            property = typeof(EndpointQueueOptions).GetProperty(path[(separator + 1)..], Flags);
+            example = property?.GetValue(current.Endpoints);
+        }
         Type? type = property?.PropertyType;
-        object? example = property?.GetValue(current);
         if (type == typeof(int))
         {
             return string.Create(CultureInfo.InvariantCulture, $"is not a whole number: write it in decimal digits, such as {example}.");
@@ -104,20 +136,37 @@ internal sealed class UsbGadgetOptionsBinder(IConfiguration? configuration) : IC
         return $"cannot be read as {type?.Name ?? "its type"}: see docs/hosting.md for its form.";
     }
 
-    /// <summary>The section with only the keys <paramref name="include"/> accepts: the binder sees the others as absent.</summary>
-    private sealed class FilteredConfiguration(IConfigurationSection inner, Func<string, bool> include) : IConfiguration
+    /// <summary>
+    /// The section with only the settings whose path below the options section <paramref name="include"/> accepts: the
+    /// binder sees the others as absent.
+    /// </summary>
+    private sealed class FilteredSection(IConfigurationSection inner, string relativePath, Func<string, bool> include) : IConfigurationSection
     {
+        public string Key => inner.Key;
+
+        public string Path => inner.Path;
+
+        public string? Value
+        {
+            get => inner.Value;
+            set => inner.Value = value;
+        }
+
         public string? this[string key]
         {
-            get => include(key) ? inner[key] : null;
+            get => include(Below(key)) ? inner[key] : null;
             set => inner[key] = value;
         }
 
-        public IEnumerable<IConfigurationSection> GetChildren() => inner.GetChildren().Where(c => include(c.Key));
+        public IEnumerable<IConfigurationSection> GetChildren() =>
+            inner.GetChildren().Where(c => include(Below(c.Key))).Select(c => new FilteredSection(c, Below(c.Key), include));
 
         public IChangeToken GetReloadToken() => inner.GetReloadToken();
 
-        public IConfigurationSection GetSection(string key) => include(key) ? inner.GetSection(key) : new AbsentSection(inner.Path + ":" + key, key);
+        public IConfigurationSection GetSection(string key) =>
+            include(Below(key)) ? new FilteredSection(inner.GetSection(key), Below(key), include) : new AbsentSection(inner.Path + ":" + key, key);
+
+        private string Below(string key) => relativePath.Length == 0 ? key : relativePath + ":" + key;
     }
 
     private sealed class AbsentSection(string path, string key) : IConfigurationSection

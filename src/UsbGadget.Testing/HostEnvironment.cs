@@ -3,7 +3,7 @@ namespace UsbGadget.Testing;
 /// <summary>Host-side helpers: finding binaries, root check, output tails. <see cref="HostCommand"/> runs tools.</summary>
 internal static class HostEnvironment
 {
-    public static bool IsRoot { get; } = OperatingSystem.IsLinux() && Interop.geteuid() == 0;
+    public static bool IsRoot { get; } = OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess;
 
     /// <summary>Finds an executable on PATH (plus the sbin directories, which non-root PATHs often lack).</summary>
     public static string? FindExecutable(string name)

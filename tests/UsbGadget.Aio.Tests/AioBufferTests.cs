@@ -1,3 +1,5 @@
+using UsbGadget.Linux;
+
 namespace UsbGadget.Aio.Tests;
 
 // Serial: the tests read /proc/self/maps, where other tests' mmap calls would reuse freed ranges.

@@ -1,3 +1,5 @@
+using UsbGadget.Linux;
+
 namespace UsbGadget.Aio.Tests;
 
 /// <summary>Closing a context never frees what the kernel may still write to.</summary>

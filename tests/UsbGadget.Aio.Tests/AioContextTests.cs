@@ -1,3 +1,5 @@
+using UsbGadget.Linux;
+
 namespace UsbGadget.Aio.Tests;
 
 /// <summary>The low-level context against the real kernel: raw results, nothing judged.</summary>

@@ -1,3 +1,5 @@
+using UsbGadget.Linux;
+
 namespace UsbGadget.Aio.Tests;
 
 /// <summary>StartRead/StartWrite: the kernel's result goes to a completion handler on the completion thread, no task.</summary>

@@ -1,3 +1,5 @@
+using UsbGadget.Linux;
+
 namespace UsbGadget.Aio.Tests;
 
 /// <summary>The ValueTask API: kernel results handed back, never thrown; one completion thread.</summary>

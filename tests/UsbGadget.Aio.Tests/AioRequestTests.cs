@@ -1,3 +1,5 @@
+using UsbGadget.Linux;
+
 namespace UsbGadget.Aio.Tests;
 
 /// <summary><see cref="AioEngine.Reserve"/>: one operation kept for one handler, started again and again, like an iocb per buffer.</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using static UsbGadget.Aio.Interop;
+using UsbGadget.Linux;
+using static Interop;
 
 namespace UsbGadget.Aio.Tests;
 

@@ -27,7 +27,7 @@ internal sealed class BenchmarkFunction : IGadgetFunction
     {
         _loopback = settings.Value.IsLoopback;
         _api = settings.Value.ParsedApi;
-        _writeSize = settings.Value.WriteSize > 0 ? settings.Value.WriteSize : gadget.Value.InTransferSize;
+        _writeSize = settings.Value.WriteSize > 0 ? settings.Value.WriteSize : gadget.Value.Endpoints.InTransferSize;
     }
 
     /// <summary>Endpoint transfers completed since start: OUT reads plus IN writes (a loopback echo counts both).</summary>

@@ -8,7 +8,7 @@ internal sealed class BenchmarkSettings
     /// <summary><c>source-sink</c> or <c>loopback</c>.</summary>
     public string Mode { get; set; } = "source-sink";
 
-    /// <summary>Bytes per IN write in source-sink mode; 0 means <c>UsbGadget:InTransferSize</c>.</summary>
+    /// <summary>Bytes per IN write in source-sink mode; 0 means <c>UsbGadget:Endpoints:InTransferSize</c>.</summary>
     /// <remarks>The framework's transfer sizes are multiples of 1024, so a 512-byte host request needs this.</remarks>
     public int WriteSize { get; set; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using UsbGadget.Aio;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Benchmarks;
 

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
 using System.IO.Pipelines;
+using Microsoft.Extensions.Logging.Abstractions;
 using UsbGadget.Aio;
 using UsbGadget.Benchmarks.Gadget;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Benchmarks;
 

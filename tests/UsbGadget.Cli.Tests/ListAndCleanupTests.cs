@@ -1,3 +1,5 @@
+using UsbGadget.Linux;
+
 namespace UsbGadget.Cli.Tests;
 
 /// <summary>usbgadget list and cleanup against the library's configfs simulator and fake mount table.</summary>
@@ -164,7 +166,7 @@ public sealed class ListAndCleanupTests : IDisposable
     {
         string staleMount = _board.AddFunctionFsGadget("crashed", "a");
         _board.Bed.AddStateFile("crashed", DeadPid, 5, ("a", staleMount));
-        _board.Bed.Mounter.UnmountFaults[staleMount] = Aio.Errno.EPERM;
+        _board.Bed.Mounter.UnmountFaults[staleMount] = Linux.Errno.EPERM;
 
         (int exitCode, _, string error) = _board.Run("cleanup");
 

@@ -31,7 +31,7 @@ public sealed class ReceiveSinkTests(GadgetVmFixture fixture) : VmTestBase(fixtu
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.Super);
         await using GuestProcess gadget = await BenchmarkGadget.StartAsync(
-            Vm, StatsFile, ("Benchmark__Mode", "source-sink"), ("UsbGadget__InQueueDepth", $"{InQueueDepth}"), ("UsbGadget__OutTransferSize", "4096"));
+            Vm, StatsFile, ("Benchmark__Mode", "source-sink"), ("UsbGadget__Endpoints__InQueueDepth", $"{InQueueDepth}"), ("UsbGadget__Endpoints__OutTransferSize", "4096"));
 
         await WriteAsync(1000, gadget);
         long first = await BenchmarkGadget.WaitForTransfersAsync(Vm, StatsFile, atLeast: 1000, gadget);

@@ -32,7 +32,7 @@ public sealed class SendFromSourceTests(GadgetVmFixture fixture) : VmTestBase(fi
     {
         await Vm.SetSpeedAsync(GadgetVmSpeed.Super);
         await using GuestProcess gadget = await BenchmarkGadget.StartAsync(
-            Vm, StatsFile, ("Benchmark__Mode", "source-sink"), ("Benchmark__WriteSize", $"{WriteSize}"), ("UsbGadget__InQueueDepth", $"{InQueueDepth}"));
+            Vm, StatsFile, ("Benchmark__Mode", "source-sink"), ("Benchmark__WriteSize", $"{WriteSize}"), ("UsbGadget__Endpoints__InQueueDepth", $"{InQueueDepth}"));
 
         await ReadAsync(1000, gadget);
 

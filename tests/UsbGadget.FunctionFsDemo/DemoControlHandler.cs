@@ -1,5 +1,6 @@
 using System.Text;
 using UsbGadget.FunctionFs;
+using UsbGadget.Linux;
 
 namespace UsbGadget.FunctionFsDemo;
 
@@ -67,7 +68,7 @@ internal sealed class DemoControlHandler(Func<FunctionFsFunction> function) : IC
             {
                 return ioctl();
             }
-            catch (UsbGadget.Aio.LinuxIOException e)
+            catch (UsbGadget.Linux.LinuxIOException e)
             {
                 return -(int)e.Errno;
             }

@@ -6,6 +6,7 @@ using UsbGadget.ConfigFs;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
 using UsbGadget.FunctionFsDemo;
+using UsbGadget.Linux;
 
 // A bulk loopback gadget on FunctionFS, built only from UsbGadget's Descriptors, ConfigFs and FunctionFs layers.
 //   UsbGadget.FunctionFsDemo [--udc NAME] [--name GADGET] [--vid 0x1209] [--pid 0x0001] [--strategy auto|eventfd|blocking] [--verbose]

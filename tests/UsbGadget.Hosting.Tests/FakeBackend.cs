@@ -2,6 +2,7 @@ using UsbGadget.ConfigFs;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
 using UsbGadget.Hosting;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Hosting.Tests;
 
@@ -50,7 +51,7 @@ internal sealed class FakeBackend : IGadgetBackend, IPreparedGadget
     public string ReadFunctionAttribute(string functionDirectoryName, string attribute) =>
         Attributes.TryGetValue($"{functionDirectoryName}/{attribute}", out string? value)
             ? value
-            : throw new ConfigFsException(ConfigFsError.AttributeNotSupported, $"no {functionDirectoryName}/{attribute} in the fake", Aio.Errno.ENOENT);
+            : throw new ConfigFsException(ConfigFsError.AttributeNotSupported, $"no {functionDirectoryName}/{attribute} in the fake", Linux.Errno.ENOENT);
 
     public IRunningFunction StartFunction(string mountPath, FunctionFsDescriptors descriptors, FunctionFsOptions options, IControlRequestHandler handler)
     {

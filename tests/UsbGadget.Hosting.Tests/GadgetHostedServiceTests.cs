@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Moq;
 using UsbGadget.FunctionFs;
 using UsbGadget.Hosting;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Hosting.Tests;
 
@@ -158,7 +159,7 @@ public sealed class GadgetHostedServiceTests : IDisposable
     public async Task BindFailure_TearsDownWhatWasCreated_AndStopsTheApp()
     {
         _backend.BindFailure = new UsbGadget.ConfigFs.ConfigFsException(
-            UsbGadget.ConfigFs.ConfigFsError.UdcBusy, "UDC dummy_udc.0 is busy", UsbGadget.Aio.Errno.EBUSY, "/sys/kernel/config/usb_gadget/g/UDC");
+            UsbGadget.ConfigFs.ConfigFsError.UdcBusy, "UDC dummy_udc.0 is busy", UsbGadget.Linux.Errno.EBUSY, "/sys/kernel/config/usb_gadget/g/UDC");
         var service = CreateService(new UsbGadgetOptions { Name = "g" }, new RecordingFunction("a"));
 
         await service.StartAsync(CancellationToken.None);

@@ -64,7 +64,7 @@ public sealed class HostIntegrationTests
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["UsbGadget:OutQueueDepth"] = "lots",
+            ["UsbGadget:Endpoints:OutQueueDepth"] = "lots",
             ["UsbGadget:BindUdc"] = "maybe",
             ["UsbGadget:StopTimeout"] = "soon",
             ["UsbGadget:Mode"] = "Borrow",
@@ -80,8 +80,8 @@ public sealed class HostIntegrationTests
         Assert.Equal(
             [
                 "  UsbGadget:BindUdc = 'maybe' is not a switch: use true or false.",
+                "  UsbGadget:Endpoints:OutQueueDepth = 'lots' is not a whole number: write it in decimal digits, such as 8.",
                 "  UsbGadget:Mode = 'Borrow' is not one of: Create, Attach.",
-                "  UsbGadget:OutQueueDepth = 'lots' is not a whole number: write it in decimal digits, such as 8.",
                 "  UsbGadget:StopTimeout = 'soon' is not a duration: write it as hh:mm:ss, such as 00:00:05.",
                 "  UsbGadget:VendorId = 'acme' is not a 16-bit number: write it in hex, such as 0x1d6b.",
             ],
@@ -94,28 +94,28 @@ public sealed class HostIntegrationTests
     {
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["UsbGadget:InQueueDepth"] = "4k",
-            ["UsbGadget:OutQueueDepth"] = "",
-            ["UsbGadget:InTransferSize"] = "4096",
+            ["UsbGadget:Endpoints:InQueueDepth"] = "4k",
+            ["UsbGadget:Endpoints:OutQueueDepth"] = "",
+            ["UsbGadget:Endpoints:InTransferSize"] = "4096",
             ["UsbGadget:ProductId"] = "0x0106",
             ["UsbGadget:VendorId"] = "",
             ["UsbGadget:DeviceClass"] = "255",
             ["UsbGadget:FunctionInstances:loopback"] = "myloop",
             ["UsbGadget:Languages:0x0407:Product"] = "Schleife",
         }).Build();
-        var options = new UsbGadgetOptions { InQueueDepth = 3 };
+        var options = new UsbGadgetOptions { Endpoints = { InQueueDepth = 3 } };
 
         new UsbGadgetOptionsBinder(configuration).Configure(options);
 
-        Assert.Equal(3, options.InQueueDepth);
-        Assert.Equal(8, options.OutQueueDepth); // empty means not set
-        Assert.Equal(4096, options.InTransferSize);
+        Assert.Equal(3, options.Endpoints.InQueueDepth);
+        Assert.Equal(8, options.Endpoints.OutQueueDepth); // empty means not set
+        Assert.Equal(4096, options.Endpoints.InTransferSize);
         Assert.Equal(0x0106, options.ProductId);
         Assert.Equal(0x1d6b, options.VendorId); // empty means not set
         Assert.Equal(0xff, options.DeviceClass);
         Assert.Equal("myloop", options.FunctionInstances["loopback"]);
         Assert.Equal("Schleife", options.Languages["0x0407"].Product);
-        Assert.Equal(["UsbGadget:InQueueDepth = '4k' is not a whole number: write it in decimal digits, such as 3."], options.UnreadableSettings);
+        Assert.Equal(["UsbGadget:Endpoints:InQueueDepth = '4k' is not a whole number: write it in decimal digits, such as 3."], options.UnreadableSettings);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using UsbGadget.FunctionFs;
 using UsbGadget.Hosting;
 
 namespace UsbGadget.Hosting.Tests;
@@ -47,10 +48,6 @@ public sealed class UsbGadgetOptionsValidatorTests
     }
 
     [Theory]
-    [InlineData(nameof(UsbGadgetOptions.OutTransferSize), 1000, "UsbGadget:OutTransferSize = 1000 must be a multiple of 1024")]
-    [InlineData(nameof(UsbGadgetOptions.InTransferSize), 0, "UsbGadget:InTransferSize = 0 must be a multiple of 1024")]
-    [InlineData(nameof(UsbGadgetOptions.OutQueueDepth), 0, "UsbGadget:OutQueueDepth = 0 is out of range: use 1–256.")]
-    [InlineData(nameof(UsbGadgetOptions.InQueueDepth), 1000, "UsbGadget:InQueueDepth = 1000 is out of range")]
     [InlineData(nameof(UsbGadgetOptions.MaxPowerMilliamps), 901, "UsbGadget:MaxPowerMilliamps = 901 is out of range")]
     [InlineData(nameof(UsbGadgetOptions.FunctionRestartLimit), -1, "UsbGadget:FunctionRestartLimit = -1 is out of range: use 0–1000.")]
     public void WrongNumberSetting_IsNamedWithItsValue(string setting, int value, string expected)
@@ -76,11 +73,34 @@ public sealed class UsbGadgetOptionsValidatorTests
         Assert.Contains(Validate(options).Failures!, f => f.StartsWith(expected, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void QueueSettings_FollowTheSameRulesAsFunctionFsOptions()
+    [Theory]
+    [InlineData(nameof(EndpointQueueOptions.OutTransferSize), 1000, "UsbGadget:Endpoints:OutTransferSize = 1000 must be a multiple of 1024")]
+    [InlineData(nameof(EndpointQueueOptions.InTransferSize), 0, "UsbGadget:Endpoints:InTransferSize = 0 must be a multiple of 1024")]
+    [InlineData(nameof(EndpointQueueOptions.OutQueueDepth), 0, "UsbGadget:Endpoints:OutQueueDepth = 0 is out of range: use 1–256.")]
+    [InlineData(nameof(EndpointQueueOptions.InQueueDepth), 1000, "UsbGadget:Endpoints:InQueueDepth = 1000 is out of range")]
+    public void WrongEndpointQueueSetting_IsNamedWithItsPathAndValue(string setting, int value, string expected)
     {
-        var options = new UsbGadgetOptions { OutTransferSize = 512, InQueueDepth = 257 };
-        var functionFs = new UsbGadget.FunctionFs.FunctionFsOptions { OutTransferSize = 512, InQueueDepth = 257 };
+        var options = new UsbGadgetOptions();
+        typeof(EndpointQueueOptions).GetProperty(setting)!.SetValue(options.Endpoints, value);
+
+        Assert.Contains(Validate(options).Failures!, f => f.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void EndpointQueueSettings_AreTheOnesTheFunctionsGet()
+    {
+        var options = new UsbGadgetOptions { Endpoints = { OutQueueDepth = 3, InTransferSize = 4096 } };
+
+        FunctionFsOptions functionFs = options.ToFunctionFsOptions("loopback");
+
+        Assert.Same(options.Endpoints, functionFs.Endpoints);
+    }
+
+    [Fact]
+    public void EndpointQueueSettings_FollowTheSameRulesAsFunctionFsOptions()
+    {
+        var options = new UsbGadgetOptions { Endpoints = { OutTransferSize = 512, InQueueDepth = 257 } };
+        var functionFs = new FunctionFsOptions { Endpoints = { OutTransferSize = 512, InQueueDepth = 257 } };
 
         Assert.Equal(
             functionFs.GetValidationErrors("UsbGadget:"),
@@ -98,7 +118,7 @@ public sealed class UsbGadgetOptionsValidatorTests
     [Fact]
     public void EveryProblem_IsReportedAtOnce()
     {
-        var options = new UsbGadgetOptions { UsbVersion = 0x0123, DeviceClass = 0x1ff, OutQueueDepth = 0 };
+        var options = new UsbGadgetOptions { UsbVersion = 0x0123, DeviceClass = 0x1ff, Endpoints = { OutQueueDepth = 0 } };
 
         Assert.Equal(3, Validate(options).Failures!.Count());
     }

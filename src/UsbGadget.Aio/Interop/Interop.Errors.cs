@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
-
-namespace UsbGadget.Aio;
+using UsbGadget.Linux;
 
 internal static partial class Interop
 {

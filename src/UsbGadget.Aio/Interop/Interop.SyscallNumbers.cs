@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget.Aio;
-
 internal static partial class Interop
 {
     /// <summary>

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget.Aio;
-
 #pragma warning disable CS8981 // Kernel structs keep their C names.
 internal static partial class Interop
 {

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget.Aio;
-
 internal static partial class Interop
 {
     internal const int EFD_SEMAPHORE = 1;
@@ -9,6 +7,6 @@ internal static partial class Interop
     internal const int EFD_NONBLOCK = O_NONBLOCK;
 
     /// <summary>eventfd(2): a 64-bit counter with a file descriptor. Returns the fd, or -1 and errno.</summary>
-    [LibraryImport(Libc, SetLastError = true)]
+    [LibraryImport(Libraries.Libc, SetLastError = true)]
     internal static partial int eventfd(uint initval, int flags);
 }

@@ -1,5 +1,3 @@
-namespace UsbGadget.Aio;
-
 internal static partial class Interop
 {
     /// <summary>

@@ -1,5 +1,3 @@
-namespace UsbGadget.Aio;
-
 #pragma warning disable CS8981 // Kernel structs keep their C names.
 internal static partial class Interop
 {

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget.Aio;
-
 internal static partial class Interop
 {
     internal const int PROT_READ = 0x1;
@@ -11,6 +9,6 @@ internal static partial class Interop
     internal static readonly nint MAP_FAILED = -1;
 
     /// <summary>mmap(2). Only used for anonymous mappings, so the offset is always 0.</summary>
-    [LibraryImport(Libc, SetLastError = true)]
+    [LibraryImport(Libraries.Libc, SetLastError = true)]
     internal static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
 }

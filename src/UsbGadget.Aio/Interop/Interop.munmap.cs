@@ -1,10 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget.Aio;
-
 internal static partial class Interop
 {
     /// <summary>munmap(2). Returns 0, or -1 and errno.</summary>
-    [LibraryImport(Libc, SetLastError = true)]
+    [LibraryImport(Libraries.Libc, SetLastError = true)]
     internal static partial int munmap(nint addr, nuint length);
 }

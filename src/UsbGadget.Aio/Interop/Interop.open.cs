@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget.Aio;
-
 internal static partial class Interop
 {
     // Flags shared by x64, arm64 and arm (asm-generic/fcntl.h, arch/x86 does not override them).
@@ -35,6 +33,6 @@ internal static partial class Interop
     }
 
     /// <summary>open(2). Returns the fd, or -1 and errno.</summary>
-    [LibraryImport(Libc, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport(Libraries.Libc, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int open(string pathname, int flags, int mode);
 }

@@ -1,10 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget.Aio;
-
 internal static partial class Interop
 {
     /// <summary>read(2). Returns the byte count, or -1 and errno.</summary>
-    [LibraryImport(Libc, SetLastError = true)]
+    [LibraryImport(Libraries.Libc, SetLastError = true)]
     internal static unsafe partial nint read(SafeHandle fd, byte* buf, nuint count);
 }

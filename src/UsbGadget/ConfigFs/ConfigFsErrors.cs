@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
-using UsbGadget.Aio;
+using UsbGadget.Linux;
 
 namespace UsbGadget.ConfigFs;
 

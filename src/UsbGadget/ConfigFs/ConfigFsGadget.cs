@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using UsbGadget.Aio;
+using UsbGadget.Linux;
 
 namespace UsbGadget.ConfigFs;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using UsbGadget.Aio;
+using UsbGadget.Linux;
 
 namespace UsbGadget.ConfigFs;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using UsbGadget.Aio;
+using UsbGadget.Linux;
 
 namespace UsbGadget.FunctionFs;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
-using UsbGadget.Aio;
 using UsbGadget.Descriptors;
+using UsbGadget.Linux;
 
 namespace UsbGadget.FunctionFs;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using UsbGadget.Aio;
 using UsbGadget.Descriptors;
+using UsbGadget.Linux;
 
 namespace UsbGadget.FunctionFs;
 
@@ -174,12 +175,12 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
             // Every endpoint buffer reserves one operation (an iocb per buffer), so this is exactly what the queues need.
             // Completions run inline on the engine's thread, and so does the reader or writer a completion resumes.
             var engine = new AioEngine(
-                Math.Max(1, (outCount * options.OutQueueDepth) + (inCount * options.InQueueDepth)), runContinuationsInline: true, logger);
+                Math.Max(1, (outCount * options.Endpoints.OutQueueDepth) + (inCount * options.Endpoints.InQueueDepth)), runContinuationsInline: true, logger);
             disposables.Add(engine);
 
-            var outPool = new AioBufferPool(options.OutTransferSize, Math.Max(1, outCount * options.OutQueueDepth));
+            var outPool = new AioBufferPool(options.Endpoints.OutTransferSize, Math.Max(1, outCount * options.Endpoints.OutQueueDepth));
             disposables.Add(outPool);
-            var inPool = new AioBufferPool(options.InTransferSize, Math.Max(1, inCount * options.InQueueDepth));
+            var inPool = new AioBufferPool(options.Endpoints.InTransferSize, Math.Max(1, inCount * options.Endpoints.InQueueDepth));
             disposables.Add(inPool);
 
             var io = new AioEndpointIo(engine);
@@ -194,8 +195,8 @@ public sealed class FunctionFsFunction : IAsyncDisposable, IDisposable
                     "the kernel creates one file per endpoint descriptor once descriptors and strings are written; check that the endpoint list matches the descriptors");
                 disposables.Add(file);
                 files[i] = declared.Direction == EndpointDirection.Out
-                    ? new OutEndpoint(path, file, declared, io, outPool, options.OutQueueDepth, options.OutTransferSize, logger)
-                    : new InEndpoint(path, file, declared, io, inPool, options.InQueueDepth, options.InTransferSize, logger);
+                    ? new OutEndpoint(path, file, declared, io, outPool, options.Endpoints.OutQueueDepth, options.Endpoints.OutTransferSize, logger)
+                    : new InEndpoint(path, file, declared, io, inPool, options.Endpoints.InQueueDepth, options.Endpoints.InTransferSize, logger);
             }
 
             FunctionFsLog.DescriptorsWritten(logger, options.Name, mountPath, files.Length);

@@ -1,4 +1,4 @@
-using UsbGadget.Aio;
+using UsbGadget.Linux;
 
 namespace UsbGadget.FunctionFs;
 

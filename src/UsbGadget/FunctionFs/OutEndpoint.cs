@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
 using UsbGadget.Descriptors;
+using UsbGadget.Linux;
 
 namespace UsbGadget.FunctionFs;
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using UsbGadget.Aio;
+using UsbGadget.Linux;
 
 namespace UsbGadget.FunctionFs;
 

@@ -302,8 +302,8 @@ internal static class UsbBenchmark
             // 512 bytes, and the source writes 512 bytes (Benchmark:WriteSize), so every transfer is still 512 B on the bus.
             int frameworkSize = Math.Max(size, 1024);
             string FrameworkEnvironment() =>
-                $"export UsbGadget__OutQueueDepth={depth} UsbGadget__InQueueDepth={depth} "
-                + $"UsbGadget__OutTransferSize={frameworkSize} UsbGadget__InTransferSize={frameworkSize}";
+                $"export UsbGadget__Endpoints__OutQueueDepth={depth} UsbGadget__Endpoints__InQueueDepth={depth} "
+                + $"UsbGadget__Endpoints__OutTransferSize={frameworkSize} UsbGadget__Endpoints__InTransferSize={frameworkSize}";
             string kernelScript = GuestShell.Quote(artifacts.GuestScript("kernel-function.sh"));
             switch (implementation)
             {

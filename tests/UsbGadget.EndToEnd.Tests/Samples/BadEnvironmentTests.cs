@@ -23,16 +23,16 @@ public sealed class BadEnvironmentTests(GadgetVmFixture fixture) : VmTestBase(fi
     public async Task WrongSettings_Exit2_WithOneLinePerWrongSetting()
     {
         GuestCommandResult run = await RunSampleAsync(
-            ("UsbGadget__VendorId", "acme"), ("UsbGadget__Udc", "a/b"), ("UsbGadget__OutQueueDepth", "lots"), ("UsbGadget__InTransferSize", "1000"));
+            ("UsbGadget__VendorId", "acme"), ("UsbGadget__Udc", "a/b"), ("UsbGadget__Endpoints__OutQueueDepth", "lots"), ("UsbGadget__Endpoints__InTransferSize", "1000"));
 
         Assert.Equal(2, run.ExitCode);
         Assert.Equal(
             [
                 "Invalid configuration; fix these settings (appsettings.json, UsbGadget__* environment variables or --UsbGadget:* arguments):",
-                "  UsbGadget:OutQueueDepth = 'lots' is not a whole number: write it in decimal digits, such as 8.",
+                "  UsbGadget:Endpoints:OutQueueDepth = 'lots' is not a whole number: write it in decimal digits, such as 8.",
                 "  UsbGadget:VendorId = 'acme' is not a 16-bit number: write it in hex, such as 0x1d6b.",
                 "  UsbGadget:Udc = 'a/b' is not a UDC name: use a name from /sys/class/udc, such as 'fe980000.usb', or leave it empty to use the only one.",
-                "  UsbGadget:InTransferSize = 1000 must be a multiple of 1024 between 1024 and 1048576 (16384 is a good choice).",
+                "  UsbGadget:Endpoints:InTransferSize = 1000 must be a multiple of 1024 between 1024 and 1048576 (16384 is a good choice).",
             ],
             run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }

@@ -1,5 +1,6 @@
 using UsbGadget.Aio;
 using UsbGadget.ConfigFs;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Tests.ConfigFs;
 

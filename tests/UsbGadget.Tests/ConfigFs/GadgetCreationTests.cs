@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
 using UsbGadget.ConfigFs;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Tests.ConfigFs;
 

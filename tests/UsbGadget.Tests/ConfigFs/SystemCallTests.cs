@@ -1,6 +1,7 @@
 using System.Globalization;
 using UsbGadget.Aio;
 using UsbGadget.ConfigFs;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Tests.ConfigFs;
 

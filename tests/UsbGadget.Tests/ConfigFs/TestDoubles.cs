@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
 using UsbGadget.ConfigFs;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Tests.ConfigFs;
 

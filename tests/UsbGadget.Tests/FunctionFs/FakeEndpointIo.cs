@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using UsbGadget.Aio;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Tests.FunctionFs;
 

@@ -1,5 +1,6 @@
 using UsbGadget.Aio;
 using UsbGadget.FunctionFs;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Tests.FunctionFs;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using UsbGadget.Aio;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Tests.FunctionFs;
 

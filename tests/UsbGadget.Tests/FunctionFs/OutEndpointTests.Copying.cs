@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using UsbGadget.Aio;
 using UsbGadget.FunctionFs;
+using UsbGadget.Linux;
 
 namespace UsbGadget.Tests.FunctionFs;
 

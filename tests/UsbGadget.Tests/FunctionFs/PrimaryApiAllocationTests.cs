@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging.Abstractions;
 using UsbGadget.Aio;
+using UsbGadget.Linux;
 using UsbGadget.Descriptors;
 using UsbGadget.FunctionFs;
 

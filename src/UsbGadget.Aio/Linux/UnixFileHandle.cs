@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget.Aio;
+namespace UsbGadget.Linux;
 
 /// <summary>
 /// Owns one Linux file descriptor and closes it when disposed. Reads, writes and ioctls go straight

@@ -1,4 +1,4 @@
-namespace UsbGadget.Aio;
+namespace UsbGadget.Linux;
 
 /// <summary>
 /// A Linux system call failed. The message names the call with its key arguments, the errno, and,

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget;
-
 internal static partial class Interop
 {
     /// <summary>umount2(2) flag: detach now, finish the unmount when the last open file closes.</summary>
@@ -9,6 +7,6 @@ internal static partial class Interop
 
     /// <summary>umount2(2): detaches the file system mounted at <paramref name="target"/>.</summary>
     /// <returns>0, or -1 with errno set (EBUSY while files on it are still open).</returns>
-    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Libraries.Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int umount2(string target, int flags);
 }

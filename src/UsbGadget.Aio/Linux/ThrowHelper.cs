@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace UsbGadget.Aio;
+namespace UsbGadget.Linux;
 
 /// <summary>Throw sites kept out of hot paths so those stay small and inlinable.</summary>
 internal static class ThrowHelper

@@ -1,11 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget;
-
 internal static partial class Interop
 {
     /// <summary>unlink(2): removes a name; in configfs only symlinks can be removed this way.</summary>
     /// <returns>0, or -1 with errno set.</returns>
-    [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Libraries.Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int unlink(string pathname);
 }

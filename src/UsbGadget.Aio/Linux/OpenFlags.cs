@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget.Aio;
+namespace UsbGadget.Linux;
 
 /// <summary>
 /// Flags for <see cref="UnixFileHandle.Open"/>. The access mode and the flags that are the same

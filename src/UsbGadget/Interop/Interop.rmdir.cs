@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget;
-
 internal static partial class Interop
 {
     /// <summary>
@@ -9,6 +7,6 @@ internal static partial class Interop
     /// ENOTEMPTY means links or user-made children remain, EPERM means a default group.
     /// </summary>
     /// <returns>0, or -1 with errno set.</returns>
-    [LibraryImport("libc", EntryPoint = "rmdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Libraries.Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int rmdir(string pathname);
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget.Aio;
+namespace UsbGadget.Linux;
 
 /// <summary>Helpers for <see cref="Errno"/>.</summary>
 public static class ErrnoExtensions

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget;
-
 internal static partial class Interop
 {
     /// <summary>
@@ -9,6 +7,6 @@ internal static partial class Interop
     /// language), so its errno carries the kernel's answer (EBUSY, EINVAL, ENOENT for an unknown function).
     /// </summary>
     /// <returns>0, or -1 with errno set.</returns>
-    [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Libraries.Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int mkdir(string pathname, uint mode);
 }

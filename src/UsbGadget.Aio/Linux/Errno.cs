@@ -1,4 +1,4 @@
-namespace UsbGadget.Aio;
+namespace UsbGadget.Linux;
 
 /// <summary>
 /// Linux error numbers, with their C names. The values are those of the generic Linux ABI,

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 
-namespace UsbGadget;
-
 internal static partial class Interop
 {
     /// <summary>
@@ -10,6 +8,6 @@ internal static partial class Interop
     /// "uid=,gid=,mode=,rmode=,fmode=,no_disconnect=" as <paramref name="data"/>.
     /// </summary>
     /// <returns>0, or -1 with errno set.</returns>
-    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Libraries.Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int mount(string source, string target, string filesystemtype, nuint mountflags, string? data);
 }
