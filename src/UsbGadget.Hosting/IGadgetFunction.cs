@@ -29,7 +29,7 @@ public interface IGadgetFunction : IControlRequestHandler
     /// <summary>The endpoint work while the host has the function enabled.</summary>
     /// <remarks>
     /// Code after an <c>await</c> on <see cref="OutEndpoint.ReadAsync(Memory{byte}, CancellationToken)"/>,
-    /// <see cref="InEndpoint.WriteAsync"/> or their Stream and Pipe adapters never runs on the AIO completion thread:
+    /// <see cref="InEndpoint.WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> or their Stream and Pipe adapters never runs on the AIO completion thread:
     /// a blocking call stalls only this function. The zero-copy leases (<see cref="OutEndpoint.ReadAsync(CancellationToken)"/>,
     /// <see cref="InEndpoint.GetBufferAsync"/>) resume on it after a wait, to save a thread hop per transfer: never
     /// block there.

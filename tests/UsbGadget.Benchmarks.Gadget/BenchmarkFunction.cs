@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using BulkLoopback;
 using Microsoft.Extensions.Options;
 using UsbGadget.Descriptors;
@@ -19,13 +20,13 @@ internal sealed class BenchmarkFunction : IGadgetFunction
 
     private readonly LoopbackFunction _sample = new();
     private readonly bool _loopback;
-    private readonly bool _primary;
+    private readonly BenchmarkApi _api;
     private readonly int _writeSize;
 
     public BenchmarkFunction(IOptions<BenchmarkSettings> settings, IOptions<UsbGadgetOptions> gadget)
     {
         _loopback = settings.Value.IsLoopback;
-        _primary = settings.Value.IsPrimary;
+        _api = settings.Value.ParsedApi;
         _writeSize = settings.Value.WriteSize > 0 ? settings.Value.WriteSize : gadget.Value.Endpoints.InTransferSize;
     }
 
@@ -51,46 +52,176 @@ internal sealed class BenchmarkFunction : IGadgetFunction
     {
         OutEndpoint output = context.GetOutEndpoint(1);
         InEndpoint input = context.GetInEndpoint(2);
-        if (_primary)
+        return (_api, _loopback) switch
         {
-            return _loopback
-                ? CopyingEchoAsync(output, input, cancellationToken)
-                : Task.WhenAll(CopyingSourceAsync(input, _writeSize, cancellationToken), CopyingSinkAsync(output, input.TransferSize, cancellationToken));
-        }
-
-        return _loopback
-            ? TunedEcho.EchoAsync(output, input, static () => Interlocked.Add(ref s_transfers, 2), cancellationToken)
-            : Task.WhenAll(SourceAsync(input, cancellationToken), SinkAsync(output, cancellationToken));
+            (BenchmarkApi.Tuned, true) => TunedEcho.EchoAsync(output, input, static () => Interlocked.Add(ref s_transfers, 2), cancellationToken),
+            (BenchmarkApi.Tuned, false) => Task.WhenAll(SourceAsync(input, cancellationToken), SinkAsync(output, cancellationToken)),
+            (BenchmarkApi.Lease, true) => LeaseEchoAsync(output, input, cancellationToken),
+            (BenchmarkApi.Lease, false) => Task.WhenAll(LeaseSourceAsync(input, _writeSize, cancellationToken), LeaseSinkAsync(output, cancellationToken)),
+            (BenchmarkApi.Primary, true) => CopyingEchoAsync(output.ReadAsync, input.WriteAsync, output.TransferSize, cancellationToken),
+            (BenchmarkApi.Primary, false) => Task.WhenAll(
+                CopyingSourceAsync((data, ct) => input.WriteAsync(data, endTransfer: false, ct), _writeSize, cancellationToken),
+                CopyingSinkAsync(output.ReadAsync, output.TransferSize, cancellationToken)),
+            (BenchmarkApi.Stream, true) => StreamEchoAsync(output.AsStream(), input.AsStream(), output.TransferSize, cancellationToken),
+            (BenchmarkApi.Stream, false) => Task.WhenAll(
+                CopyingSourceAsync(input.AsStream().WriteAsync, _writeSize, cancellationToken),
+                CopyingSinkAsync(output.AsStream().ReadAsync, output.TransferSize, cancellationToken)),
+            (BenchmarkApi.Pipe, true) => throw new InvalidOperationException("Benchmark:Api pipe measures source-sink only."),
+            _ => Task.WhenAll(PipeSourceAsync(input.AsPipeWriter(), _writeSize, cancellationToken), PipeSinkAsync(output.AsPipeReader(), output.TransferSize, cancellationToken)),
+        };
     }
 
-    // The primary API, as the BulkLoopback sample uses it: each host transfer copied in, and copied back out.
-    private static async Task CopyingEchoAsync(OutEndpoint output, InEndpoint input, CancellationToken cancellationToken)
+    // The zero-copy level: a lent OUT buffer copied into a lent IN buffer (the public API has no zero-copy echo), ended
+    // the way it ended on OUT. After a wait, both resume on the completion thread, as that level documents.
+    private static async Task LeaseEchoAsync(OutEndpoint output, InEndpoint input, CancellationToken cancellationToken)
     {
-        byte[] buffer = new byte[Math.Max(output.TransferSize, input.TransferSize)];
-        int length;
-        while ((length = await output.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        int maxPacket = output.Current?.PacketSize ?? 512;
+        while (true)
         {
-            await input.WriteAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            using OutTransfer received = await output.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (received.Status != EndpointStatus.Ok)
+            {
+                return;
+            }
+
+            int length = received.Length;
+            using (InTransfer sending = await input.GetBufferAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (sending.Status != EndpointStatus.Ok)
+                {
+                    return;
+                }
+
+                received.Span.CopyTo(sending.Span);
+                if (sending.Send(length) != EndpointStatus.Ok)
+                {
+                    return;
+                }
+            }
+
+            // A read that stopped short on a packet boundary ended the host's transfer with a zero-length packet: so does the echo.
+            if (length < output.TransferSize && length % maxPacket == 0)
+            {
+                using InTransfer end = await input.GetBufferAsync(cancellationToken).ConfigureAwait(false);
+                if (end.Status != EndpointStatus.Ok || end.Send(0) != EndpointStatus.Ok)
+                {
+                    return;
+                }
+            }
+
             Interlocked.Add(ref s_transfers, 2);
         }
     }
 
-    private static async Task CopyingSourceAsync(InEndpoint input, int writeSize, CancellationToken cancellationToken)
+    // Like the C reference's source, fills nothing: each lent buffer is sent with the zeros it was mapped with.
+    private static async Task LeaseSourceAsync(InEndpoint input, int writeSize, CancellationToken cancellationToken)
     {
-        byte[] zeros = new byte[writeSize];
         while (true)
         {
-            await input.WriteAsync(zeros, cancellationToken).ConfigureAwait(false);
+            using InTransfer transfer = await input.GetBufferAsync(cancellationToken).ConfigureAwait(false);
+            if (transfer.Status != EndpointStatus.Ok || transfer.Send(writeSize) != EndpointStatus.Ok)
+            {
+                return;
+            }
+
             Interlocked.Increment(ref s_transfers);
         }
     }
 
-    private static async Task CopyingSinkAsync(OutEndpoint output, int size, CancellationToken cancellationToken)
+    private static async Task LeaseSinkAsync(OutEndpoint output, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            using OutTransfer transfer = await output.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (transfer.Status != EndpointStatus.Ok)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref s_transfers);
+        }
+    }
+
+    // The primary API: each host transfer copied in, and copied back out, ended where the host ended it (a read that
+    // came back short of the buffer). A buffer of OUT's transfer size makes one read one kernel read.
+    private static async Task CopyingEchoAsync(
+        Func<Memory<byte>, CancellationToken, ValueTask<int>> read,
+        Func<ReadOnlyMemory<byte>, bool, CancellationToken, ValueTask> write,
+        int size,
+        CancellationToken cancellationToken)
     {
         byte[] buffer = new byte[size];
-        while (await output.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) > 0)
+        int length;
+        while ((length = await read(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            await write(buffer.AsMemory(0, length), length < size, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref s_transfers, 2);
+        }
+    }
+
+    private static async Task StreamEchoAsync(Stream output, Stream input, int size, CancellationToken cancellationToken)
+    {
+        byte[] buffer = new byte[size];
+        int length;
+        while ((length = await output.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            await input.WriteAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            if (length < size)
+            {
+                await input.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            Interlocked.Add(ref s_transfers, 2);
+        }
+    }
+
+    private static async Task CopyingSourceAsync(Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> write, int writeSize, CancellationToken cancellationToken)
+    {
+        byte[] zeros = new byte[writeSize];
+        while (true)
+        {
+            await write(zeros, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref s_transfers);
+        }
+    }
+
+    private static async Task CopyingSinkAsync(Func<Memory<byte>, CancellationToken, ValueTask<int>> read, int size, CancellationToken cancellationToken)
+    {
+        byte[] buffer = new byte[size];
+        while (await read(buffer, cancellationToken).ConfigureAwait(false) > 0)
         {
             Interlocked.Increment(ref s_transfers);
+        }
+    }
+
+    // One flush per write: each is one host transfer, ended for the host (a zero-length packet when it fills its last packet).
+    private static async Task PipeSourceAsync(PipeWriter writer, int writeSize, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            writer.GetSpan(writeSize)[..writeSize].Clear();
+            writer.Advance(writeSize);
+            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref s_transfers);
+        }
+    }
+
+    // Counts a transfer per OUT transfer size consumed.
+    private static async Task PipeSinkAsync(PipeReader reader, int size, CancellationToken cancellationToken)
+    {
+        long bytes = 0;
+        while (true)
+        {
+            ReadResult result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            long length = result.Buffer.Length;
+            reader.AdvanceTo(result.Buffer.End);
+            long before = bytes / size;
+            bytes += length;
+            Interlocked.Add(ref s_transfers, (bytes / size) - before);
+            if (result.IsCompleted)
+            {
+                return;
+            }
         }
     }
 

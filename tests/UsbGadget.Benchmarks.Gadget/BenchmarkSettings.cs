@@ -13,16 +13,22 @@ internal sealed class BenchmarkSettings
     public int WriteSize { get; set; }
 
     /// <summary>
+    /// Which API the function moves data with:
     /// <c>tuned</c> (default): callbacks and buffer hand-over on the framework's internals, the C reference's shape;
-    /// <c>primary</c>: the public copying API (<c>ReadAsync(Memory)</c>/<c>WriteAsync</c>), as the BulkLoopback sample uses it.
+    /// <c>lease</c>: the public zero-copy level (<c>ReadAsync()</c> → <c>OutTransfer</c>, <c>GetBufferAsync</c> → <c>InTransfer</c>);
+    /// <c>primary</c>: the public copying level (<c>ReadAsync(Memory)</c>/<c>WriteAsync</c>);
+    /// <c>stream</c>: its <c>AsStream()</c> adapters; <c>pipe</c>: its <c>AsPipeReader()</c>/<c>AsPipeWriter()</c> adapters.
     /// </summary>
     public string Api { get; set; } = "tuned";
 
-    public bool IsPrimary => Api switch
+    public BenchmarkApi ParsedApi => Api switch
     {
-        "primary" => true,
-        "tuned" => false,
-        _ => throw new InvalidOperationException($"Benchmark:Api must be tuned or primary, not '{Api}'."),
+        "tuned" => BenchmarkApi.Tuned,
+        "lease" => BenchmarkApi.Lease,
+        "primary" => BenchmarkApi.Primary,
+        "stream" => BenchmarkApi.Stream,
+        "pipe" => BenchmarkApi.Pipe,
+        _ => throw new InvalidOperationException($"Benchmark:Api must be tuned, lease, primary, stream or pipe, not '{Api}'."),
     };
 
     /// <summary>Where to append a stats line once a second; empty for none.</summary>
@@ -34,4 +40,14 @@ internal sealed class BenchmarkSettings
         "source-sink" => false,
         _ => throw new InvalidOperationException($"Benchmark:Mode must be source-sink or loopback, not '{Mode}'."),
     };
+}
+
+/// <summary>See <see cref="BenchmarkSettings.Api"/>.</summary>
+internal enum BenchmarkApi
+{
+    Tuned,
+    Lease,
+    Primary,
+    Stream,
+    Pipe,
 }

@@ -5,7 +5,7 @@ using UsbGadget.Benchmarks;
 //   aio-read    --file PATH [--block-size 4096] [--queue-depth 32] [--seconds 10] [--api low-level|async]
 //   aio-compare --file PATH [same options] [--rounds 1]   runs fio, then ours, and prints the ratio
 //   footprint   [--rounds 3] [--idle-seconds 10] [--traffic-seconds 10]   samples (JIT, NativeAOT) vs the C reference, in the VM
-//   usb         [--profile quick|full] [--seconds 4] [--rounds 1] [--update-chart]   issue #7: kernel vs C vs ours at SuperSpeed, in the VM
+//   usb         [--profile quick|full|small|primary] [--seconds 4] [--rounds 1] [--update-chart]   issue #7: kernel vs C vs ours at SuperSpeed, in the VM
 //   pipeline    [--size 512] [--depth 8] [--seconds 3] [--rounds 3] [--mode loopback|loopback-read|source|in|receive|out|copy-*|stream-*|pipe-*|primary,...]   the endpoint layer's CPU per transfer against the AIO layer's own and a C loop's, on this machine
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
@@ -77,7 +77,7 @@ static int Usage()
         usage: UsbGadget.Benchmarks aio-read --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--api low-level|async|async-inline] [--warmup N] [--direct]
                UsbGadget.Benchmarks aio-compare --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--rounds N] [--api low-level|async|async-inline|both] [--direct]
                UsbGadget.Benchmarks footprint [--rounds N] [--idle-seconds N] [--traffic-seconds N]
-               UsbGadget.Benchmarks usb [--profile quick|full] [--seconds N] [--warmup N] [--rounds N] [--no-chart] [--update-chart]
+               UsbGadget.Benchmarks usb [--profile quick|full|small|primary] [--seconds N] [--warmup N] [--rounds N] [--no-chart] [--update-chart]
 
           aio-read     reads PATH with Linux AIO: submit queue-depth blocks, then reap at least 1 and
                        resubmit what completed (fio libaio with iodepth_batch_submit=queue-depth,

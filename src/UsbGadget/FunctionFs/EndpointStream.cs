@@ -56,9 +56,12 @@ internal sealed class EndpointStream(OutEndpoint? reader, InEndpoint? writer) : 
         }
     }
 
-    /// <summary>Each write is one USB transfer; an empty one sends nothing, as a stream write of nothing should.</summary>
+    /// <summary>
+    /// Queued at once, without ending the host's transfer (<see cref="Flush"/> ends it); an empty write sends nothing,
+    /// as a stream write of nothing should.
+    /// </summary>
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        buffer.IsEmpty ? default : Writer.WriteAsync(buffer, cancellationToken);
+        buffer.IsEmpty ? default : Writer.WriteAsync(buffer, endTransfer: false, cancellationToken);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
@@ -87,13 +90,46 @@ internal sealed class EndpointStream(OutEndpoint? reader, InEndpoint? writer) : 
         }
     }
 
-    /// <summary>Nothing to do: each write is queued for the host already (<see cref="InEndpoint.FlushAsync"/> waits until it is sent).</summary>
+    /// <summary>
+    /// Ends the host's transfer: a zero-length packet if the last write filled its last packet, nothing otherwise (a
+    /// short packet ended it already). Never waits: with every buffer in flight, the next one freed sends it, ahead of
+    /// any later write (<see cref="InEndpoint.FlushAsync"/> waits until the host has taken everything). A read-only
+    /// stream has nothing to flush.
+    /// </summary>
     public override void Flush()
     {
+        if (writer is not null)
+        {
+            EndTransfer(writer);
+        }
     }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) =>
-        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
+    public override Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+
+        try
+        {
+            Flush();
+            return Task.CompletedTask;
+        }
+        catch (EndpointDisabledException e)
+        {
+            return Task.FromException(e);
+        }
+    }
+
+    private static void EndTransfer(InEndpoint writer)
+    {
+        EndpointStatus status = writer.EndTransfer();
+        if (status != EndpointStatus.Ok)
+        {
+            throw new EndpointDisabledException(writer.Name, status == EndpointStatus.Stopped);
+        }
+    }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("An endpoint stream is not seekable.");
 

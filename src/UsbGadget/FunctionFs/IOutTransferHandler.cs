@@ -16,7 +16,7 @@ internal interface IOutTransferHandler
     /// <returns>
     /// A completed task (<see langword="default"/>) to take the next read at once. A pending one holds the next call back
     /// until it completes: back-pressure, for a handler that waits for room downstream, such as one awaiting
-    /// <see cref="InEndpoint.WriteAsync"/> while every IN buffer is in flight. Reads meanwhile wait, in order, in the
+    /// <see cref="InEndpoint.WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> while every IN buffer is in flight. Reads meanwhile wait, in order, in the
     /// endpoint's queue. (<see cref="InEndpoint.SendAsync(OutTransfer, CancellationToken)"/> does not wait: the
     /// transfers it queues hold their buffers, which is back-pressure enough.)
     /// </returns>

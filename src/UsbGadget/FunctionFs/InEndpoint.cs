@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
@@ -9,14 +10,14 @@ using UsbGadget.Linux;
 namespace UsbGadget.FunctionFs;
 
 /// <summary>
-/// An IN endpoint (device to host) with a bounded write queue. <see cref="WriteAsync"/> copies into one of a fixed set
+/// An IN endpoint (device to host) with a bounded write queue. <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> copies into one of a fixed set
 /// of AIO buffers and submits it, one USB transfer per call, and waits while every buffer is in flight
 /// (back-pressure); <see cref="AsStream"/> and <see cref="AsPipeWriter"/> adapt it. <see cref="GetBufferAsync"/> lends
 /// such a buffer to fill in place instead, with no copy: the zero-copy level.
 /// </summary>
 /// <remarks>
 /// <para>One writer at a time. Data is sent in submission order. Writes queued when the endpoint is disabled
-/// (configuration change, bus reset, disconnect) are dropped by the kernel; the next <see cref="WriteAsync"/> throws
+/// (configuration change, bus reset, disconnect) are dropped by the kernel; the next <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> throws
 /// <see cref="EndpointDisabledException"/>. A write the kernel fails after it was queued is logged and counted in
 /// <see cref="Failures"/>.</para>
 /// </remarks>
@@ -37,6 +38,18 @@ public sealed class InEndpoint : EndpointFile
     private readonly int _transferSize;
     private int _packetSize;
     private bool _takerResumesInline;
+
+    // A copying writer parked for room resumes once this many buffers are free, not at the first one: it then queues
+    // that many writes without waiting, so its thread-pool hop is paid once per batch instead of once per transfer,
+    // while the writes still in flight keep the kernel's queue busy. The zero-copy level resumes inline at once.
+    private readonly int _copyingWakeThreshold;
+
+    // The last write filled its last packet and nothing ended the host's transfer yet (see EndTransferAsync). Only the
+    // one writer reads it; Send writes it under the lock.
+    private bool _transferOpen;
+
+    // EndTransfer found every buffer in flight: the next buffer freed sends the zero-length packet, before anything else.
+    private bool _endOwed;
     private Stream? _stream;
     private PipeWriter? _pipeWriter;
     private bool _enabled;
@@ -59,6 +72,7 @@ public sealed class InEndpoint : EndpointFile
         _packetSize = DeclaredPacketSize;
         _slots = new TransferSlot[depth];
         _free = new SlotStack(depth);
+        _copyingWakeThreshold = Math.Max(1, depth / 2);
         Action<TransferSlot> onCompleted = OnCompleted;
         for (int i = 0; i < depth; i++)
         {
@@ -96,10 +110,13 @@ public sealed class InEndpoint : EndpointFile
     /// </summary>
     /// <remarks>
     /// <para>On a bulk endpoint, the transfer is ended for the host: when its length is a whole number of packets, a
-    /// zero-length packet follows, so a host read of any size returns with exactly these bytes. Data longer than
-    /// <see cref="TransferSize"/> goes out in several kernel writes, still one host transfer. An empty
-    /// <paramref name="data"/> sends a zero-length packet (an empty transfer). Interrupt and isochronous endpoints send
-    /// the bytes as they are (their host reads whole reports or packets).</para>
+    /// zero-length packet follows, so a host read of any size returns with exactly these bytes (one message, one host
+    /// read). Data longer than <see cref="TransferSize"/> goes out in several kernel writes, still one host transfer. An
+    /// empty <paramref name="data"/> sends a zero-length packet (an empty transfer). Interrupt and isochronous endpoints
+    /// send the bytes as they are (their host reads whole reports or packets). To stream bytes to a host that reads
+    /// fixed-size blocks, where that zero-length packet would arrive as an extra empty read, write with
+    /// <see cref="WriteAsync(ReadOnlyMemory{byte}, bool, CancellationToken)"/> and <c>endTransfer: false</c>, or
+    /// through <see cref="AsStream"/>.</para>
     /// <para>The code after <c>await</c> never runs on the AIO completion thread: blocking there stalls only the caller.
     /// One writer at a time. Allocates nothing per call once warm.</para>
     /// </remarks>
@@ -114,31 +131,59 @@ public sealed class InEndpoint : EndpointFile
     /// cancelled by DISABLE, so a cancelled run never sends into the next enable cycle.
     /// </exception>
     /// <exception cref="InvalidOperationException">Another write is waiting on this endpoint.</exception>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        WriteAsync(data, endTransfer: true, cancellationToken);
+
+    /// <summary>
+    /// Copies <paramref name="data"/> into the endpoint's buffers and queues it for the host, ending the host's transfer
+    /// after it or not: <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> with the framing chosen.
+    /// </summary>
+    /// <remarks>
+    /// <para>With <paramref name="endTransfer"/> false no zero-length packet is added: a write that fills its last
+    /// packet leaves the host's transfer open, and the next write continues it. That is what a host reading fixed-size
+    /// blocks expects of a byte stream (each block one host read, no empty read in between); a host reading with a
+    /// larger buffer waits until a later write ends the transfer. A write that does not fill its last packet ends the
+    /// transfer all the same: USB has no other way to send its short packet.</para>
+    /// <para>Otherwise as <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.</para>
+    /// </remarks>
+    /// <param name="data">The bytes; the caller may reuse the memory as soon as this returns.</param>
+    /// <param name="endTransfer">End the host's transfer after these bytes (on a bulk endpoint: a zero-length packet when they fill their last packet).</param>
+    /// <param name="cancellationToken">Stops waiting for a buffer. What was queued before stays queued.</param>
+    /// <exception cref="EndpointDisabledException">As <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.</exception>
+    /// <exception cref="OperationCanceledException">As <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.</exception>
+    /// <exception cref="InvalidOperationException">Another write is waiting on this endpoint.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification =
+        "The bool is required, so no call binds to both; the shape of QuicStream.WriteAsync(buffer, completeWrites, cancellationToken).")]
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, bool endTransfer, CancellationToken cancellationToken = default)
     {
-        EndpointStatus status = await WriteCoreAsync(data, framed: true, resumeInline: false, cancellationToken).ConfigureAwait(false);
+        EndpointStatus status = await WriteCoreAsync(data, framed: endTransfer, resumeInline: false, cancellationToken).ConfigureAwait(false);
         if (status != EndpointStatus.Ok)
         {
             throw new EndpointDisabledException(Name, status == EndpointStatus.Stopped);
         }
     }
 
-    /// <summary>A write-only <see cref="Stream"/> over <see cref="WriteAsync"/>, for <c>StreamWriter</c>, <c>System.Text.Json</c> and the like.</summary>
+    /// <summary>A write-only <see cref="Stream"/> over <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>, for <c>StreamWriter</c>, <c>System.Text.Json</c> and the like.</summary>
     /// <remarks>
-    /// Each <c>Write</c> is one USB transfer (<see cref="WriteAsync"/>); writing nothing sends nothing. <c>Flush</c> does
-    /// nothing (each write is queued already); <see cref="FlushAsync"/> waits until the host has taken the data.
-    /// Made once: every call returns the same stream; disposing it does not close the endpoint.
+    /// A byte stream: each <c>Write</c> is queued at once and does not end the host's transfer
+    /// (<see cref="WriteAsync(ReadOnlyMemory{byte}, bool, CancellationToken)"/> with <c>endTransfer: false</c>), so a host
+    /// reading fixed-size blocks gets them with no empty read in between. <c>Flush</c> ends the transfer (a zero-length
+    /// packet if the last write filled its last packet), so what was written up to a flush is one message for a host
+    /// reading with a larger buffer; it does not wait for the host (<see cref="FlushAsync"/> does). Writing nothing sends
+    /// nothing. Made once: every call returns the same stream; disposing it does not close the endpoint.
     /// </remarks>
     public Stream AsStream() => _stream ??= new EndpointStream(null, this);
 
     /// <summary>
-    /// A <see cref="PipeWriter"/> over <see cref="WriteAsync"/>: what is written between two <c>FlushAsync</c> calls
-    /// goes to the host as one USB transfer. Completing it does not close the endpoint; made once.
+    /// A <see cref="PipeWriter"/> over <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>: what is written
+    /// between two <c>FlushAsync</c> calls goes to the host as one USB transfer, ended for the host. <c>CancelPendingFlush</c>
+    /// ends a flush waiting for room (or the next flush) with <c>IsCanceled</c>; what it had not queued stays unflushed.
+    /// Completing it does not close the endpoint; made once.
     /// </summary>
     public PipeWriter AsPipeWriter() => _pipeWriter ??= new EndpointPipeWriter(this);
 
-    /// <summary><see cref="WriteAsync"/>'s work; the status instead of an exception.</summary>
+    /// <summary><see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>'s work; the status instead of an exception.</summary>
     /// <param name="data">The bytes.</param>
     /// <param name="framed">End a bulk transfer with a zero-length packet when it fills its last packet.</param>
     /// <param name="resumeInline">Whether the caller may resume on the completion thread after a wait.</param>
@@ -147,6 +192,7 @@ public sealed class InEndpoint : EndpointFile
     internal async ValueTask<EndpointStatus> WriteCoreAsync(ReadOnlyMemory<byte> data, bool framed, bool resumeInline, CancellationToken cancellationToken)
     {
         // A copy into lent buffers: the same wait, hand-off and enable-cycle checks as GetBufferAsync and Send.
+        QueuedByLastWrite = 0;
         int offset = 0;
         int generation = -1;
         bool endWithZeroLengthPacket = framed && data.Length > 0 && NeedsZeroLengthPacket(data.Length);
@@ -195,10 +241,52 @@ public sealed class InEndpoint : EndpointFile
             }
 
             offset += length;
+            QueuedByLastWrite = offset;
         }
         while (offset < data.Length || endWithZeroLengthPacket);
 
         return EndpointStatus.Ok;
+    }
+
+    /// <summary>
+    /// How many bytes of its data the last <see cref="WriteCoreAsync"/> queued, also when it ended early (cancelled,
+    /// disabled): the PipeWriter keeps the rest for its next flush. Only the one writer reads it.
+    /// </summary>
+    internal int QueuedByLastWrite { get; private set; }
+
+    /// <summary>
+    /// Ends the host's transfer if the last write left it open (it filled its last packet and did not end it): a
+    /// zero-length packet, queued now or, while every buffer is in flight, from the next buffer freed, ahead of any
+    /// later write. Never waits. Nothing to do otherwise. The Stream adapter's Flush.
+    /// </summary>
+    internal EndpointStatus EndTransfer()
+    {
+        if (!_transferOpen)
+        {
+            return EndpointStatus.Ok;
+        }
+
+        lock (Gate)
+        {
+            ThrowIfSourceRunningLocked();
+            if (_stopped || !_enabled)
+            {
+                return _stopped ? EndpointStatus.Stopped : EndpointStatus.Disabled;
+            }
+
+            _transferOpen = false;
+            if (_free.TryPop(out TransferSlot? slot))
+            {
+                slot.Version++;
+                SubmitLocked(slot, 0);
+            }
+            else
+            {
+                _endOwed = true;
+            }
+
+            return EndpointStatus.Ok;
+        }
     }
 
     /// <summary>
@@ -224,11 +312,11 @@ public sealed class InEndpoint : EndpointFile
     /// waits for them too.</para>
     /// <para>When this returns <see cref="EndpointStatus.Ok"/> the buffer belongs to the write: do not touch
     /// <paramref name="received"/>'s data again, and disposing it does nothing. Otherwise it is still the caller's.
-    /// Data longer than <see cref="TransferSize"/> is copied and split as <see cref="WriteAsync"/> does (and that
+    /// Data longer than <see cref="TransferSize"/> is copied and split as <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> does (and that
     /// waits for room). An empty transfer sends a zero-length packet.</para>
     /// </remarks>
     /// <returns>
-    /// <see cref="EndpointStatus.Ok"/> once the transfer is submitted or waiting its turn; otherwise as <see cref="WriteAsync"/>.
+    /// <see cref="EndpointStatus.Ok"/> once the transfer is submitted or waiting its turn; otherwise as <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.
     /// </returns>
     /// <exception cref="ArgumentException"><paramref name="received"/> holds no data: its status is not Ok.</exception>
     /// <exception cref="InvalidOperationException">
@@ -305,7 +393,7 @@ public sealed class InEndpoint : EndpointFile
 
     /// <summary>
     /// Lends the caller one of the endpoint's AIO buffers to fill and <see cref="InTransfer.Send"/>: the zero-copy
-    /// form of <see cref="WriteAsync"/>. Waits while every buffer is in flight, and after such a wait the caller
+    /// form of <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>. Waits while every buffer is in flight, and after such a wait the caller
     /// resumes on the AIO completion thread (do not block there).
     /// </summary>
     /// <returns>
@@ -360,7 +448,7 @@ public sealed class InEndpoint : EndpointFile
     /// </summary>
     /// <remarks>
     /// A call whose task is pending holds the next one back until it completes, which then runs the next call on the
-    /// thread that completed it. While this runs, the endpoint's other writers (<see cref="WriteAsync"/>,
+    /// thread that completed it. While this runs, the endpoint's other writers (<see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>,
     /// <see cref="GetBufferAsync"/>, <see cref="SendAsync(OutTransfer, CancellationToken)"/>) throw
     /// <see cref="InvalidOperationException"/>. Data filled in one enable cycle is never sent in the next.
     /// </remarks>
@@ -428,6 +516,10 @@ public sealed class InEndpoint : EndpointFile
             Debug.Assert(_queuedSends.Count == 0);
             _generation = generation;
             _enabled = true;
+
+            // The host's side was reset: nothing of an earlier transfer is open there.
+            _transferOpen = false;
+            _endOwed = false;
         }
     }
 
@@ -443,6 +535,7 @@ public sealed class InEndpoint : EndpointFile
             }
 
             _enabled = false;
+            _endOwed = false;
             DropQueuedSendsLocked();
             takerParked = _bufferTaker.TryClaimLocked();
         }
@@ -474,6 +567,7 @@ public sealed class InEndpoint : EndpointFile
         {
             _stopped = true;
             _enabled = false;
+            _endOwed = false;
             DropQueuedSendsLocked();
             takerParked = _bufferTaker.TryClaimLocked();
         }
@@ -530,6 +624,7 @@ public sealed class InEndpoint : EndpointFile
             {
                 slot.Version++;
                 SubmitLocked(slot, length);
+                _transferOpen = length > 0 && NeedsZeroLengthPacket(length);
                 return EndpointStatus.Ok;
             }
 
@@ -694,12 +789,23 @@ public sealed class InEndpoint : EndpointFile
                 : new Freed(FreedTo.SourceEnded, End: end, Wake: wake);
         }
 
+        if (_endOwed)
+        {
+            _endOwed = false;
+            if (_enabled)
+            {
+                slot.Version++;
+                SubmitLocked(slot, 0);
+                return new Freed(FreedTo.Stack);
+            }
+        }
+
         if (_queuedSends.Count != 0 && SendQueuedLocked(slot))
         {
             return new Freed(FreedTo.Stack);
         }
 
-        if (_bufferTaker.IsWaiting && _bufferTaker.TryClaimLocked())
+        if (_bufferTaker.IsWaiting && ReadyToResumeTakerLocked() && _bufferTaker.TryClaimLocked())
         {
             if (_enabled)
             {
@@ -714,6 +820,14 @@ public sealed class InEndpoint : EndpointFile
         _free.Push(slot);
         return new Freed(_freed.SetLocked() ? FreedTo.Signal : FreedTo.Stack);
     }
+
+    /// <summary>
+    /// Under the lock, as a buffer is freed while a writer waits for room: whether to resume it now. A lease taker
+    /// (<see cref="GetBufferAsync"/>) resumes inline at once; a copying writer once <see cref="_copyingWakeThreshold"/>
+    /// buffers are free with this one, or when nothing else is in flight (no later completion would wake it).
+    /// </summary>
+    private bool ReadyToResumeTakerLocked() =>
+        _takerResumesInline || _free.Count + 1 >= _copyingWakeThreshold || _inFlight == 0;
 
     /// <summary>
     /// Under the lock: sends the first queued transfer from <paramref name="slot"/>. False when none could be sent: the

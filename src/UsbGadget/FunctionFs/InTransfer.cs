@@ -10,7 +10,7 @@ namespace UsbGadget.FunctionFs;
 /// sent to give the buffer back unsent; disposing after <see cref="Send"/> does nothing. After either,
 /// <see cref="Span"/>, <see cref="Memory"/> and any <see cref="Memory{T}"/> taken from it throw
 /// <see cref="ObjectDisposedException"/>: the buffer belongs to the endpoint again. <see cref="Send"/> sends the bytes as
-/// they are, with no zero-length packet added (<see cref="InEndpoint.WriteAsync"/> frames its writes).
+/// they are, with no zero-length packet added (<see cref="InEndpoint.WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> frames its writes).
 /// </remarks>
 public readonly struct InTransfer : IDisposable
 {

@@ -12,6 +12,9 @@ internal sealed class SlotStack(int capacity)
     private readonly TransferSlot?[] _slots = new TransferSlot?[capacity];
     private int _count;
 
+    /// <summary>How many slots are free.</summary>
+    public int Count => _count;
+
     /// <summary>Adds a slot; the stack holds each of the endpoint's slots at most once, so it never overflows.</summary>
     public void Push(TransferSlot slot) => _slots[_count++] = slot;
 

@@ -22,6 +22,10 @@ internal static class UsbBenchmark
     private const string Reference = "c";
     private const string Ours = "ours";
     private const string Sample = "bulkloopback";
+    private const string Lease = "lease";
+    private const string Primary = "primary";
+    private const string StreamAdapter = "stream";
+    private const string PipeAdapter = "pipe";
     private const string StatsFile = "/tmp/usb-bench-stats";
     private const string ReferenceGadget = "ffsref";
 
@@ -33,6 +37,10 @@ internal static class UsbBenchmark
         [Reference] = "C ref",
         [Ours] = "ours",
         [Sample] = "BulkLoopback",
+        [Lease] = "lease API",
+        [Primary] = "primary API",
+        [StreamAdapter] = "Stream",
+        [PipeAdapter] = "Pipe",
     };
 
     private sealed record Options(string Profile, double Seconds, double Warmup, int Rounds, bool Chart, bool UpdateChart);
@@ -65,6 +73,11 @@ internal static class UsbBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         Options options = Parse(args);
+        if (options.Profile == "primary")
+        {
+            return await PrimaryProfile.RunAsync(options);
+        }
+
         List<Point> points = Points(options.Profile);
         BenchmarkArtifacts artifacts = BenchmarkArtifacts.Locate();
         bool installChartTools = options.Chart && !ChartToolsPresent();
@@ -172,9 +185,9 @@ internal static class UsbBenchmark
                 default: throw new ArgumentException($"usb: unknown option '{args[i]}'");
             }
         }
-        if (profile is not ("quick" or "full" or "small"))
+        if (profile is not ("quick" or "full" or "small" or "primary"))
         {
-            throw new ArgumentException($"usb: --profile is quick, full or small, not '{profile}'");
+            throw new ArgumentException($"usb: --profile is quick, full, small or primary, not '{profile}'");
         }
         if (seconds < 3 || warmup < 0.5 || rounds < 1)
         {
@@ -184,7 +197,7 @@ internal static class UsbBenchmark
         {
             throw new ArgumentException("usb: --update-chart needs the chart (drop --no-chart)");
         }
-        if (updateChart && profile == "small")
+        if (updateChart && profile is "small" or "primary")
         {
             throw new ArgumentException("usb: --update-chart needs the sweep (the small profile has two sizes); use --profile quick or full");
         }
@@ -309,6 +322,11 @@ internal static class UsbBenchmark
                         + $"Benchmark__StatsFile={StatsFile}; cd {GuestShell.Quote(Path.GetDirectoryName(artifacts.BenchmarkGadget)!)} "
                         + $"&& exec {GuestShell.Quote(artifacts.BenchmarkGadget)}";
                     return ("1d6b:0107", "", ours, "", StatsFile);
+                case Lease or Primary or StreamAdapter or PipeAdapter:
+                    string api = $"{FrameworkEnvironment()} Benchmark__Api={implementation} Benchmark__Mode={(loopback ? "loopback" : "source-sink")} "
+                        + $"Benchmark__WriteSize={size} Benchmark__StatsFile={StatsFile}; cd {GuestShell.Quote(Path.GetDirectoryName(artifacts.BenchmarkGadget)!)} "
+                        + $"&& exec {GuestShell.Quote(artifacts.BenchmarkGadget)}";
+                    return ("1d6b:0107", "", api, "", StatsFile);
                 case Sample:
                     string sample = artifacts.NativeAotExecutable("BulkLoopback");
                     return ("1d6b:0105", "", $"{FrameworkEnvironment()}; cd {GuestShell.Quote(Path.GetDirectoryName(sample)!)} && exec {GuestShell.Quote(sample)}", "", "");
@@ -360,6 +378,107 @@ internal static class UsbBenchmark
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Issue #28's target: the primary (copying) API and its adapters against the lease (zero-copy) API at 16 KiB, depth 8,
+    /// in the same VM boot, alternating, with the spread over rounds and the steady-state allocations of each.
+    /// </summary>
+    private static class PrimaryProfile
+    {
+        private const int Size = 16384;
+        private const int Depth = 8;
+        private const double Target = 0.9;
+
+        private static string[] Implementations(string direction) =>
+            direction == "loopback" ? [Lease, Primary, StreamAdapter] : [Lease, Primary, StreamAdapter, PipeAdapter];
+
+        public static async Task<int> RunAsync(Options options)
+        {
+            BenchmarkArtifacts artifacts = BenchmarkArtifacts.Locate();
+            await artifacts.MakeNativeAsync();
+            await artifacts.PublishBenchmarkGadgetAsync(Console.Out);
+            Console.WriteLine("== booting the VM (dummy_hcd, SuperSpeed)");
+            var vmOptions = new GadgetVmOptions { Speed = GadgetVmSpeed.Super, Log = line => Console.WriteLine($"   {line}") };
+            vmOptions.RequiredHostPackages.Add("libusb-1.0-0");
+            await using GadgetVm vm = await GadgetVm.StartAsync(vmOptions);
+            var runner = new Runner(vm, artifacts, options);
+            for (int round = 1; round <= options.Rounds; round++)
+            {
+                foreach (string direction in s_directions)
+                {
+                    string[] implementations = Implementations(direction);
+                    foreach (string implementation in Rotate(implementations, round))
+                    {
+                        await runner.MeasureAsync(implementation, direction, Size, Depth, round);
+                    }
+                }
+            }
+
+            string markdown = Render(runner.Results, vm.KernelRelease, options);
+            Console.WriteLine();
+            Console.WriteLine(markdown);
+            Directory.CreateDirectory(artifacts.OutputDirectory);
+            string md = Path.Combine(artifacts.OutputDirectory, "usb-primary.md");
+            File.WriteAllText(md, markdown);
+            File.WriteAllText(Path.Combine(artifacts.OutputDirectory, "usb-primary.json"), JsonSerializer.Serialize(
+                runner.Results.Select(r => new { r.Implementation, r.Mode, r.Round, r.Mbps, r.CpuMsPerMb, r.AllocatedBytes, r.AllocationTransfers, r.Error }),
+                new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+            Console.WriteLine($"tables: {md}");
+            return runner.Results.Any(r => !r.Ok) ? 1 : 0;
+        }
+
+        private static string Render(List<Measurement> results, string kernelRelease, Options options)
+        {
+            var s = new StringBuilder();
+            s.AppendLine(CultureInfo.InvariantCulture,
+                $"Primary API vs lease API, {SizeLabel(Size)} transfers at depth {Depth}: one VM boot (kernel {kernelRelease}, dummy_hcd SuperSpeed), usb-bench-host as the host, "
+                + $"{options.Warmup:0.#} s warm-up + {options.Seconds:0.#} s per run, {options.Rounds} round(s), implementations alternating. Median MB/s (min–max over rounds).");
+            s.AppendLine();
+            s.AppendLine("| direction | API | MB/s | ÷ lease (median of per-round ratios, min–max) | CPU ms/MB | B allocated/transfer | ≥ 0.9 × lease: met (every round), within noise (the median), NOT met |");
+            s.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (string direction in s_directions)
+            {
+                foreach (string implementation in Implementations(direction))
+                {
+                    List<Measurement> runs = [.. results.Where(r => r.Ok && r.Mode == direction && r.Implementation == implementation)];
+                    double[] mbps = [.. runs.Select(r => r.Mbps).Order()];
+                    double[] ratios = [.. runs.Select(r => r.Mbps / LeaseMbps(results, direction, r.Round)).Where(double.IsFinite).Order()];
+                    long bytes = runs.Sum(r => r.AllocatedBytes ?? 0), transfers = runs.Sum(r => r.AllocationTransfers ?? 0);
+                    // Met in every round, or only in the median (within noise), or not in the median.
+                    string verdict = implementation == Lease || ratios.Length == 0 ? "" : ratios[0] >= Target ? "met" : MedianOf(ratios) >= Target ? "within noise" : "NOT met";
+                    s.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {direction} | {s_labels[implementation]} | {Cell(MedianOf(mbps), "0.0")} ({Spread(mbps, "0")}) "
+                        + $"| {(implementation == Lease ? "1" : $"{Cell(MedianOf(ratios), "0.00")} ({Spread(ratios, "0.00")})")} "
+                        + $"| {Cell(MedianOf(runs.Select(r => r.CpuMsPerMb)), "0.0")} | {(transfers == 0 ? "n/a" : ((double)bytes / transfers).ToString("0.00", CultureInfo.InvariantCulture))} | {verdict} |");
+                }
+            }
+
+            int failed = results.Count(r => !r.Ok);
+            if (failed > 0)
+            {
+                s.AppendLine();
+                s.AppendLine(CultureInfo.InvariantCulture, $"{failed} run(s) failed:");
+                foreach (Measurement r in results.Where(r => !r.Ok))
+                {
+                    s.AppendLine(CultureInfo.InvariantCulture, $"- {s_labels[r.Implementation]} {r.Mode} round {r.Round}: {r.Error?.Split('\n')[0]}");
+                }
+            }
+
+            return s.ToString();
+        }
+
+        private static double LeaseMbps(List<Measurement> results, string direction, int round) =>
+            results.FirstOrDefault(r => r.Ok && r.Mode == direction && r.Implementation == Lease && r.Round == round)?.Mbps ?? double.NaN;
+
+        private static double MedianOf(IEnumerable<double> values)
+        {
+            double[] v = [.. values.Where(double.IsFinite).Order()];
+            return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+        }
+
+        private static string Spread(double[] sorted, string format) =>
+            sorted.Length == 0 ? "n/a" : $"{Cell(sorted[0], format)}–{Cell(sorted[^1], format)}";
     }
 
     /// <summary>Medians per (implementation, mode, size, depth) over rounds, the tables and the target ratios.</summary>

@@ -135,4 +135,121 @@ public sealed class EndpointAdapterTests : IAsyncLifetime
         Assert.True(result.IsCompleted);
         Assert.True(result.Buffer.IsEmpty);
     }
+
+    [Fact]
+    public async Task Stream_writes_do_not_end_the_host_transfer_and_Flush_ends_it_with_a_zero_length_packet_only_when_it_is_open()
+    {
+        Stream writing = _in.AsStream();
+
+        await writing.WriteAsync(new byte[512]);
+        await writing.WriteAsync(new byte[1024]);
+        Assert.Equal([512, 1024], Writes.Select(w => w.Length));
+        CompleteWrites();
+        await writing.FlushAsync();
+        Assert.Equal([512, 1024, 0], Writes.Select(w => w.Length));
+
+        // A short packet ended this one already: Flush has nothing to add, however often it is called.
+        CompleteWrites();
+        await writing.WriteAsync(new byte[100]);
+        writing.Flush();
+        await writing.FlushAsync();
+        Assert.Equal([512, 1024, 0, 100], Writes.Select(w => w.Length));
+    }
+
+    [Fact]
+    public async Task Stream_Flush_with_every_buffer_in_flight_does_not_wait_and_the_next_buffer_freed_sends_the_zero_length_packet_first()
+    {
+        Stream writing = _in.AsStream();
+        await writing.WriteAsync(new byte[512]);
+        await writing.WriteAsync(new byte[512]);
+
+        Assert.True(writing.FlushAsync().IsCompletedSuccessfully);
+        Assert.Equal([512, 512], Writes.Select(w => w.Length));
+        ValueTask next = writing.WriteAsync(new byte[100]);
+        Writes.First().Complete(512);
+        Writes.ElementAt(1).Complete(512);
+        await next.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal([512, 512, 0, 100], Writes.Select(w => w.Length));
+    }
+
+    [Fact]
+    public async Task CancelPendingFlush_ends_a_PipeWriter_flush_parked_for_room_and_keeps_its_data_for_the_next_flush()
+    {
+        PipeWriter writer = _in.AsPipeWriter();
+        await FillInQueueAsync();
+        writer.Write("tail"u8);
+        ValueTask<FlushResult> parked = writer.FlushAsync();
+        Assert.False(parked.IsCompleted);
+
+        writer.CancelPendingFlush();
+
+        FlushResult result = await parked.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(result.IsCanceled);
+        Assert.Equal(4, writer.UnflushedBytes);
+        CompleteWrites();
+        Assert.False((await writer.FlushAsync()).IsCanceled);
+        Assert.Equal("tail", Encoding.UTF8.GetString(Writes.Last().DataAtSubmit));
+    }
+
+    [Fact]
+    public async Task CancelPendingFlush_works_for_every_flush_not_just_the_first()
+    {
+        PipeWriter writer = _in.AsPipeWriter();
+        for (int round = 0; round < 3; round++)
+        {
+            await FillInQueueAsync();
+            writer.Write("x"u8);
+            ValueTask<FlushResult> parked = writer.FlushAsync();
+            writer.CancelPendingFlush();
+            Assert.True((await parked.AsTask().WaitAsync(TimeSpan.FromSeconds(5))).IsCanceled);
+            CompleteWrites();
+            Assert.False((await writer.FlushAsync()).IsCanceled);
+            CompleteWrites();
+        }
+    }
+
+    [Fact]
+    public async Task CancelPendingFlush_with_no_flush_running_cancels_the_next_one_only()
+    {
+        PipeWriter writer = _in.AsPipeWriter();
+        writer.Write("abc"u8);
+
+        writer.CancelPendingFlush();
+
+        Assert.True((await writer.FlushAsync()).IsCanceled);
+        Assert.Empty(Writes);
+        Assert.False((await writer.FlushAsync()).IsCanceled);
+        Assert.Equal("abc", Encoding.UTF8.GetString(Assert.Single(Writes).DataAtSubmit));
+    }
+
+    [Fact]
+    public async Task A_PipeWriter_flush_cancelled_by_its_token_throws_and_keeps_its_data()
+    {
+        PipeWriter writer = _in.AsPipeWriter();
+        await FillInQueueAsync();
+        writer.Write("tail"u8);
+        using var cancel = new CancellationTokenSource();
+        ValueTask<FlushResult> parked = writer.FlushAsync(cancel.Token);
+
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => parked.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(4, writer.UnflushedBytes);
+    }
+
+    // Two writes of 100 bytes fill the IN endpoint's two buffers: the next write waits for room.
+    private async Task FillInQueueAsync()
+    {
+        await _in.WriteAsync(new byte[100]);
+        await _in.WriteAsync(new byte[100]);
+    }
+
+    private void CompleteWrites()
+    {
+        foreach (FakeEndpointIo.Submission write in Writes.Where(w => !w.Completion.Task.IsCompleted).ToList())
+        {
+            write.Complete(write.Length);
+        }
+    }
 }

@@ -44,6 +44,53 @@ public sealed class InEndpointFramingTests : IAsyncLifetime
         Assert.Equal(kernelWrites, _io.Submissions.Select(s => s.Length));
     }
 
+    [Theory]
+    [InlineData(512, new[] { 512 })]
+    [InlineData(1536, new[] { 1024, 512 })]
+    [InlineData(100, new[] { 100 })]
+    public async Task A_write_that_does_not_end_the_transfer_adds_no_zero_length_packet(int length, int[] kernelWrites)
+    {
+        await _bulk.WriteAsync(new byte[length], endTransfer: false);
+
+        Assert.Equal(kernelWrites, _io.Submissions.Select(s => s.Length));
+    }
+
+    [Fact]
+    public async Task A_copying_writer_waiting_for_room_resumes_once_half_the_buffers_are_free_and_then_writes_without_waiting()
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            await _bulk.WriteAsync(new byte[1]);
+        }
+
+        ValueTask waiting = _bulk.WriteAsync(new byte[1]);
+        _io.Submissions[0].Complete(1);
+        await Task.Delay(50);
+        Assert.False(waiting.IsCompleted);
+
+        _io.Submissions[1].Complete(1);
+        await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(_bulk.WriteAsync(new byte[1]).IsCompletedSuccessfully);
+        Assert.Equal(6, _io.Submissions.Count);
+    }
+
+    [Fact]
+    public async Task A_copying_writer_waiting_for_room_resumes_when_nothing_else_is_in_flight()
+    {
+        InTransfer kept1 = await _bulk.GetBufferAsync();
+        InTransfer kept2 = await _bulk.GetBufferAsync();
+        InTransfer kept3 = await _bulk.GetBufferAsync();
+        await _bulk.WriteAsync(new byte[1]);
+
+        ValueTask waiting = _bulk.WriteAsync(new byte[1]);
+        _io.Submissions[0].Complete(1);
+
+        await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        kept1.Dispose();
+        kept2.Dispose();
+        kept3.Dispose();
+    }
+
     [Fact]
     public async Task The_packet_size_is_the_one_enabled_at_the_current_speed()
     {
@@ -95,7 +142,10 @@ public sealed class InEndpointFramingTests : IAsyncLifetime
         var thread = new Thread(() =>
         {
             completer = Environment.CurrentManagedThreadId;
+
+            // A copying writer resumes once half the buffers are free.
             _io.Submissions[0].Complete(1);
+            _io.Submissions[1].Complete(1);
             done.Wait(TimeSpan.FromSeconds(5));
         });
         thread.Start();
