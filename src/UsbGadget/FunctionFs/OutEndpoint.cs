@@ -46,6 +46,7 @@ public sealed class OutEndpoint : EndpointFile
     private readonly AsyncHandoff<int> _copier;
     private CopyTarget _copyTarget;
     private int _copied;
+    private ResumeThread? _resumeThread;
     private Stream? _stream;
     private PipeReader? _pipeReader;
 
@@ -163,6 +164,7 @@ public sealed class OutEndpoint : EndpointFile
                     // Nothing waiting: the completions copy into the buffer from here on, and resume the caller once,
                     // when it is full or the host's transfer ended.
                     ThrowIfReaderParkedLocked();
+                    _resumeThread ??= _stopped ? null : new ResumeThread(_copier, $"UsbGadget {Name} reader");
                     _copyTarget = target;
                     _copied = copied;
                     parked = true;
@@ -343,14 +345,18 @@ public sealed class OutEndpoint : EndpointFile
     }
 
     /// <summary>
-    /// Out of the lock: resumes a copying read claimed by <see cref="TryAnswerCopierLocked"/>, always on the thread
-    /// pool: the caller's code never runs on the completion thread (a copy there is the endpoint's own work).
+    /// Out of the lock: resumes a copying read claimed by <see cref="TryAnswerCopierLocked"/> on the endpoint's
+    /// <see cref="ResumeThread"/>, or on the thread pool when that is busy: the caller's code never runs on the
+    /// completion thread (a copy there is the endpoint's own work).
     /// </summary>
     private void AnswerCopier(in CopyAnswer answer)
     {
         if (answer.Failure == Errno.None)
         {
-            _copier.Complete(answer.Copied, runContinuationInline: false);
+            if (_resumeThread?.TryResume(answer.Copied) != true)
+            {
+                _copier.Complete(answer.Copied, runContinuationInline: false);
+            }
         }
         else
         {
@@ -787,6 +793,7 @@ public sealed class OutEndpoint : EndpointFile
             AnswerCopier(copyAnswer);
         }
 
+        _resumeThread?.Stop();
         _receiver.Resume();
         if (Interlocked.CompareExchange(ref _reading, 1, 0) == 0)
         {
