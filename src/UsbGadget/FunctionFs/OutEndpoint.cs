@@ -346,14 +346,18 @@ public sealed class OutEndpoint : EndpointFile
 
     /// <summary>
     /// Out of the lock: resumes a copying read claimed by <see cref="TryAnswerCopierLocked"/> on the endpoint's
-    /// <see cref="ResumeThread"/>, or on the thread pool when that is busy: the caller's code never runs on the
-    /// completion thread (a copy there is the endpoint's own work).
+    /// <see cref="ResumeThread"/> (or the thread pool when that is busy; a failure always there): the caller's code never
+    /// runs on the completion thread (a copy there is the endpoint's own work).
     /// </summary>
     private void AnswerCopier(in CopyAnswer answer)
     {
         if (answer.Failure == Errno.None)
         {
-            if (_resumeThread?.TryResume(answer.Copied) != true)
+            if (_resumeThread is { } thread)
+            {
+                thread.Resume(answer.Copied);
+            }
+            else
             {
                 _copier.Complete(answer.Copied, runContinuationInline: false);
             }

@@ -10,9 +10,9 @@ namespace UsbGadget.FunctionFs;
 /// the wake together (about 90 µs per hand-over natively, more under emulation); this thread sleeps without spinning, so
 /// a hand-over costs one wake.</para>
 /// <para>Only an idle thread is handed a result: one still running the caller's code (which may block, even on its own
-/// next read) is never waited for, and the endpoint resumes the caller on the thread pool instead.</para>
+/// next read) is never waited for, and the caller is resumed on the thread pool instead.</para>
 /// </remarks>
-internal sealed class ResumeThread
+internal sealed class ResumeThread : IThreadPoolWorkItem
 {
     private readonly AsyncHandoff<int> _handoff;
     private readonly object _gate = new();
@@ -20,6 +20,7 @@ internal sealed class ResumeThread
     private bool _pending;
     private bool _stopped;
     private int _result;
+    private int _poolResult;
 
     /// <summary>Starts the thread, which resumes the waiter of <paramref name="handoff"/>.</summary>
     public ResumeThread(AsyncHandoff<int> handoff, string name)
@@ -33,24 +34,28 @@ internal sealed class ResumeThread
     }
 
     /// <summary>
-    /// Resumes the claimed waiter with <paramref name="result"/> on this thread, if it is idle; the caller holds no lock.
+    /// Resumes the claimed waiter with <paramref name="result"/> on this thread if it is idle, else on the thread pool
+    /// (as this work item: nothing is allocated). The caller holds no lock.
     /// </summary>
-    /// <returns>False when the thread is busy or stopped: resume the waiter some other way.</returns>
-    public bool TryResume(int result)
+    public void Resume(int result)
     {
         lock (_gate)
         {
-            if (!_idle || _pending || _stopped)
+            if (_idle && !_pending && !_stopped)
             {
-                return false;
+                _result = result;
+                _pending = true;
+                Monitor.Pulse(_gate);
+                return;
             }
-
-            _result = result;
-            _pending = true;
-            Monitor.Pulse(_gate);
-            return true;
         }
+
+        // One waiter at a time: the next can be claimed only after this one's continuation ran, which reads this first.
+        _poolResult = result;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
+
+    void IThreadPoolWorkItem.Execute() => _handoff.Complete(_poolResult, runContinuationInline: true);
 
     /// <summary>Lets the thread end once it is idle.</summary>
     public void Stop()

@@ -301,6 +301,28 @@ public sealed partial class OutEndpointTests
     }
 
     [Fact]
+    public async Task A_reader_that_blocks_on_its_next_read_after_a_wait_is_still_resumed()
+    {
+        _endpoint.Enable(1, 512);
+        ValueTask<int> first = _endpoint.ReadAsync(new byte[512]);
+        Stream stream = _endpoint.AsStream();
+
+        // Resumed on the endpoint's reader thread, the caller blocks it in a synchronous read that must wait.
+        Task<int> second = ThenReadSynchronouslyAsync(first, stream);
+        _io.Submissions[0].CompleteRead(Bytes(512));
+        await Task.Delay(200);
+        _io.Submissions[1].CompleteRead(Bytes(7));
+
+        Assert.Equal(7, await second.WaitAsync(TimeSpan.FromSeconds(5)));
+
+        static async Task<int> ThenReadSynchronouslyAsync(ValueTask<int> read, Stream stream)
+        {
+            Assert.Equal(512, await read.ConfigureAwait(false));
+            return stream.Read(new byte[512], 0, 512);
+        }
+    }
+
+    [Fact]
     public async Task A_lease_read_while_a_copying_read_waits_is_refused()
     {
         _endpoint.Enable(1, 512);
