@@ -112,7 +112,9 @@ public sealed class OutEndpoint : EndpointFile
     /// </summary>
     /// <remarks>
     /// <para>The code after <c>await</c> never runs on the AIO completion thread: blocking there stalls only the caller.
-    /// A read that finds data waiting completes at once, on the caller's thread. One reader at a time.</para>
+    /// A read that finds data waiting completes at once, on the caller's thread. One that waits is filled as the host's
+    /// data arrives and resumes once, on the endpoint's own reader thread (or the thread pool while the caller's code
+    /// still runs on that thread). One reader at a time.</para>
     /// <para>A zero-length packet only ends a transfer here: an empty host transfer is not seen (use
     /// <see cref="ReadAsync(CancellationToken)"/> to see transfers as they are).</para>
     /// <para>Allocates nothing per call once warm.</para>
