@@ -43,7 +43,7 @@ public sealed class HarnessUnitTests
             }
 
             var start = new ProcessStartInfo("cpio", "-idv --quiet") { WorkingDirectory = directory, RedirectStandardInput = true, RedirectStandardError = true };
-            using Process cpioProcess = Process.Start(start) ?? throw new InvalidOperationException("cpio did not start (apt-get install cpio)");
+            using Process cpioProcess = StartOrSayHowToInstall(start, "cpio");
             await cpioProcess.StandardInput.BaseStream.WriteAsync(await File.ReadAllBytesAsync(archive));
             cpioProcess.StandardInput.Close();
             string listing = await cpioProcess.StandardError.ReadToEndAsync();
@@ -57,6 +57,19 @@ public sealed class HarnessUnitTests
         finally
         {
             Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Starts a host tool this test checks against, or fails in one line naming the package that provides it.</summary>
+    private static Process StartOrSayHowToInstall(ProcessStartInfo start, string package)
+    {
+        try
+        {
+            return Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException($"'{start.FileName}' could not be started ({ex.Message}). Install it with: sudo apt-get install -y {package} (bash .ci/run installs every package the tests use).", ex);
         }
     }
 

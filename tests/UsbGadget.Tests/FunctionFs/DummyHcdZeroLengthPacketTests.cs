@@ -117,26 +117,14 @@ public sealed class DummyHcdZeroLengthPacketTests : IAsyncLifetime
     {
         _io.ActsAsCompletionThread = true;
         ValueTask write = _bulk.WriteAsync(new byte[512]);
-        int resumed = 0;
-        Task after = Task.Run(async () =>
-        {
-            await write.ConfigureAwait(false);
-            resumed = Environment.CurrentManagedThreadId;
-        });
-        int completer = 0;
-        using var done = new ManualResetEventSlim();
-        var thread = new Thread(() =>
-        {
-            completer = Environment.CurrentManagedThreadId;
-            _io.Submissions[0].Complete(512);
-            done.Wait(TimeSpan.FromSeconds(5));
-        });
-        thread.Start();
-        await after.WaitAsync(TimeSpan.FromSeconds(5));
-        done.Set();
-        thread.Join();
 
+        Assert.False(await CompletionThreadProbe.ResumesOnTheCompletingThreadAsync(
+            async () =>
+            {
+                await write.ConfigureAwait(false);
+                return Thread.CurrentThread;
+            },
+            () => _io.Submissions[0].Complete(512)));
         Assert.Equal([512, 0], _io.Submissions.Select(s => s.Length));
-        Assert.NotEqual(completer, resumed);
     }
 }

@@ -130,31 +130,18 @@ public sealed class InEndpointFramingTests : IAsyncLifetime
         }
 
         ValueTask waiting = _bulk.WriteAsync(new byte[1]);
-        Assert.False(waiting.IsCompleted);
-        int resumed = 0;
-        Task after = Task.Run(async () =>
-        {
-            await waiting.ConfigureAwait(false);
-            resumed = Environment.CurrentManagedThreadId;
-        });
-        int completer = 0;
-        using var done = new ManualResetEventSlim();
-        var thread = new Thread(() =>
-        {
-            completer = Environment.CurrentManagedThreadId;
-
-            // A copying writer resumes once half the buffers are free.
-            _io.Submissions[0].Complete(1);
-            _io.Submissions[1].Complete(1);
-            done.Wait(TimeSpan.FromSeconds(5));
-        });
-        thread.Start();
-        await after.WaitAsync(TimeSpan.FromSeconds(5));
-        done.Set();
-        thread.Join();
-
-        Assert.NotEqual(0, resumed);
-        Assert.NotEqual(completer, resumed);
+        Assert.False(await CompletionThreadProbe.ResumesOnTheCompletingThreadAsync(
+            async () =>
+            {
+                await waiting.ConfigureAwait(false);
+                return Thread.CurrentThread;
+            },
+            () =>
+            {
+                // A copying writer resumes once half the buffers are free.
+                _io.Submissions[0].Complete(1);
+                _io.Submissions[1].Complete(1);
+            }));
     }
 
     [Fact]

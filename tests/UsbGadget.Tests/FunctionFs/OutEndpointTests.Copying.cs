@@ -139,37 +139,22 @@ public sealed partial class OutEndpointTests
         _endpoint.Enable(1, 512);
 
         ValueTask<int> copy = _endpoint.ReadAsync(new byte[8]);
-        (int completer, int resumed) = await CompleteOnAnotherThreadAsync(_io.Submissions[0], async () => await copy.ConfigureAwait(false));
-        Assert.NotEqual(completer, resumed);
+        Assert.False(await CompletionThreadProbe.ResumesOnTheCompletingThreadAsync(
+            async () =>
+            {
+                await copy.ConfigureAwait(false);
+                return Thread.CurrentThread;
+            },
+            () => _io.Submissions[0].CompleteRead([1])));
 
         ValueTask<OutTransfer> lease = _endpoint.ReadAsync();
-        (completer, resumed) = await CompleteOnAnotherThreadAsync(_io.Submissions[1], async () => (await lease.ConfigureAwait(false)).Dispose());
-        Assert.Equal(completer, resumed);
-    }
-
-    /// <summary>Completes <paramref name="read"/> on a thread of its own and says which thread ran what followed <paramref name="awaited"/>.</summary>
-    private static async Task<(int Completer, int Resumed)> CompleteOnAnotherThreadAsync(FakeEndpointIo.Submission read, Func<Task> awaited)
-    {
-        int resumed = 0;
-        Task after = Task.Run(async () =>
-        {
-            await awaited().ConfigureAwait(false);
-            resumed = Environment.CurrentManagedThreadId;
-        });
-        int completer = 0;
-        using var done = new ManualResetEventSlim();
-        var thread = new Thread(() =>
-        {
-            completer = Environment.CurrentManagedThreadId;
-            read.CompleteRead([1]);
-            done.Wait(TimeSpan.FromSeconds(5)); // alive until the check, so its id is not reused
-        });
-        await Task.Delay(50);
-        thread.Start();
-        await after.WaitAsync(TimeSpan.FromSeconds(5));
-        done.Set();
-        thread.Join();
-        return (completer, resumed);
+        Assert.True(await CompletionThreadProbe.ResumesOnTheCompletingThreadAsync(
+            async () =>
+            {
+                (await lease.ConfigureAwait(false)).Dispose();
+                return Thread.CurrentThread;
+            },
+            () => _io.Submissions[1].CompleteRead([1])));
     }
 
     [Fact]
