@@ -39,6 +39,26 @@ public class ReportReplayTests
     }
 
     [Fact]
+    public void The_check_profile_prints_only_the_rows_it_measured()
+    {
+        Assert.DoesNotContain("### OUT", s_report, StringComparison.Ordinal);
+        Assert.DoesNotContain("### ep0 and latency", s_report, StringComparison.Ordinal);
+        Assert.Single(s_report.Split('\n'), l => l.StartsWith("| 512 B | 8 |", StringComparison.Ordinal));
+        Assert.Single(s_report.Split('\n'), l => l.StartsWith("| 16 KiB | 8 |", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("root:x:0:0")]
+    [InlineData("null")]
+    [InlineData("{\"runs\": [{\"mode\": \"in\"}]}")]
+    public void A_file_that_is_not_a_saved_run_is_refused_in_one_line(string content)
+    {
+        var e = Assert.Throws<ArgumentException>(() => UsbBenchmark.Replay(content));
+        Assert.StartsWith("usb --report: not a saved usb benchmark run", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
     public void The_check_profile_leaves_out_targets_it_did_not_measure()
     {
         Assert.DoesNotContain("ep0 round trips ours ÷ C", s_report, StringComparison.Ordinal);

@@ -79,7 +79,16 @@ internal static class UsbBenchmark
         Options options = Parse(args);
         if (options.ReportFile is not null)
         {
-            Console.WriteLine(Replay(File.ReadAllText(options.ReportFile)));
+            string saved;
+            try
+            {
+                saved = File.ReadAllText(options.ReportFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"usb --report: cannot read '{options.ReportFile}': {e.Message}", e);
+            }
+            Console.WriteLine(Replay(saved));
             return 0;
         }
         if (options.Profile == "primary")
@@ -185,15 +194,29 @@ internal static class UsbBenchmark
     /// </summary>
     internal static string Replay(string json)
     {
-        JsonNode root = JsonNode.Parse(json) ?? throw new InvalidDataException("usb --report: empty JSON");
-        static double Number(JsonNode? node) => node is null ? double.NaN : node.GetValue<double>();
-        List<Measurement> results = [.. (root["runs"]?.AsArray() ?? []).Select(n => new Measurement
+        try
         {
-            Implementation = n!["implementation"]!.GetValue<string>(),
-            Mode = n["mode"]!.GetValue<string>(),
-            Size = n["size"]!.GetValue<int>(),
-            Depth = n["depth"]!.GetValue<int>(),
-            Round = n["round"]!.GetValue<int>(),
+            return ReplayCore(json);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new ArgumentException($"usb --report: not a saved usb benchmark run (the artifacts/benchmarks/usb-benchmark.json a run writes): {e.Message}", e);
+        }
+    }
+
+    private static string ReplayCore(string json)
+    {
+        JsonNode root = JsonNode.Parse(json) ?? throw new InvalidOperationException("the file holds JSON null");
+        static double Number(JsonNode? node) => node is null ? double.NaN : node.GetValue<double>();
+        static JsonNode Required(JsonNode run, string name) =>
+            run[name] ?? throw new InvalidOperationException($"a run has no '{name}'");
+        List<Measurement> results = [.. (root["runs"]?.AsArray() ?? []).Select(n => n ?? throw new InvalidOperationException("a run is null")).Select(n => new Measurement
+        {
+            Implementation = Required(n, "implementation").GetValue<string>(),
+            Mode = Required(n, "mode").GetValue<string>(),
+            Size = Required(n, "size").GetValue<int>(),
+            Depth = Required(n, "depth").GetValue<int>(),
+            Round = Required(n, "round").GetValue<int>(),
             Mbps = Number(n["mbps"]),
             TransfersPerSecond = Number(n["tps"]),
             P50Microseconds = Number(n["p50_us"]),
@@ -596,7 +619,8 @@ internal static class UsbBenchmark
             {
                 s.AppendLine(CultureInfo.InvariantCulture, $"Fewer than {RatioStatistics.MinimumRounds} rounds: the cells are indicative and no target gets a verdict.");
             }
-            foreach (string mode in s_directions)
+            // A profile that measures a direction at some points only (check) prints just those rows and sections.
+            foreach (string mode in s_directions.Where(m => SweepPoints(m).Any()))
             {
                 bool loopback = mode == "loopback";
                 s.AppendLine();
@@ -611,7 +635,7 @@ internal static class UsbBenchmark
                 s.Append(loopback ? " BulkLoopback |" : "");
                 s.AppendLine(" ours÷kernel | ours÷C | CPU ms/MB C | CPU ms/MB ours | CPU ours÷C |");
                 s.AppendLine(loopback ? "|---|---|---|---|---|---|---|---|---|---|---|" : "|---|---|---|---|---|---|---|---|---|---|");
-                foreach (Point p in points.OrderBy(p => p.Size).ThenBy(p => p.Depth))
+                foreach (Point p in SweepPoints(mode))
                 {
                     string Throughput(string implementation)
                     {
@@ -628,17 +652,20 @@ internal static class UsbBenchmark
                 }
             }
 
-            s.AppendLine();
-            s.AppendLine("### ep0 and latency");
-            s.AppendLine();
-            s.AppendLine("| gadget | control round trips/s | ping-pong 512 B p50 (µs) | p99 (µs) | round trips/s |");
-            s.AppendLine("|---|---|---|---|---|");
-            foreach (string implementation in new[] { Kernel, Reference, Ours, Sample })
+            if (results.Any(r => r.Mode is "control" or "pingpong"))
             {
-                s.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {s_labels[implementation]} | {Cell(Median(implementation, "control", 64, 1, r => r.TransfersPerSecond), "0")} "
-                    + $"| {Cell(Median(implementation, "pingpong", 512, 8, r => r.P50Microseconds), "0")} | {Cell(Median(implementation, "pingpong", 512, 8, r => r.P99Microseconds), "0")} "
-                    + $"| {Cell(Median(implementation, "pingpong", 512, 8, r => r.TransfersPerSecond), "0")} |");
+                s.AppendLine();
+                s.AppendLine("### ep0 and latency");
+                s.AppendLine();
+                s.AppendLine("| gadget | control round trips/s | ping-pong 512 B p50 (µs) | p99 (µs) | round trips/s |");
+                s.AppendLine("|---|---|---|---|---|");
+                foreach (string implementation in new[] { Kernel, Reference, Ours, Sample })
+                {
+                    s.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {s_labels[implementation]} | {Cell(Median(implementation, "control", 64, 1, r => r.TransfersPerSecond), "0")} "
+                        + $"| {Cell(Median(implementation, "pingpong", 512, 8, r => r.P50Microseconds), "0")} | {Cell(Median(implementation, "pingpong", 512, 8, r => r.P99Microseconds), "0")} "
+                        + $"| {Cell(Median(implementation, "pingpong", 512, 8, r => r.TransfersPerSecond), "0")} |");
+                }
             }
 
             s.AppendLine();
