@@ -5,7 +5,7 @@ using UsbGadget.Benchmarks;
 //   aio-read    --file PATH [--block-size 4096] [--queue-depth 32] [--seconds 10] [--api low-level|async]
 //   aio-compare --file PATH [same options] [--rounds 1]   runs fio, then ours, and prints the ratio
 //   footprint   [--rounds 3] [--idle-seconds 10] [--traffic-seconds 10]   samples (JIT, NativeAOT) vs the C reference, in the VM
-//   usb         [--profile quick|full|small|primary] [--seconds 4] [--rounds 1] [--update-chart]   issue #7: kernel vs C vs ours at SuperSpeed, in the VM
+//   usb         [--profile quick|full|small|primary|check] [--seconds 4] [--rounds 8] [--update-chart] [--report FILE.json]   kernel vs C vs ours at SuperSpeed, in the VM, with interval verdicts
 //   pipeline    [--size 512] [--depth 8] [--seconds 3] [--rounds 3] [--mode loopback|loopback-read|source|in|receive|out|copy-*|stream-*|pipe-*|primary,...]   the endpoint layer's CPU per transfer against the AIO layer's own and a C loop's, on this machine
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
@@ -77,7 +77,8 @@ static int Usage()
         usage: UsbGadget.Benchmarks aio-read --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--api low-level|async|async-inline] [--warmup N] [--direct]
                UsbGadget.Benchmarks aio-compare --file PATH [--block-size N] [--queue-depth N] [--seconds N] [--rounds N] [--api low-level|async|async-inline|both] [--direct]
                UsbGadget.Benchmarks footprint [--rounds N] [--idle-seconds N] [--traffic-seconds N]
-               UsbGadget.Benchmarks usb [--profile quick|full|small|primary] [--seconds N] [--warmup N] [--rounds N] [--no-chart] [--update-chart]
+               UsbGadget.Benchmarks usb [--profile quick|full|small|primary|check] [--seconds N] [--warmup N] [--rounds N] [--no-chart] [--update-chart]
+               UsbGadget.Benchmarks usb --report FILE.json
 
           aio-read     reads PATH with Linux AIO: submit queue-depth blocks, then reap at least 1 and
                        resubmit what completed (fio libaio with iodepth_batch_submit=queue-depth,
@@ -91,9 +92,13 @@ static int Usage()
                        SourceSink/Loopback, the C reference ffs-reference, UsbGadget.Benchmarks.Gadget and the BulkLoopback
                        sample (both NativeAOT). IN/OUT/loopback throughput over request size x queue depth (quick: sizes at
                        depth 8 and depths at 16 KiB, about 20 min; full: every pair), ep0 round trips, ping-pong latency,
-                       gadget CPU per MB, allocations per transfer. Prints tables and the issue's target ratios; writes
-                       artifacts/benchmarks/usb-benchmark.{json,md,png}. --update-chart also copies the PNG to
-                       tests/UsbGadget.Benchmarks/usb-benchmark.png (shown in the README).
+                       gadget CPU per MB, allocations per transfer. Every target ratio is pooled over the rounds
+                       (default 8, the fewest that get a verdict): geometric mean, 95% interval, min/median/max, and
+                       "met", "NOT met" or "within noise" from the interval. A second C instance (C') gives a C'/C
+                       self-test row, the rig's own noise in the same run. check: IN 16 KiB and loopback 512 B only,
+                       to see the intervals in minutes. Writes artifacts/benchmarks/usb-benchmark.{json,md,png};
+                       --update-chart also copies the PNG to tests/UsbGadget.Benchmarks/usb-benchmark.png.
+                       --report FILE.json prints a saved run's tables and verdicts again, without the VM.
         """);
     return 2;
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using UsbGadget.Benchmarks.Statistics;
 using UsbGadget.Testing;
 
 namespace UsbGadget.Benchmarks.Vm;
@@ -20,6 +21,8 @@ internal static class UsbBenchmark
 {
     private const string Kernel = "kernel";
     private const string Reference = "c";
+    // A second, separate C instance at the same point: C′ ÷ C shows the rig's own noise in the same run.
+    private const string ReferenceTwin = "c2";
     private const string Ours = "ours";
     private const string Sample = "bulkloopback";
     private const string Lease = "lease";
@@ -35,6 +38,7 @@ internal static class UsbBenchmark
     {
         [Kernel] = "kernel",
         [Reference] = "C ref",
+        [ReferenceTwin] = "C′ ref",
         [Ours] = "ours",
         [Sample] = "BulkLoopback",
         [Lease] = "lease API",
@@ -43,7 +47,7 @@ internal static class UsbBenchmark
         [PipeAdapter] = "Pipe",
     };
 
-    private sealed record Options(string Profile, double Seconds, double Warmup, int Rounds, bool Chart, bool UpdateChart);
+    private sealed record Options(string Profile, double Seconds, double Warmup, int Rounds, bool Chart, bool UpdateChart, string? ReportFile = null);
 
     private sealed record Point(int Size, int Depth);
 
@@ -73,6 +77,20 @@ internal static class UsbBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         Options options = Parse(args);
+        if (options.ReportFile is not null)
+        {
+            string saved;
+            try
+            {
+                saved = File.ReadAllText(options.ReportFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"usb --report: cannot read '{options.ReportFile}': {e.Message}", e);
+            }
+            Console.WriteLine(Replay(saved));
+            return 0;
+        }
         if (options.Profile == "primary")
         {
             return await PrimaryProfile.RunAsync(options);
@@ -101,18 +119,19 @@ internal static class UsbBenchmark
 
         var runner = new Runner(vm, artifacts, options);
         var stopwatch = Stopwatch.StartNew();
-        int total = options.Rounds * (points.Sum(_ => 3 + 3 + 4) + 2 + 4);
+        int total = options.Rounds * (points.Sum(_ => 4 + 4 + 5) + 2 + 4);
         Console.WriteLine($"== {total} runs of {options.Warmup:0.#} + {options.Seconds:0.#} s ({options.Profile} profile: {points.Count} size × depth points)");
 
-        // The sweep: at each point, every implementation of a direction in turn, the order rotated from point to point.
+        // The sweep: at each point, every implementation of a direction in turn, the order rotated from round to round and
+        // point to point, so drift in the emulator hits every implementation alike.
         for (int round = 1; round <= options.Rounds; round++)
         {
             for (int p = 0; p < points.Count; p++)
             {
                 Point point = points[p];
-                foreach (string direction in s_directions)
+                foreach (string direction in Directions(options.Profile, point))
                 {
-                    string[] implementations = direction == "loopback" ? [Kernel, Reference, Ours, Sample] : [Kernel, Reference, Ours];
+                    string[] implementations = direction == "loopback" ? [Kernel, Reference, ReferenceTwin, Ours, Sample] : [Kernel, Reference, ReferenceTwin, Ours];
                     foreach (string implementation in Rotate(implementations, p + round))
                     {
                         await runner.MeasureAsync(implementation, direction, point.Size, point.Depth, round);
@@ -120,6 +139,10 @@ internal static class UsbBenchmark
                 }
             }
 
+            if (options.Profile == "check")
+            {
+                continue;
+            }
             foreach (string implementation in Rotate([Reference, Ours], round))
             {
                 await runner.MeasureAsync(implementation, "control", 64, 1, round);
@@ -131,7 +154,7 @@ internal static class UsbBenchmark
         }
         Console.WriteLine($"== measured in {stopwatch.Elapsed.TotalMinutes:0.0} min");
 
-        var report = new Report(runner.Results, points);
+        var report = new Report(runner.Results, points, options.Profile != "check");
         string markdown = report.Render(vm.KernelRelease, options);
         Console.WriteLine();
         Console.WriteLine(markdown);
@@ -165,11 +188,60 @@ internal static class UsbBenchmark
         return 0;
     }
 
+    /// <summary>
+    /// Re-analyses a run's saved JSON (its raw per-round measurements) without the VM: the same tables, intervals and
+    /// verdicts as the run printed, or new ones after the analysis changes.
+    /// </summary>
+    internal static string Replay(string json)
+    {
+        try
+        {
+            return ReplayCore(json);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new ArgumentException($"usb --report: not a saved usb benchmark run (the artifacts/benchmarks/usb-benchmark.json a run writes): {e.Message}", e);
+        }
+    }
+
+    private static string ReplayCore(string json)
+    {
+        JsonNode root = JsonNode.Parse(json) ?? throw new InvalidOperationException("the file holds JSON null");
+        static double Number(JsonNode? node) => node is null ? double.NaN : node.GetValue<double>();
+        static JsonNode Required(JsonNode run, string name) =>
+            run[name] ?? throw new InvalidOperationException($"a run has no '{name}'");
+        List<Measurement> results = [.. (root["runs"]?.AsArray() ?? []).Select(n => n ?? throw new InvalidOperationException("a run is null")).Select(n => new Measurement
+        {
+            Implementation = Required(n, "implementation").GetValue<string>(),
+            Mode = Required(n, "mode").GetValue<string>(),
+            Size = Required(n, "size").GetValue<int>(),
+            Depth = Required(n, "depth").GetValue<int>(),
+            Round = Required(n, "round").GetValue<int>(),
+            Mbps = Number(n["mbps"]),
+            TransfersPerSecond = Number(n["tps"]),
+            P50Microseconds = Number(n["p50_us"]),
+            P99Microseconds = Number(n["p99_us"]),
+            CpuMsPerMb = Number(n["cpu_ms_per_mb"]),
+            CpuMicrosecondsPerTransfer = Number(n["cpu_us_per_transfer"]),
+            HostClientCpuPercent = Number(n["host_client_cpu_pct"]),
+            GuestBusyPercent = Number(n["guest_busy_pct"]),
+            AllocatedBytes = n["allocated_bytes"]?.GetValue<long>(),
+            AllocationTransfers = n["allocation_transfers"]?.GetValue<long>(),
+            Error = n["error"]?.GetValue<string>(),
+        })];
+        string profile = root["profile"]?.GetValue<string>() ?? "quick";
+        List<Point> points = [.. results.Where(r => s_directions.Contains(r.Mode)).Select(r => new Point(r.Size, r.Depth)).Distinct()];
+        var options = new Options(profile, Number(root["seconds"]), Number(root["warmup_seconds"]),
+            root["rounds"]?.GetValue<int>() ?? results.Select(r => r.Round).DefaultIfEmpty(0).Max(), Chart: false, UpdateChart: false);
+        return new Report(results, points, profile != "check").Render(root["kernel"]?.GetValue<string>() ?? "?", options);
+    }
+
     private static Options Parse(string[] args)
     {
         string profile = "quick";
         double seconds = 4, warmup = 1;
-        int rounds = 1;
+        int rounds = RatioStatistics.MinimumRounds;
+        string? reportFile = null;
         bool chart = true, updateChart = false;
         for (int i = 0; i < args.Length; i++)
         {
@@ -182,12 +254,13 @@ internal static class UsbBenchmark
                 case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--no-chart": chart = false; break;
                 case "--update-chart": updateChart = true; break;
+                case "--report": reportFile = Next(); break;
                 default: throw new ArgumentException($"usb: unknown option '{args[i]}'");
             }
         }
-        if (profile is not ("quick" or "full" or "small" or "primary"))
+        if (profile is not ("quick" or "full" or "small" or "primary" or "check"))
         {
-            throw new ArgumentException($"usb: --profile is quick, full, small or primary, not '{profile}'");
+            throw new ArgumentException($"usb: --profile is quick, full, small, primary or check, not '{profile}'");
         }
         if (seconds < 3 || warmup < 0.5 || rounds < 1)
         {
@@ -197,11 +270,12 @@ internal static class UsbBenchmark
         {
             throw new ArgumentException("usb: --update-chart needs the chart (drop --no-chart)");
         }
-        if (updateChart && profile is "small" or "primary")
+        if (updateChart && profile is "small" or "primary" or "check")
         {
             throw new ArgumentException("usb: --update-chart needs the sweep (the small profile has two sizes); use --profile quick or full");
         }
-        return new Options(profile, seconds, warmup, rounds, chart, updateChart);
+        // check has no sweep to draw.
+        return new Options(profile, seconds, warmup, rounds, chart && profile != "check", updateChart, reportFile);
     }
 
     private static readonly int[] s_sizes = [512, 4096, 16384, 65536];
@@ -209,14 +283,19 @@ internal static class UsbBenchmark
 
     /// <summary>
     /// quick: every size at depth 8, then every other depth at 16 KiB; full: the cross product; small: 512 B and 4 KiB
-    /// at depth 8, where the CPU and transfers-per-second targets are decided, for more rounds in the same time.
+    /// at depth 8, where the CPU and transfers-per-second targets are decided, for more rounds in the same time; check: IN at
+    /// 16 KiB and loopback at 512 B, depth 8, to see the intervals and the self-test in minutes.
     /// </summary>
     private static List<Point> Points(string profile) => profile switch
     {
+        "check" => [new Point(512, 8), new Point(16384, 8)],
         "full" => [.. s_sizes.SelectMany(size => s_depths.Select(depth => new Point(size, depth)))],
         "small" => [new Point(512, 8), new Point(4096, 8)],
         _ => [.. s_sizes.Select(size => new Point(size, 8)), .. s_depths.Where(d => d != 8).Select(depth => new Point(16384, depth))],
     };
+
+    private static string[] Directions(string profile, Point point) =>
+        profile != "check" ? s_directions : point.Size == 512 ? ["loopback"] : ["in"];
 
     private static IEnumerable<string> Rotate(string[] items, int by) =>
         Enumerable.Range(0, items.Length).Select(i => items[(i + by) % items.Length]);
@@ -311,7 +390,7 @@ internal static class UsbBenchmark
                     string function = loopback ? "Loopback" : "SourceSink";
                     string attributes = loopback ? $"bulk_buflen={size} qlen={depth}" : $"bulk_buflen={size} bulk_qlen={depth} pattern=2";
                     return ("1d6b:0108", $"sh {kernelScript} setup {function} 0x0108 {attributes}", "", $"sh {kernelScript} teardown {function}", "");
-                case Reference:
+                case Reference or ReferenceTwin:
                     string script = $"GADGET_NAME={ReferenceGadget} GADGET_PID=0x0106 GADGET_FUNCTIONS=ffs0 GADGET_FFS_ROOT=/run/{ReferenceGadget} "
                         + $"GADGET_BCD_USB=0x0300 GADGET_PRODUCT='FunctionFS reference' sh {GuestShell.Quote(artifacts.UsbGadgetScript)}";
                     string reference = $"exec {GuestShell.Quote(artifacts.FfsReference)} --ffs /run/{ReferenceGadget}/ffs0 --mode {(loopback ? "loopback" : "source-sink")} "
@@ -435,7 +514,7 @@ internal static class UsbBenchmark
                 $"Primary API vs lease API, {SizeLabel(Size)} transfers at depth {Depth}: one VM boot (kernel {kernelRelease}, dummy_hcd SuperSpeed), usb-bench-host as the host, "
                 + $"{options.Warmup:0.#} s warm-up + {options.Seconds:0.#} s per run, {options.Rounds} round(s), implementations alternating. Median MB/s (min–max over rounds).");
             s.AppendLine();
-            s.AppendLine("| direction | API | MB/s | ÷ lease (median of per-round ratios, min–max) | CPU ms/MB | B allocated/transfer | ≥ 0.9 × lease: met (every round), within noise (the median), NOT met |");
+            s.AppendLine("| direction | API | MB/s | ÷ lease: geometric mean [95% interval] (min, median, max, rounds) | CPU ms/MB | B allocated/transfer | ≥ 0.9 × lease, from the interval |");
             s.AppendLine("|---|---|---|---|---|---|---|");
             foreach (string direction in s_directions)
             {
@@ -443,13 +522,12 @@ internal static class UsbBenchmark
                 {
                     List<Measurement> runs = [.. results.Where(r => r.Ok && r.Mode == direction && r.Implementation == implementation)];
                     double[] mbps = [.. runs.Select(r => r.Mbps).Order()];
-                    double[] ratios = [.. runs.Select(r => r.Mbps / LeaseMbps(results, direction, r.Round)).Where(double.IsFinite).Order()];
+                    RatioStatistics ratio = RatioStatistics.Of(runs.Select(r => r.Mbps / LeaseMbps(results, direction, r.Round)));
                     long bytes = runs.Sum(r => r.AllocatedBytes ?? 0), transfers = runs.Sum(r => r.AllocationTransfers ?? 0);
-                    // Met in every round, or only in the median (within noise), or not in the median.
-                    string verdict = implementation == Lease || ratios.Length == 0 ? "" : ratios[0] >= Target ? "met" : MedianOf(ratios) >= Target ? "within noise" : "NOT met";
+                    string verdict = implementation == Lease ? "" : RatioStatistics.Describe(ratio.Judge(Target, TargetRule.AtLeast));
                     s.AppendLine(CultureInfo.InvariantCulture,
                         $"| {direction} | {s_labels[implementation]} | {Cell(MedianOf(mbps), "0.0")} ({Spread(mbps, "0")}) "
-                        + $"| {(implementation == Lease ? "1" : $"{Cell(MedianOf(ratios), "0.00")} ({Spread(ratios, "0.00")})")} "
+                        + $"| {(implementation == Lease ? "1" : ratio.ToString())} "
                         + $"| {Cell(MedianOf(runs.Select(r => r.CpuMsPerMb)), "0.0")} | {(transfers == 0 ? "n/a" : ((double)bytes / transfers).ToString("0.00", CultureInfo.InvariantCulture))} | {verdict} |");
                 }
             }
@@ -481,9 +559,35 @@ internal static class UsbBenchmark
             sorted.Length == 0 ? "n/a" : $"{Cell(sorted[0], format)}–{Cell(sorted[^1], format)}";
     }
 
-    /// <summary>Medians per (implementation, mode, size, depth) over rounds, the tables and the target ratios.</summary>
-    private sealed class Report(List<Measurement> results, List<Point> points)
+    /// <summary>Medians per (implementation, mode, size, depth) over rounds for the tables; per-round ratios pooled into intervals for the targets.</summary>
+    private sealed class Report(List<Measurement> results, List<Point> points, bool includeKernelTarget = true)
     {
+        private IEnumerable<int> Rounds => results.Select(r => r.Round).Distinct().Order();
+
+        // The points a direction was measured at (the check profile measures each point in one direction only).
+        private IEnumerable<Point> SweepPoints(string mode) => points.OrderBy(p => p.Size).ThenBy(p => p.Depth)
+            .Where(p => results.Any(r => r.Mode == mode && r.Size == p.Size && r.Depth == p.Depth));
+
+        private double Value(string implementation, string mode, int size, int depth, int round, Func<Measurement, double> value) =>
+            results.FirstOrDefault(r => r.Ok && r.Implementation == implementation && r.Mode == mode && r.Size == size && r.Depth == depth && r.Round == round)
+                is { } m ? value(m) : double.NaN;
+
+        /// <summary>a ÷ b in each round (both measured back to back in that round), pooled over rounds.</summary>
+        private RatioStatistics Ratio(string a, string b, string mode, Point p, Func<Measurement, double> value) =>
+            RatioStatistics.Of(Rounds.Select(round => Value(a, mode, p.Size, p.Depth, round, value) / Value(b, mode, p.Size, p.Depth, round, value)));
+
+        /// <summary>
+        /// C′ ÷ C throughput: per round, the geometric mean over every measured point and direction, so the interval is
+        /// over rounds like every target's.
+        /// </summary>
+        private RatioStatistics SelfTest() => RatioStatistics.Of(Rounds.Select(round =>
+        {
+            double[] logs = [.. s_directions.SelectMany(mode => SweepPoints(mode).Select(p =>
+                    Value(ReferenceTwin, mode, p.Size, p.Depth, round, r => r.Mbps) / Value(Reference, mode, p.Size, p.Depth, round, r => r.Mbps)))
+                .Where(v => double.IsFinite(v) && v > 0).Select(v => Math.Log(v))];
+            return logs.Length == 0 ? double.NaN : Math.Exp(logs.Average());
+        }));
+
         private double Median(string implementation, string mode, int size, int depth, Func<Measurement, double> value)
         {
             double[] values = [.. results.Where(r => r.Ok && r.Implementation == implementation && r.Mode == mode && r.Size == size && r.Depth == depth)
@@ -503,22 +607,20 @@ internal static class UsbBenchmark
             return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
         }
 
-        private static string Verdict(double ratio, double target, bool atMost = false) =>
-            double.IsNaN(ratio) ? "n/a" : (atMost ? ratio <= target : ratio >= target) ? "met" : "NOT met";
-
         public string Render(string kernelRelease, Options options)
         {
             var s = new StringBuilder();
             s.AppendLine(CultureInfo.InvariantCulture, $"USB benchmark, {options.Profile} profile: one VM boot (kernel {kernelRelease}, dummy_hcd SuperSpeed, software emulation), "
-                + $"usb-bench-host (async libusb) as the host for all; {options.Warmup:0.#} s warm-up + {options.Seconds:0.#} s per run, median of {options.Rounds} round(s).");
+                + $"usb-bench-host (async libusb) as the host for all; {options.Warmup:0.#} s warm-up + {options.Seconds:0.#} s per run, {options.Rounds} round(s), implementations in rotating order; cells are medians over rounds.");
             s.AppendLine("MB/s (1 MB = 10^6 B); at 512 B and 4 KiB the cell adds transfers/s. CPU: the gadget process's utime+stime per MB moved (kernel functions: n/a).");
             s.AppendLine("Every gadget is started fresh per run, with buffers of the host's request size and the host's queue depth (the framework's at 512 B: "
                 + "1024-byte buffers, its minimum, with 512-byte writes; a 512-byte host transfer is one short packet either way).");
-            if (options.Rounds == 1)
+            if (options.Rounds < RatioStatistics.MinimumRounds)
             {
-                s.AppendLine("One round: a single figure varies ±15–20% under emulation, more when other work shares the machine. Use --rounds 3 before drawing conclusions from one cell.");
+                s.AppendLine(CultureInfo.InvariantCulture, $"Fewer than {RatioStatistics.MinimumRounds} rounds: the cells are indicative and no target gets a verdict.");
             }
-            foreach (string mode in s_directions)
+            // A profile that measures a direction at some points only (check) prints just those rows and sections.
+            foreach (string mode in s_directions.Where(m => SweepPoints(m).Any()))
             {
                 bool loopback = mode == "loopback";
                 s.AppendLine();
@@ -533,7 +635,7 @@ internal static class UsbBenchmark
                 s.Append(loopback ? " BulkLoopback |" : "");
                 s.AppendLine(" ours÷kernel | ours÷C | CPU ms/MB C | CPU ms/MB ours | CPU ours÷C |");
                 s.AppendLine(loopback ? "|---|---|---|---|---|---|---|---|---|---|---|" : "|---|---|---|---|---|---|---|---|---|---|");
-                foreach (Point p in points.OrderBy(p => p.Size).ThenBy(p => p.Depth))
+                foreach (Point p in SweepPoints(mode))
                 {
                     string Throughput(string implementation)
                     {
@@ -550,42 +652,63 @@ internal static class UsbBenchmark
                 }
             }
 
-            s.AppendLine();
-            s.AppendLine("### ep0 and latency");
-            s.AppendLine();
-            s.AppendLine("| gadget | control round trips/s | ping-pong 512 B p50 (µs) | p99 (µs) | round trips/s |");
-            s.AppendLine("|---|---|---|---|---|");
-            foreach (string implementation in new[] { Kernel, Reference, Ours, Sample })
+            if (results.Any(r => r.Mode is "control" or "pingpong"))
             {
-                s.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {s_labels[implementation]} | {Cell(Median(implementation, "control", 64, 1, r => r.TransfersPerSecond), "0")} "
-                    + $"| {Cell(Median(implementation, "pingpong", 512, 8, r => r.P50Microseconds), "0")} | {Cell(Median(implementation, "pingpong", 512, 8, r => r.P99Microseconds), "0")} "
-                    + $"| {Cell(Median(implementation, "pingpong", 512, 8, r => r.TransfersPerSecond), "0")} |");
+                s.AppendLine();
+                s.AppendLine("### ep0 and latency");
+                s.AppendLine();
+                s.AppendLine("| gadget | control round trips/s | ping-pong 512 B p50 (µs) | p99 (µs) | round trips/s |");
+                s.AppendLine("|---|---|---|---|---|");
+                foreach (string implementation in new[] { Kernel, Reference, Ours, Sample })
+                {
+                    s.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {s_labels[implementation]} | {Cell(Median(implementation, "control", 64, 1, r => r.TransfersPerSecond), "0")} "
+                        + $"| {Cell(Median(implementation, "pingpong", 512, 8, r => r.P50Microseconds), "0")} | {Cell(Median(implementation, "pingpong", 512, 8, r => r.P99Microseconds), "0")} "
+                        + $"| {Cell(Median(implementation, "pingpong", 512, 8, r => r.TransfersPerSecond), "0")} |");
+                }
             }
 
             s.AppendLine();
-            s.AppendLine("### Targets (issue #7): met only if every point meets it; the median of the per-point ratios, then the worst point");
+            RatioStatistics selfTest = SelfTest();
+            s.AppendLine("### Targets: geometric mean of the per-round ratios [95% interval] (min, median, max, rounds) — verdict from the interval");
             s.AppendLine();
+            s.AppendLine(CultureInfo.InvariantCulture,
+                $"- self-test C′ ÷ C throughput (two C instances, same points, same rounds): {selfTest} — {(selfTest.Count < RatioStatistics.MinimumRounds ? RatioStatistics.Describe(Verdict.TooFewRounds) : selfTest.TooNoisyForSelfTest ? "outside 0.91–1.10: every verdict below is 'too noisy to judge'" : "inside 0.91–1.10: the rig can judge ±10%")}");
+            void Target(string what, RatioStatistics ratio, double target, TargetRule rule) =>
+                s.AppendLine(CultureInfo.InvariantCulture, $"- {what}: {ratio} — {RatioStatistics.Describe(ratio.Judge(target, rule, selfTest))}");
             foreach (string mode in s_directions)
             {
-                (double median, double worst) = Ratios(points.Where(p => p.Size >= 16384), p => Mbps(Ours, mode, p) / Mbps(Kernel, mode, p));
-                s.AppendLine(FormattableString.Invariant($"- {mode} throughput ≥ 0.95 × kernel at ≥ 16 KiB: median {Cell(median, "0.00")}, worst {Cell(worst, "0.00")} — {Verdict(worst, 0.95)}"));
+                foreach (Point p in SweepPoints(mode))
+                {
+                    string at = $"{SizeLabel(p.Size)} d{p.Depth}";
+                    if (p.Size <= 4096)
+                    {
+                        Target($"{mode} {at} CPU per MB ours ÷ C ≤ 1.0", Ratio(Ours, Reference, mode, p, r => r.CpuMsPerMb), 1.0, TargetRule.AtMost);
+                        Target($"{mode} {at} transfers/s ours ÷ C ≥ 1.0", Ratio(Ours, Reference, mode, p, r => r.TransfersPerSecond), 1.0, TargetRule.AtLeast);
+                    }
+                    else
+                    {
+                        Target($"{mode} {at} throughput ours ÷ C ≥ 1.0", Ratio(Ours, Reference, mode, p, r => r.Mbps), 1.0, TargetRule.AtLeast);
+                        if (includeKernelTarget)
+                        {
+                            Target($"{mode} {at} throughput ours ÷ kernel ≥ 0.95", Ratio(Ours, Kernel, mode, p, r => r.Mbps), 0.95, TargetRule.AtLeast);
+                        }
+                    }
+                }
             }
-            foreach (string mode in s_directions)
-            {
-                (double median, double worst) = Ratios(points.Where(p => p.Size <= 4096), p => Tps(Ours, mode, p) / Tps(Reference, mode, p));
-                s.AppendLine(FormattableString.Invariant($"- {mode} transfers/s ≥ 0.95 × C at 512 B and 4 KiB: median {Cell(median, "0.00")}, worst {Cell(worst, "0.00")} — {Verdict(worst, 0.95)}"));
-            }
-            (double cpu, double cpuWorst) = Ratios(s_directions.SelectMany(m => points.Select(p => (m, p))), x => Cpu(Ours, x.m, x.p) / Cpu(Reference, x.m, x.p), worstIsMax: true);
-            s.AppendLine(FormattableString.Invariant($"- gadget CPU per MB ≤ 1.2 × C (all points, all directions): median {Cell(cpu, "0.00")}, worst {Cell(cpuWorst, "0.00")} — {Verdict(cpuWorst, 1.2, atMost: true)}"));
             List<Measurement> allocationRuns = [.. results.Where(r => r.Ok && r.Implementation == Ours && r.AllocationTransfers > 0)];
             long bytes = allocationRuns.Sum(r => r.AllocatedBytes ?? 0), transfers = allocationRuns.Sum(r => r.AllocationTransfers ?? 0);
             double perTransfer = transfers == 0 ? double.NaN : (double)bytes / transfers;
             double worstRun = allocationRuns.Select(r => (double)r.AllocatedBytes!.Value / r.AllocationTransfers!.Value).DefaultIfEmpty(double.NaN).Max();
+            // Allocations are counted, not sampled: a byte per transfer is a real allocation, not noise.
             s.AppendLine(FormattableString.Invariant(
                 $"- allocations: {Cell(perTransfer, "0.00")} B/transfer in steady state ({bytes} B over {transfers} transfers in {allocationRuns.Count} runs; worst run {Cell(worstRun, "0.00")}) — {(double.IsNaN(perTransfer) ? "n/a" : perTransfer < 0.01 ? "met" : "NOT met")}"));
-            double control = Median(Ours, "control", 64, 1, r => r.TransfersPerSecond) / Median(Reference, "control", 64, 1, r => r.TransfersPerSecond);
-            s.AppendLine(FormattableString.Invariant($"- ep0 round trips ≥ 0.9 × C: {Cell(control, "0.00")} — {Verdict(control, 0.9)}"));
+            RatioStatistics control = RatioStatistics.Of(Rounds.Select(round =>
+                Value(Ours, "control", 64, 1, round, r => r.TransfersPerSecond) / Value(Reference, "control", 64, 1, round, r => r.TransfersPerSecond)));
+            if (control.Count > 0)
+            {
+                Target("ep0 round trips ours ÷ C ≥ 0.9", control, 0.9, TargetRule.AtLeast);
+            }
 
             s.AppendLine();
             double HostMax(Func<Measurement, bool> which) => results.Where(r => r.Ok && r.Mode is "in" or "out" or "loopback").Where(which)
@@ -607,12 +730,6 @@ internal static class UsbBenchmark
                 }
             }
             return s.ToString();
-        }
-
-        private static (double Median, double Worst) Ratios<T>(IEnumerable<T> items, Func<T, double> ratio, bool worstIsMax = false)
-        {
-            double[] values = [.. items.Select(ratio).Where(v => !double.IsNaN(v) && !double.IsInfinity(v))];
-            return values.Length == 0 ? (double.NaN, double.NaN) : (MedianOf(values), worstIsMax ? values.Max() : values.Min());
         }
 
         public string ToJson(string kernelRelease, Options options)

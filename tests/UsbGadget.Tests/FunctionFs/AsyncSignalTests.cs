@@ -71,24 +71,33 @@ public sealed class AsyncSignalTests
     public async Task A_waiter_resumes_on_the_thread_pool_not_on_the_thread_that_sets()
     {
         var signal = new AsyncSignal();
-        int setter = 0;
-        Task<int> waiter = Task.Run(async () =>
-        {
-            await signal.WaitAsync(CancellationToken.None);
-            return Environment.CurrentManagedThreadId;
-        });
-        await Task.Delay(50);
 
-        var thread = new Thread(() =>
-        {
-            setter = Environment.CurrentManagedThreadId;
-            signal.Set();
-            Thread.Sleep(200); // were the continuation inline, it would have to run here
-        });
-        thread.Start();
+        bool resumedOnSetter = await CompletionThreadProbe.ResumesOnTheCompletingThreadAsync(
+            async () =>
+            {
+                await signal.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                return Thread.CurrentThread;
+            },
+            () => signal.Set());
 
-        Assert.NotEqual(setter, await waiter.WaitAsync(Timeout));
-        thread.Join();
+        Assert.False(resumedOnSetter);
+    }
+
+    [Fact]
+    public async Task Asked_to_run_inline_a_waiter_resumes_on_the_setting_thread()
+    {
+        // The counterpart of the test above, so that a probe answering the same either way fails one of them.
+        var signal = new AsyncSignal();
+
+        bool resumedOnSetter = await CompletionThreadProbe.ResumesOnTheCompletingThreadAsync(
+            async () =>
+            {
+                await signal.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                return Thread.CurrentThread;
+            },
+            () => signal.Set(runContinuationInline: true));
+
+        Assert.True(resumedOnSetter);
     }
 
     [Fact]
