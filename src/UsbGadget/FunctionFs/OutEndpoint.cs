@@ -35,7 +35,6 @@ public sealed class OutEndpoint : EndpointFile
     private readonly SlotQueue _completed;
     private readonly AsyncHandoff<OutTransfer> _reader;
     private bool _handingOff;
-    private bool _readerResumesInline;
 
     // The primary level's state: 1 while a read runs (one reader at a time); what a copying read left of a transfer
     // (the next read starts there), or a failure it has not reported yet. A copying read that found nothing waiting is
@@ -160,12 +159,17 @@ public sealed class OutEndpoint : EndpointFile
             int copied = 0;
             lock (Gate)
             {
+                // One reader at a time, whichever level it reads at (a lease reader leaves _reading while it waits).
+                if (_receiver.IsRunningLocked || _reader.HasWaiter)
+                {
+                    throw Busy();
+                }
+
                 CopyOutcome outcome = CopyLocked(destination, ref copied, cancellationToken, out Errno failure);
                 if (outcome == CopyOutcome.Pending)
                 {
                     // Nothing waiting: the completions copy into the buffer from here on, and resume the caller once,
                     // when it is full or the host's transfer ended.
-                    ThrowIfReaderParkedLocked();
                     _resumeThread ??= _stopped ? null : new ResumeThread(_copier, $"UsbGadget {Name} reader");
                     _copyTarget = target;
                     _copied = copied;
@@ -247,11 +251,6 @@ public sealed class OutEndpoint : EndpointFile
                     return CopyOutcome.Cancelled;
                 }
 
-                if (_receiver.IsRunningLocked)
-                {
-                    throw Busy();
-                }
-
                 if (!TryTakeLocked(out TakenRead taken))
                 {
                     return CopyOutcome.Pending;
@@ -299,15 +298,6 @@ public sealed class OutEndpoint : EndpointFile
         }
 
         return CopyOutcome.Done;
-    }
-
-    /// <summary>Under the lock: one reader at a time, whichever level it reads at.</summary>
-    private void ThrowIfReaderParkedLocked()
-    {
-        if (_reader.HasWaiter)
-        {
-            throw Busy();
-        }
     }
 
     /// <summary>
@@ -426,7 +416,7 @@ public sealed class OutEndpoint : EndpointFile
                 return new ValueTask<OutTransfer>(new OutTransfer(EndpointStatus.Failed, failure));
             }
 
-            return TakeAsync(cancellationToken, resumeInline: true);
+            return TakeAsync(cancellationToken);
         }
         finally
         {
@@ -453,8 +443,7 @@ public sealed class OutEndpoint : EndpointFile
 
     /// <summary>The next completed read, or why there is none.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
-    /// <param name="resumeInline">Whether the caller may resume on the completion thread after a wait.</param>
-    private ValueTask<OutTransfer> TakeAsync(CancellationToken cancellationToken, bool resumeInline)
+    private ValueTask<OutTransfer> TakeAsync(CancellationToken cancellationToken)
     {
         TakenRead taken;
         lock (Gate)
@@ -473,7 +462,6 @@ public sealed class OutEndpoint : EndpointFile
             if (!TryTakeLocked(out taken))
             {
                 // The completion that brings the next read hands it over directly.
-                _readerResumesInline = resumeInline;
                 return _reader.WaitLocked(cancellationToken);
             }
         }
@@ -1009,7 +997,7 @@ public sealed class OutEndpoint : EndpointFile
         RequeueFailed(taken.Failed);
 
         // Never inline under the lock: a completion nested in a locked section resumes the reader on the thread pool.
-        _reader.Complete(taken.ToTransfer(this), runContinuationInline && _readerResumesInline && !Gate.IsHeldByCurrentThread);
+        _reader.Complete(taken.ToTransfer(this), runContinuationInline && !Gate.IsHeldByCurrentThread);
     }
 
     /// <summary>
