@@ -14,9 +14,11 @@ namespace UsbGadget.Aio;
 /// Nothing here throws because an operation failed; only calls that themselves fail throw.
 /// </summary>
 /// <remarks>
-/// Submit, GetEvents and Cancel may be called from different threads. The context tracks every
-/// in-flight block, so <see cref="Dispose"/> can cancel them and wait for the kernel to return them
-/// before anything they reference is released.
+/// Submit, GetEvents and Cancel may be called from different threads. The iocbs the kernel holds live in one
+/// contiguous array per context, a slot per in-flight block, and each iocb's aio_data is its slot's index: a
+/// completion finds its block by that index, and the slots are the context's record of what is in flight, so
+/// <see cref="Dispose"/> can cancel every block and wait for the kernel to return it before anything it references
+/// is released.
 /// </remarks>
 [SkipLocalsInit] // the stackalloc'd io_event/iocb* scratch is fully written before it is read
 public sealed unsafe class AioContext : IDisposable
@@ -24,15 +26,18 @@ public sealed unsafe class AioContext : IDisposable
     private const int StackEventCount = 64;
 
     private readonly AioContextHandle _handle = new();
-    private readonly Lock _lock = new();
     private readonly Lock _ringLock = new();
     private readonly ILogger _logger;
     private readonly bool _ringReadable;
 
-    // The blocks in flight, in no order: a block knows its index, so unlinking one is a swap with the last.
-    private readonly AioBlock?[] _inFlightBlocks;
+    // The iocbs the kernel holds (native, so their addresses are stable), and the block in each slot while it is in
+    // flight. A slot is claimed with a compare-exchange on its entry and freed by whoever takes the block back from the
+    // kernel: no lock on the data path. The native array belongs to the handle, freed after io_destroy.
+    private readonly Interop.iocb* _iocbs;
+    private readonly AioBlock?[] _slots;
+    private int _nextSlot;
     private int _inFlight;
-    private bool _disposed;
+    private int _disposed;
 
     /// <summary>Creates the context with io_setup.</summary>
     /// <param name="maxEvents">How many blocks may be in flight at once (the kernel may round its ring up; this context enforces the number given).</param>
@@ -49,7 +54,7 @@ public sealed unsafe class AioContext : IDisposable
         }
 
         MaxEvents = maxEvents;
-        _inFlightBlocks = new AioBlock?[maxEvents];
+        _slots = new AioBlock?[maxEvents];
         _logger = logger ?? NullLogger.Instance;
         nuint id = 0;
         if (Interop.io_setup((uint)maxEvents, &id) != 0)
@@ -60,6 +65,10 @@ public sealed unsafe class AioContext : IDisposable
         }
 
         _handle.SetId(id);
+        nuint bytes = (nuint)maxEvents * (nuint)sizeof(Interop.iocb);
+        _iocbs = (Interop.iocb*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(_iocbs, bytes);
+        _handle.OwnIocbs(_iocbs);
         Interop.aio_ring* ring = (Interop.aio_ring*)id;
         _ringReadable = ring->magic == Interop.AIO_RING_MAGIC
             && ring->incompat_features == Interop.AIO_RING_INCOMPAT_FEATURES
@@ -139,8 +148,10 @@ public sealed unsafe class AioContext : IDisposable
         {
             for (; acquired < count; acquired++)
             {
-                files.Add(blocks[acquired].File!);
-                blocks[acquired].AcquireForSubmit();
+                AioBlock block = blocks[acquired];
+                files.Add(block.File!);
+                int slot = block.Slot;
+                block.AcquireForSubmit(_iocbs + slot, slot);
             }
         }
         catch
@@ -161,7 +172,7 @@ public sealed unsafe class AioContext : IDisposable
         {
             for (int i = 0; i < count; i++)
             {
-                pointers[i] = blocks[i].Iocb;
+                pointers[i] = _iocbs + blocks[i].Slot;
             }
 
             _handle.DangerousAddRef(ref addedRef);
@@ -215,7 +226,7 @@ public sealed unsafe class AioContext : IDisposable
             ThrowHelper.ThrowArgumentOutOfRange(nameof(timeout), t, "The timeout cannot be negative; pass null to wait without a limit.");
         }
 
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (events.IsEmpty)
         {
             return 0;
@@ -238,7 +249,8 @@ public sealed unsafe class AioContext : IDisposable
     {
         ArgumentNullException.ThrowIfNull(block);
         synchronousCompletion = default;
-        if (!ReferenceEquals(block.Context, this))
+        int slot = block.Slot;
+        if (slot < 0 || !ReferenceEquals(block.Context, this))
         {
             return AioCancelResult.NotInFlight;
         }
@@ -252,7 +264,10 @@ public sealed unsafe class AioContext : IDisposable
         try
         {
             _handle.DangerousAddRef(ref addedRef);
-            rc = Interop.io_cancel(_handle.Id, block.Iocb, &result);
+            // The kernel finds the block by its iocb's address. If the block completed meanwhile, its slot is free or
+            // taken by the block again; only a context shared by blocks that do not keep their slots could hand it
+            // to another one, and the cancel would then fall on that block (which still completes once).
+            rc = Interop.io_cancel(_handle.Id, _iocbs + slot, &result);
             errno = rc < 0 ? Interop.LastErrno : Errno.None;
         }
         finally
@@ -270,7 +285,7 @@ public sealed unsafe class AioContext : IDisposable
             case Errno.EINVAL:
                 return AioCancelResult.NotInFlight;
             case Errno.None:
-                synchronousCompletion = Complete(block, result);
+                synchronousCompletion = Complete(block, slot, result);
                 return AioCancelResult.CompletedSynchronously;
             default:
                 throw ThrowHelper.CreateLinuxIO("io_cancel()", errno);
@@ -285,14 +300,11 @@ public sealed unsafe class AioContext : IDisposable
     /// </summary>
     public void Dispose()
     {
-        lock (_lock)
+        // A full fence, as is the submitter's count of its blocks before it reads _disposed: either it sees the context
+        // disposed and takes its blocks back, or this sees them in flight and drains them.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
+            return;
         }
 
         int inFlight = InFlight;
@@ -310,13 +322,14 @@ public sealed unsafe class AioContext : IDisposable
     /// <summary>Requests cancellation of every block in flight. Returns how many requests the kernel accepted.</summary>
     internal int CancelAll()
     {
-        AioBlock?[] snapshot;
-        int count;
-        lock (_lock)
+        AioBlock?[] snapshot = ArrayPool<AioBlock?>.Shared.Rent(_slots.Length);
+        int count = 0;
+        for (int i = 0; i < _slots.Length; i++)
         {
-            count = _inFlight;
-            snapshot = ArrayPool<AioBlock?>.Shared.Rent(Math.Max(count, 1));
-            _inFlightBlocks.AsSpan(0, count).CopyTo(snapshot);
+            if (Volatile.Read(ref _slots[i]) is { } block)
+            {
+                snapshot[count++] = block;
+            }
         }
 
         int requested = 0;
@@ -397,7 +410,7 @@ public sealed unsafe class AioContext : IDisposable
     /// <exception cref="ObjectDisposedException">The context was disposed.</exception>
     public int ReapReady(Span<AioEvent> events)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (events.IsEmpty)
         {
             return 0;
@@ -458,15 +471,15 @@ public sealed unsafe class AioContext : IDisposable
 
         // At most two runs: head to the end of the ring, then from its start.
         int first = Math.Min(count, (int)(nr - head));
-        CompleteBatch(ringEvents + head, events[..first]);
+        int written = CompleteBatch(ringEvents + head, first, events);
         if (count > first)
         {
-            CompleteBatch(ringEvents, events[first..count]);
+            written += CompleteBatch(ringEvents, count - first, events[written..]);
         }
 
         // Release: the slots are read before the kernel may write them again.
         Volatile.Write(ref ring->head, (uint)((head + count) % nr));
-        return count;
+        return written;
     }
 
     private int GetEventsCore(int minimum, Span<AioEvent> events, TimeSpan? timeout)
@@ -527,8 +540,7 @@ public sealed unsafe class AioContext : IDisposable
                 }
             }
 
-            CompleteBatch(native, events[..got]);
-            return got;
+            return CompleteBatch(native, got, events);
         }
         finally
         {
@@ -539,78 +551,157 @@ public sealed unsafe class AioContext : IDisposable
         }
     }
 
-    private void CompleteBatch(Interop.io_event* native, Span<AioEvent> events)
+    /// <summary>
+    /// Takes <paramref name="count"/> blocks back from the kernel and reports their events. An event whose aio_data and
+    /// obj do not name an in-flight slot of this context is dropped and logged, never followed.
+    /// </summary>
+    /// <returns>How many events were written to <paramref name="events"/>.</returns>
+    private int CompleteBatch(Interop.io_event* native, int count, Span<AioEvent> events)
     {
-        for (int i = 0; i < events.Length; i++)
+        int written = 0;
+        for (int i = 0; i < count; i++)
         {
             ref Interop.io_event e = ref native[i];
-            AioBlock block = AioBlock.FromIocb(e.obj);
-            events[i] = new AioEvent(block, e.res, e.res2, e.data, block.CancelRequested);
+            AioBlock? block = BlockOf(e);
+            if (block is null)
+            {
+                AioLog.ForeignEvent(_logger, e.data, e.obj, e.res);
+                continue;
+            }
+
+            events[written++] = new AioEvent(block, e.res, e.res2, block.UserData, block.CancelRequested);
+
+            // The references go before the slot and the count: whoever sees the block returned (Dispose, a resubmit)
+            // sees its buffers released.
             block.ReleaseReferences();
+            Volatile.Write(ref _slots[(int)e.data], null);
+            block.LeaveFlight();
         }
 
-        // One lock round trip per batch, not per event: this is the reaping hot path.
-        lock (_lock)
+        if (written != 0)
         {
-            for (int i = 0; i < events.Length; i++)
+            Interlocked.Add(ref _inFlight, -written);
+            for (int i = 0; i < written; i++)
             {
-                Unlink(events[i].Block);
+                events[i].Block.OnReturnedByKernel();
             }
         }
 
-        for (int i = 0; i < events.Length; i++)
+        return written;
+    }
+
+    /// <summary>The block an event reports, or null when its aio_data is not the index of an in-flight slot whose iocb is its obj.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private AioBlock? BlockOf(in Interop.io_event e)
+    {
+        AioBlock?[] slots = _slots;
+        ulong index = e.data;
+        return index < (ulong)slots.Length && e.obj == (ulong)(nuint)(_iocbs + (nint)index) ? slots[(nint)index] : null;
+    }
+
+    /// <summary>Test seam: completes a batch of raw io_events as if the kernel had written them.</summary>
+    internal int CompleteForTest(ReadOnlySpan<Interop.io_event> native, Span<AioEvent> events)
+    {
+        fixed (Interop.io_event* p = native)
         {
-            events[i].Block.OnReturnedByKernel();
+            return CompleteBatch(p, native.Length, events);
         }
     }
 
+    /// <summary>The address of slot <paramref name="index"/>'s iocb.</summary>
+    internal Interop.iocb* SlotIocb(int index) => _iocbs + index;
+
     // Old kernels (before 4.19) could finish a block inside io_cancel; no ring event follows then.
-    private AioEvent Complete(AioBlock block, in Interop.io_event e)
+    private AioEvent Complete(AioBlock block, int slot, in Interop.io_event e)
     {
         bool cancelRequested = block.CancelRequested;
         block.ReleaseReferences();
-        lock (_lock)
-        {
-            Unlink(block);
-        }
-
+        Volatile.Write(ref _slots[slot], null);
+        block.LeaveFlight();
+        Interlocked.Decrement(ref _inFlight);
         block.OnReturnedByKernel();
         return new AioEvent(block, e.res, e.res2, block.UserData, cancelRequested);
     }
 
+    /// <summary>
+    /// Claims a free slot for each block and marks it in flight there, or throws with none claimed. A block tries the
+    /// slot it had last in this context first, so a block resubmitted in a loop claims with one compare-exchange.
+    /// </summary>
     private void Link(ReadOnlySpan<AioBlock> blocks)
     {
-        lock (_lock)
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        int free = MaxEvents - InFlight;
+        if (blocks.Length > free)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            int free = MaxEvents - _inFlight;
-            if (blocks.Length > free)
-            {
-                ThrowHelper.ThrowInvalidOperation(
-                    $"Cannot submit {blocks.Length} block(s): the context holds {MaxEvents} and {_inFlight} are in flight ({free} free). Reap completions first or create the context with more events.");
-            }
+            ThrowFull(blocks.Length, free);
+        }
 
-            for (int i = 0; i < blocks.Length; i++)
+        // Counted first (a full fence), then _disposed read again: see Dispose.
+        Interlocked.Add(ref _inFlight, blocks.Length);
+        int linked = 0;
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            for (; linked < blocks.Length; linked++)
             {
-                AioBlock block = blocks[i];
-                if (block.Context is not null)
+                AioBlock block = blocks[linked];
+                if (block.Context is { } other)
                 {
-                    for (int j = i - 1; j >= 0; j--)
-                    {
-                        Unlink(blocks[j]);
-                    }
-
                     ThrowHelper.ThrowInvalidOperation(
-                        $"blocks[{i}] is already in flight{(ReferenceEquals(block.Context, this) ? string.Empty : " in another context")}; a block can be submitted again only after its event was reaped.");
+                        $"blocks[{linked}] is already in flight{(ReferenceEquals(other, this) ? string.Empty : " in another context")}; a block can be submitted again only after its event was reaped.");
                 }
 
-                block.EnterFlight(this, _inFlight);
-                _inFlightBlocks[_inFlight++] = block;
+                int slot = ClaimSlot(block);
+                if (slot < 0)
+                {
+                    ThrowFull(blocks.Length, free);
+                }
+
+                if (!block.TryEnterFlight(this, slot))
+                {
+                    Volatile.Write(ref _slots[slot], null);
+                    ThrowHelper.ThrowInvalidOperation(
+                        $"blocks[{linked}] is already in flight; a block can be submitted again only after its event was reaped.");
+                }
             }
+        }
+        catch
+        {
+            for (int j = 0; j < linked; j++)
+            {
+                Unlink(blocks[j]);
+            }
+
+            Interlocked.Add(ref _inFlight, -blocks.Length);
+            throw;
         }
     }
 
-    /// <summary>Takes back blocks the kernel never accepted: drops their references and unlinks them.</summary>
+    /// <summary>Takes a free slot for <paramref name="block"/>: its last one if free, else the next free one. -1 when all are taken.</summary>
+    private int ClaimSlot(AioBlock block)
+    {
+        AioBlock?[] slots = _slots;
+        int start = block.PreferredSlot(this);
+        if ((uint)start >= (uint)slots.Length)
+        {
+            start = (int)((uint)Interlocked.Increment(ref _nextSlot) % (uint)slots.Length);
+        }
+
+        for (int n = 0, i = start; n < slots.Length; n++, i = i + 1 == slots.Length ? 0 : i + 1)
+        {
+            if (Volatile.Read(ref slots[i]) is null && Interlocked.CompareExchange(ref slots[i], block, null) is null)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Engine set-up: <paramref name="block"/> takes slot <paramref name="slot"/> first, so an engine's operations never share a slot.</summary>
+    internal void PreferSlot(AioBlock block, int slot) => block.PreferSlot(this, slot);
+
+    /// <summary>Takes back blocks the kernel never accepted: drops their references and frees their slots.</summary>
     private void ReturnUnsubmitted(ReadOnlySpan<AioBlock> blocks, int acquired)
     {
         for (int i = 0; i < blocks.Length; i++)
@@ -619,37 +710,27 @@ public sealed unsafe class AioContext : IDisposable
             {
                 blocks[i].ReleaseReferences();
             }
+
+            Unlink(blocks[i]);
         }
 
-        lock (_lock)
-        {
-            for (int i = 0; i < blocks.Length; i++)
-            {
-                Unlink(blocks[i]);
-            }
-        }
-
+        Interlocked.Add(ref _inFlight, -blocks.Length);
         for (int i = 0; i < blocks.Length; i++)
         {
             blocks[i].OnReturnedByKernel();
         }
     }
 
-    /// <summary>Under the lock: takes the block out of the in-flight set.</summary>
+    /// <summary>Frees the slot of a block this thread linked and the kernel does not hold; the count is the caller's.</summary>
     private void Unlink(AioBlock block)
     {
-        int index = block.InFlightIndex;
-        int last = --_inFlight;
-        if (index != last)
-        {
-            AioBlock moved = _inFlightBlocks[last]!;
-            _inFlightBlocks[index] = moved;
-            moved.MoveInFlight(index);
-        }
-
-        _inFlightBlocks[last] = null;
+        Volatile.Write(ref _slots[block.Slot], null);
         block.LeaveFlight();
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowFull(int count, int free) => ThrowHelper.ThrowInvalidOperation(
+        $"Cannot submit {count} block(s): the context holds {MaxEvents} and {MaxEvents - free} are in flight ({free} free). Reap completions first or create the context with more events.");
 
     private static string? SetupHint(Errno errno, int maxEvents) => errno switch
     {
