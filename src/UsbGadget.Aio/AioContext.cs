@@ -24,6 +24,7 @@ namespace UsbGadget.Aio;
 public sealed unsafe class AioContext : IDisposable
 {
     private const int StackEventCount = 64;
+    private static readonly TimeSpan s_recancelInterval = TimeSpan.FromMilliseconds(20);
 
     private readonly AioContextHandle _handle = new();
     private readonly Lock _ringLock = new();
@@ -175,7 +176,17 @@ public sealed unsafe class AioContext : IDisposable
                 pointers[i] = _iocbs + blocks[i].Slot;
             }
 
-            _handle.DangerousAddRef(ref addedRef);
+            try
+            {
+                _handle.DangerousAddRef(ref addedRef);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Only after a drain that timed out: the blocks never reach the kernel.
+                ReturnUnsubmitted(blocks, count);
+                throw;
+            }
+
             do
             {
                 result = Interop.io_submit(_handle.Id, count, pointers);
@@ -376,7 +387,14 @@ public sealed unsafe class AioContext : IDisposable
                     break;
                 }
 
-                reaped += GetEventsCore(1, events, remaining);
+                // A block counted by a submit racing Dispose may reach the kernel after CancelAll looked: cancel again
+                // whenever a wait ends empty.
+                int got = GetEventsCore(1, events, remaining < s_recancelInterval ? remaining : s_recancelInterval);
+                reaped += got;
+                if (got == 0)
+                {
+                    CancelAll();
+                }
             }
         }
         catch (LinuxIOException e)
@@ -610,6 +628,9 @@ public sealed unsafe class AioContext : IDisposable
 
     /// <summary>The address of slot <paramref name="index"/>'s iocb.</summary>
     internal Interop.iocb* SlotIocb(int index) => _iocbs + index;
+
+    /// <summary>The address of slot <paramref name="index"/>'s iocb, for tests.</summary>
+    internal nint SlotIocbAddress(int index) => (nint)(_iocbs + index);
 
     // Old kernels (before 4.19) could finish a block inside io_cancel; no ring event follows then.
     private AioEvent Complete(AioBlock block, int slot, in Interop.io_event e)
