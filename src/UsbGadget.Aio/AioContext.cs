@@ -24,17 +24,20 @@ namespace UsbGadget.Aio;
 public sealed unsafe class AioContext : IDisposable
 {
     private const int StackEventCount = 64;
-    private static readonly TimeSpan s_recancelInterval = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan s_recancelInterval = TimeSpan.FromMilliseconds(5);
 
     private readonly AioContextHandle _handle = new();
     private readonly Lock _ringLock = new();
     private readonly ILogger _logger;
     private readonly bool _ringReadable;
 
-    // The iocbs the kernel holds (native, so their addresses are stable), and the block in each slot while it is in
-    // flight. A slot is claimed with a compare-exchange on its entry and freed by whoever takes the block back from the
-    // kernel: no lock on the data path. The native array belongs to the handle, freed after io_destroy.
+    // The iocbs the kernel holds (native, so their addresses are stable); whether each slot is in flight (1) or free
+    // (0); and the block last submitted in it, which a completion reports only while the slot is in flight. A slot is
+    // claimed with a compare-exchange on its state and freed by whoever takes the block back from the kernel: no lock
+    // on the data path, and no reference written while a block keeps resubmitting in its own slot. The native array
+    // belongs to the handle, freed after io_destroy.
     private readonly Interop.iocb* _iocbs;
+    private readonly int[] _busy;
     private readonly AioBlock?[] _slots;
     private int _nextSlot;
     private int _inFlight;
@@ -56,6 +59,7 @@ public sealed unsafe class AioContext : IDisposable
 
         MaxEvents = maxEvents;
         _slots = new AioBlock?[maxEvents];
+        _busy = new int[maxEvents];
         _logger = logger ?? NullLogger.Instance;
         nuint id = 0;
         if (Interop.io_setup((uint)maxEvents, &id) != 0)
@@ -337,7 +341,7 @@ public sealed unsafe class AioContext : IDisposable
         int count = 0;
         for (int i = 0; i < _slots.Length; i++)
         {
-            if (Volatile.Read(ref _slots[i]) is { } block)
+            if (Volatile.Read(ref _busy[i]) != 0 && Volatile.Read(ref _slots[i]) is { } block)
             {
                 snapshot[count++] = block;
             }
@@ -592,8 +596,8 @@ public sealed unsafe class AioContext : IDisposable
             // The references go before the slot and the count: whoever sees the block returned (Dispose, a resubmit)
             // sees its buffers released.
             block.ReleaseReferences();
-            Volatile.Write(ref _slots[(int)e.data], null);
             block.LeaveFlight();
+            Volatile.Write(ref _busy[(int)e.data], 0);
         }
 
         if (written != 0)
@@ -614,7 +618,9 @@ public sealed unsafe class AioContext : IDisposable
     {
         AioBlock?[] slots = _slots;
         ulong index = e.data;
-        return index < (ulong)slots.Length && e.obj == (ulong)(nuint)(_iocbs + (nint)index) ? slots[(nint)index] : null;
+        return index < (ulong)slots.Length && e.obj == (ulong)(nuint)(_iocbs + (nint)index) && _busy[(nint)index] != 0
+            ? slots[(nint)index]
+            : null;
     }
 
     /// <summary>Test seam: completes a batch of raw io_events as if the kernel had written them.</summary>
@@ -637,8 +643,8 @@ public sealed unsafe class AioContext : IDisposable
     {
         bool cancelRequested = block.CancelRequested;
         block.ReleaseReferences();
-        Volatile.Write(ref _slots[slot], null);
         block.LeaveFlight();
+        Volatile.Write(ref _busy[slot], 0);
         Interlocked.Decrement(ref _inFlight);
         block.OnReturnedByKernel();
         return new AioEvent(block, e.res, e.res2, block.UserData, cancelRequested);
@@ -666,12 +672,6 @@ public sealed unsafe class AioContext : IDisposable
             for (; linked < blocks.Length; linked++)
             {
                 AioBlock block = blocks[linked];
-                if (block.Context is { } other)
-                {
-                    ThrowHelper.ThrowInvalidOperation(
-                        $"blocks[{linked}] is already in flight{(ReferenceEquals(other, this) ? string.Empty : " in another context")}; a block can be submitted again only after its event was reaped.");
-                }
-
                 int slot = ClaimSlot(block);
                 if (slot < 0)
                 {
@@ -680,9 +680,17 @@ public sealed unsafe class AioContext : IDisposable
 
                 if (!block.TryEnterFlight(this, slot))
                 {
-                    Volatile.Write(ref _slots[slot], null);
+                    Volatile.Write(ref _busy[slot], 0);
+                    AioContext? other = block.Context;
                     ThrowHelper.ThrowInvalidOperation(
-                        $"blocks[{linked}] is already in flight; a block can be submitted again only after its event was reaped.");
+                        $"blocks[{linked}] is already in flight{(other is null || ReferenceEquals(other, this) ? string.Empty : " in another context")}; a block can be submitted again only after its event was reaped.");
+                }
+
+                // Written before io_submit, which the completion that reads it follows; not at all while a block keeps
+                // its slot.
+                if (!ReferenceEquals(_slots[slot], block))
+                {
+                    _slots[slot] = block;
                 }
             }
         }
@@ -701,16 +709,21 @@ public sealed unsafe class AioContext : IDisposable
     /// <summary>Takes a free slot for <paramref name="block"/>: its last one if free, else the next free one. -1 when all are taken.</summary>
     private int ClaimSlot(AioBlock block)
     {
-        AioBlock?[] slots = _slots;
+        int[] busy = _busy;
         int start = block.PreferredSlot(this);
-        if ((uint)start >= (uint)slots.Length)
+        if ((uint)start < (uint)busy.Length && Interlocked.CompareExchange(ref busy[start], 1, 0) == 0)
         {
-            start = (int)((uint)Interlocked.Increment(ref _nextSlot) % (uint)slots.Length);
+            return start;
         }
 
-        for (int n = 0, i = start; n < slots.Length; n++, i = i + 1 == slots.Length ? 0 : i + 1)
+        if ((uint)start >= (uint)busy.Length)
         {
-            if (Volatile.Read(ref slots[i]) is null && Interlocked.CompareExchange(ref slots[i], block, null) is null)
+            start = (int)((uint)Interlocked.Increment(ref _nextSlot) % (uint)busy.Length);
+        }
+
+        for (int n = 0, i = start; n < busy.Length; n++, i = i + 1 == busy.Length ? 0 : i + 1)
+        {
+            if (Volatile.Read(ref busy[i]) == 0 && Interlocked.CompareExchange(ref busy[i], 1, 0) == 0)
             {
                 return i;
             }
@@ -745,8 +758,9 @@ public sealed unsafe class AioContext : IDisposable
     /// <summary>Frees the slot of a block this thread linked and the kernel does not hold; the count is the caller's.</summary>
     private void Unlink(AioBlock block)
     {
-        Volatile.Write(ref _slots[block.Slot], null);
+        int slot = block.Slot;
         block.LeaveFlight();
+        Volatile.Write(ref _busy[slot], 0);
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
