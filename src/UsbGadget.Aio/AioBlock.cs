@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using UsbGadget.Linux;
 
@@ -127,6 +128,7 @@ public sealed unsafe class AioBlock : IDisposable
     internal int Slot => Volatile.Read(ref _slot);
 
     /// <summary>The slot to try first in <paramref name="context"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int PreferredSlot(AioContext context) => ReferenceEquals(context, _lastContext) ? _lastSlot : -1;
 
     /// <summary>Gives the block a slot of <paramref name="context"/> to take first, before it is ever submitted.</summary>
@@ -140,6 +142,7 @@ public sealed unsafe class AioBlock : IDisposable
     /// The context claimed <paramref name="slot"/> for the block: marks it in flight there. False if it already is (a
     /// concurrent submit of the same block won).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryEnterFlight(AioContext context, int slot)
     {
         if (Interlocked.CompareExchange(ref _slot, slot, -1) != -1)
@@ -385,6 +388,7 @@ public sealed unsafe class AioBlock : IDisposable
     internal SafeHandle? File => _file;
 
     /// <summary>The kernel is done with the block (completed, refused, or its context destroyed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void ReleaseReferences()
     {
         if (_bufferReferenced)
@@ -393,6 +397,14 @@ public sealed unsafe class AioBlock : IDisposable
             _buffer!.ReleaseKernelReference();
         }
 
+        if (_segmentsReferenced != 0)
+        {
+            ReleaseSegmentReferences();
+        }
+    }
+
+    private void ReleaseSegmentReferences()
+    {
         for (int i = 0; i < _segmentsReferenced; i++)
         {
             _segmentBuffers[i]!.ReleaseKernelReference();
@@ -402,6 +414,7 @@ public sealed unsafe class AioBlock : IDisposable
     }
 
     /// <summary>Called after the context unlinked the block: frees it if Dispose came while it was in flight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void OnReturnedByKernel()
     {
         if (_disposePending)

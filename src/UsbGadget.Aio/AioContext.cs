@@ -707,15 +707,19 @@ public sealed unsafe class AioContext : IDisposable
     }
 
     /// <summary>Takes a free slot for <paramref name="block"/>: its last one if free, else the next free one. -1 when all are taken.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int ClaimSlot(AioBlock block)
     {
         int[] busy = _busy;
         int start = block.PreferredSlot(this);
-        if ((uint)start < (uint)busy.Length && Interlocked.CompareExchange(ref busy[start], 1, 0) == 0)
-        {
-            return start;
-        }
+        return (uint)start < (uint)busy.Length && Interlocked.CompareExchange(ref busy[start], 1, 0) == 0 ? start : ClaimAnySlot(start);
+    }
 
+    /// <summary>A block without a free slot of its own takes the next free one.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int ClaimAnySlot(int start)
+    {
+        int[] busy = _busy;
         if ((uint)start >= (uint)busy.Length)
         {
             start = (int)((uint)Interlocked.Increment(ref _nextSlot) % (uint)busy.Length);
