@@ -24,7 +24,7 @@ namespace UsbGadget.Aio;
 public sealed unsafe class AioContext : IDisposable
 {
     private const int StackEventCount = 64;
-    private static readonly TimeSpan s_recancelInterval = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan s_recancelInterval = TimeSpan.FromMilliseconds(1);
 
     private readonly AioContextHandle _handle = new();
     private readonly Lock _ringLock = new();
