@@ -98,7 +98,7 @@ public sealed unsafe class AioBlock : IDisposable
         }
     }
 
-    /// <summary>aio_data: returned as <see cref="AioEvent.UserData"/>.</summary>
+    /// <summary>A value of the caller's, returned as <see cref="AioEvent.UserData"/> (kept by the block: the iocb's aio_data names the context's slot).</summary>
     /// <exception cref="InvalidOperationException">Set while in flight.</exception>
     public ulong UserData
     {
