@@ -596,8 +596,7 @@ public sealed unsafe class AioContext : IDisposable
             // The references go before the slot and the count: whoever sees the block returned (Dispose, a resubmit)
             // sees its buffers released.
             block.ReleaseReferences();
-            block.LeaveFlight();
-            Volatile.Write(ref _busy[(int)e.data], 0);
+            FreeSlot(block, (int)e.data);
         }
 
         if (written != 0)
@@ -643,8 +642,7 @@ public sealed unsafe class AioContext : IDisposable
     {
         bool cancelRequested = block.CancelRequested;
         block.ReleaseReferences();
-        block.LeaveFlight();
-        Volatile.Write(ref _busy[slot], 0);
+        FreeSlot(block, slot);
         Interlocked.Decrement(ref _inFlight);
         block.OnReturnedByKernel();
         return new AioEvent(block, e.res, e.res2, block.UserData, cancelRequested);
@@ -698,7 +696,7 @@ public sealed unsafe class AioContext : IDisposable
         {
             for (int j = 0; j < linked; j++)
             {
-                Unlink(blocks[j]);
+                FreeSlot(blocks[j], blocks[j].Slot);
             }
 
             Interlocked.Add(ref _inFlight, -blocks.Length);
@@ -749,7 +747,7 @@ public sealed unsafe class AioContext : IDisposable
                 blocks[i].ReleaseReferences();
             }
 
-            Unlink(blocks[i]);
+            FreeSlot(blocks[i], blocks[i].Slot);
         }
 
         Interlocked.Add(ref _inFlight, -blocks.Length);
@@ -759,10 +757,10 @@ public sealed unsafe class AioContext : IDisposable
         }
     }
 
-    /// <summary>Frees the slot of a block this thread linked and the kernel does not hold; the count is the caller's.</summary>
-    private void Unlink(AioBlock block)
+    /// <summary>The kernel does not hold <paramref name="block"/> (any more): it leaves flight and its slot is free. The count is the caller's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void FreeSlot(AioBlock block, int slot)
     {
-        int slot = block.Slot;
         block.LeaveFlight();
         Volatile.Write(ref _busy[slot], 0);
     }
