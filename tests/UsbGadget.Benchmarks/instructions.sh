@@ -22,8 +22,13 @@ command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install v
 # Symbols kept (StripSymbols=false) and DWARF dropped: valgrind cannot read NativeAOT's debug info, but the symbol
 # table is enough to name functions. The native link is forced, as a change of StripSymbols alone does not redo it.
 rm -rf "$root/tests/UsbGadget.Benchmarks/obj/Release/net10.0/linux-x64/native"
-dotnet publish "$root/tests/UsbGadget.Benchmarks/UsbGadget.Benchmarks.csproj" -c Release -r linux-x64 \
-    -p:PublishAot=true -p:StripSymbols=false -o "$out/publish" -v quiet -nologo >/dev/null
+# Quiet, but a failed publish prints its errors (they go to standard output) and stops the script with them.
+log=$(dotnet publish "$root/tests/UsbGadget.Benchmarks/UsbGadget.Benchmarks.csproj" -c Release -r linux-x64 \
+    -p:PublishAot=true -p:StripSymbols=false -o "$out/publish" -v quiet -nologo 2>&1) || {
+    printf '%s\n' "$log" | grep -E 'error|Error' >&2
+    echo "instructions.sh: the NativeAOT publish of tests/UsbGadget.Benchmarks failed (errors above)" >&2
+    exit 1
+}
 objcopy --strip-debug "$out/publish/UsbGadget.Benchmarks" "$out/UsbGadget.Benchmarks"
 
 # Total calls of each function whose name contains PATTERN, from a callgrind file (names may be compressed to ids).

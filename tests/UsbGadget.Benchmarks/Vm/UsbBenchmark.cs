@@ -500,9 +500,20 @@ internal static class UsbBenchmark
             Directory.CreateDirectory(artifacts.OutputDirectory);
             string md = Path.Combine(artifacts.OutputDirectory, "usb-primary.md");
             File.WriteAllText(md, markdown);
-            File.WriteAllText(Path.Combine(artifacts.OutputDirectory, "usb-primary.json"), JsonSerializer.Serialize(
-                runner.Results.Select(r => new { r.Implementation, r.Mode, r.Round, r.Mbps, r.CpuMsPerMb, r.AllocatedBytes, r.AllocationTransfers, r.Error }),
-                new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+            // JsonNode rather than the reflection serializer: the benchmarks are also published with NativeAOT (instructions.sh).
+            static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(Math.Round(value, 3)) : null;
+            var runs = new JsonArray();
+            foreach (Measurement r in runner.Results)
+            {
+                runs.Add((JsonNode)new JsonObject
+                {
+                    ["implementation"] = r.Implementation, ["mode"] = r.Mode, ["round"] = r.Round, ["mbps"] = Number(r.Mbps),
+                    ["cpu_ms_per_mb"] = Number(r.CpuMsPerMb), ["allocated_bytes"] = r.AllocatedBytes,
+                    ["allocation_transfers"] = r.AllocationTransfers, ["error"] = r.Error,
+                });
+            }
+
+            File.WriteAllText(Path.Combine(artifacts.OutputDirectory, "usb-primary.json"), runs.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"tables: {md}");
             return runner.Results.Any(r => !r.Ok) ? 1 : 0;
         }
