@@ -19,6 +19,7 @@ namespace UsbGadget.FunctionFs;
 internal sealed class AsyncHandoff<T> : IValueTaskSource<T>
 {
     private readonly Lock _lock;
+    private readonly CancelledLocked? _cancelled;
     private ManualResetValueTaskSourceCore<T> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _registration;
     private CancellationToken _registeredToken;
@@ -26,7 +27,29 @@ internal sealed class AsyncHandoff<T> : IValueTaskSource<T>
     private bool _waiting;
 
     /// <summary>Creates a hand-off guarded by its owner's lock.</summary>
-    public AsyncHandoff(Lock gate) => _lock = gate;
+    /// <param name="gate">The owner's lock.</param>
+    /// <param name="cancelled">What a cancelled wait returns instead of throwing, if anything.</param>
+    public AsyncHandoff(Lock gate, CancelledLocked? cancelled = null)
+    {
+        _lock = gate;
+        _cancelled = cancelled;
+    }
+
+    /// <summary>
+    /// Called under the lock when a wait is cancelled: whether the waiter returns <paramref name="value"/> instead of
+    /// throwing <see cref="OperationCanceledException"/> (a copying read returns the bytes it already has).
+    /// </summary>
+    public delegate bool CancelledLocked(out T value);
+
+    /// <summary>Whether a caller is parked, even one whose token is cancelled. Read under the lock.</summary>
+    public bool HasWaiter
+    {
+        get
+        {
+            Debug.Assert(_lock.IsHeldByCurrentThread);
+            return _waiting;
+        }
+    }
 
     /// <summary>
     /// Whether a caller is parked and may be answered. Read under the lock. A caller whose token is cancelled is not:
@@ -49,7 +72,7 @@ internal sealed class AsyncHandoff<T> : IValueTaskSource<T>
         Debug.Assert(_lock.IsHeldByCurrentThread);
         if (cancellationToken.IsCancellationRequested)
         {
-            return ValueTask.FromCanceled<T>(cancellationToken);
+            return _cancelled is not null && _cancelled(out T value) ? new ValueTask<T>(value) : ValueTask.FromCanceled<T>(cancellationToken);
         }
 
         if (_waiting)
@@ -117,6 +140,8 @@ internal sealed class AsyncHandoff<T> : IValueTaskSource<T>
 
     private void Cancel(CancellationToken cancellationToken)
     {
+        bool returns;
+        T value;
         lock (_lock)
         {
             // The registration outlives single waits: only a wait on this very token is cancelled.
@@ -127,10 +152,19 @@ internal sealed class AsyncHandoff<T> : IValueTaskSource<T>
 
             _waiting = false;
             _waitToken = default;
+            value = default!;
+            returns = _cancelled is not null && _cancelled(out value);
         }
 
         _core.RunContinuationsAsynchronously = true;
-        _core.SetException(new OperationCanceledException(cancellationToken));
+        if (returns)
+        {
+            _core.SetResult(value);
+        }
+        else
+        {
+            _core.SetException(new OperationCanceledException(cancellationToken));
+        }
     }
 
     T IValueTaskSource<T>.GetResult(short token) => _core.GetResult(token);

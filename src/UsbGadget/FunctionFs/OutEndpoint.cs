@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using UsbGadget.Aio;
 using UsbGadget.Descriptors;
@@ -33,13 +35,17 @@ public sealed class OutEndpoint : EndpointFile
     private readonly SlotQueue _completed;
     private readonly AsyncHandoff<OutTransfer> _reader;
     private bool _handingOff;
-    private bool _readerResumesInline;
 
     // The primary level's state: 1 while a read runs (one reader at a time); what a copying read left of a transfer
-    // (the next read starts there), or a failure it has not reported yet.
+    // (the next read starts there), or a failure it has not reported yet. A copying read that found nothing waiting is
+    // parked in _copier with its buffer, which the completions fill (_copied bytes so far).
     private int _reading;
     private OutTransfer _held;
     private Errno _heldFailure;
+    private readonly AsyncHandoff<int> _copier;
+    private CopyTarget _copyTarget;
+    private int _copied;
+    private ResumeThread? _resumeThread;
     private Stream? _stream;
     private PipeReader? _pipeReader;
 
@@ -68,6 +74,7 @@ public sealed class OutEndpoint : EndpointFile
     {
         _pool = pool;
         _reader = new AsyncHandoff<OutTransfer>(Gate);
+        _copier = new AsyncHandoff<int>(Gate, CopyCancelledLocked);
         _receiver = new Receiver(this);
         _configuredTransferSize = transferSize;
         _transferSize = transferSize;
@@ -104,7 +111,9 @@ public sealed class OutEndpoint : EndpointFile
     /// </summary>
     /// <remarks>
     /// <para>The code after <c>await</c> never runs on the AIO completion thread: blocking there stalls only the caller.
-    /// A read that finds data waiting completes at once, on the caller's thread. One reader at a time.</para>
+    /// A read that finds data waiting completes at once, on the caller's thread. One that waits is filled as the host's
+    /// data arrives and resumes once, on the endpoint's own reader thread (or the thread pool while the caller's code
+    /// still runs on that thread). One reader at a time.</para>
     /// <para>A zero-length packet only ends a transfer here: an empty host transfer is not seen (use
     /// <see cref="ReadAsync(CancellationToken)"/> to see transfers as they are).</para>
     /// <para>Allocates nothing per call once warm.</para>
@@ -129,7 +138,59 @@ public sealed class OutEndpoint : EndpointFile
             throw Busy();
         }
 
-        return CopyAsync(buffer, cancellationToken);
+        bool parked = false;
+        MemoryHandle pin = default;
+        try
+        {
+            // Made before the lock: for memory of a MemoryManager, these run its code. Such memory is pinned, so that
+            // the completions can copy into it without running that code (arrays need no pin).
+            Span<byte> destination = buffer.Span;
+            CopyTarget target;
+            if (MemoryMarshal.TryGetArray(buffer, out ArraySegment<byte> array))
+            {
+                target = new CopyTarget(array);
+            }
+            else
+            {
+                pin = buffer.Pin();
+                target = new CopyTarget(pin, buffer.Length);
+            }
+
+            int copied = 0;
+            lock (Gate)
+            {
+                // One reader at a time, whichever level it reads at (a lease reader leaves _reading while it waits).
+                if (_receiver.IsRunningLocked || _reader.HasWaiter)
+                {
+                    throw Busy();
+                }
+
+                CopyOutcome outcome = CopyLocked(destination, ref copied, cancellationToken, out Errno failure);
+                if (outcome == CopyOutcome.Pending)
+                {
+                    // Nothing waiting: the completions copy into the buffer from here on, and resume the caller once,
+                    // when it is full or the host's transfer ended.
+                    _resumeThread ??= _stopped ? null : new ResumeThread(_copier, $"UsbGadget {Name} reader");
+                    _copyTarget = target;
+                    _copied = copied;
+                    parked = true;
+                    ValueTask<int> read = _copier.WaitLocked(cancellationToken);
+                    return target.IsPinned ? WaitPinnedAsync(read, pin) : read;
+                }
+
+                return outcome == CopyOutcome.Cancelled && copied == 0 ? ValueTask.FromCanceled<int>(cancellationToken)
+                    : failure != Errno.None ? ValueTask.FromException<int>(ReadFailed(failure))
+                    : new ValueTask<int>(copied);
+            }
+        }
+        finally
+        {
+            if (!parked)
+            {
+                pin.Dispose();
+                Volatile.Write(ref _reading, 0);
+            }
+        }
     }
 
     /// <summary>A read-only <see cref="Stream"/> over <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>, for <c>StreamReader</c>, <c>System.Text.Json</c> and the like.</summary>
@@ -147,82 +208,172 @@ public sealed class OutEndpoint : EndpointFile
         _pipeReader ??= PipeReader.Create(AsStream(), new StreamPipeReaderOptions(bufferSize: Math.Max(4096, _configuredTransferSize), leaveOpen: true));
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> CopyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    private static async ValueTask<int> WaitPinnedAsync(ValueTask<int> read, MemoryHandle pin)
     {
-        int copied = 0;
-        try
+        using (pin)
         {
-            while (copied < buffer.Length)
-            {
-                OutTransfer held = TakeHeld();
-                if (!held.HasBuffer)
-                {
-                    if (_heldFailure != Errno.None)
-                    {
-                        Errno failure = _heldFailure;
-                        _heldFailure = Errno.None;
-                        throw ReadFailed(failure);
-                    }
+            return await read.ConfigureAwait(false);
+        }
+    }
 
-                    ValueTask<OutTransfer> next = TakeAsync(cancellationToken, resumeInline: false);
-                    if (next.IsCompletedSuccessfully)
+    /// <summary>
+    /// Under the lock: copies what is waiting (what an earlier read left of a transfer, then completed reads in order) into
+    /// <paramref name="destination"/> after the <paramref name="copied"/> bytes already there. Each buffer emptied is
+    /// queued for the next read at once; one not emptied is kept in <see cref="_held"/> for the next read.
+    /// </summary>
+    /// <param name="destination">The caller's buffer.</param>
+    /// <param name="copied">Bytes already in it; grows with each copy.</param>
+    /// <param name="cancellationToken">Checked before each completed read is taken, as a lease's wait does.</param>
+    /// <param name="failure">The errno to throw for a read the kernel failed, when no bytes go before it.</param>
+    /// <returns>
+    /// <see cref="CopyOutcome.Pending"/> when the read needs more and nothing is waiting; otherwise the read is over:
+    /// the buffer is full, the host's transfer ended, the endpoint is disabled or stopped, or a read failed.
+    /// </returns>
+    private CopyOutcome CopyLocked(Span<byte> destination, ref int copied, CancellationToken cancellationToken, out Errno failure)
+    {
+        failure = Errno.None;
+        while (copied < destination.Length)
+        {
+            OutTransfer held = TakeHeld();
+            if (!held.HasBuffer)
+            {
+                if (_heldFailure != Errno.None)
+                {
+                    // Set only by a read that returned bytes, so this one has none.
+                    failure = _heldFailure;
+                    _heldFailure = Errno.None;
+                    return CopyOutcome.Done;
+                }
+
+                // Under the lock ENABLE takes: a reader whose run a DISABLE cancelled never takes the next cycle's data.
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return CopyOutcome.Cancelled;
+                }
+
+                if (!TryTakeLocked(out TakenRead taken))
+                {
+                    return CopyOutcome.Pending;
+                }
+
+                if (taken.Status is EndpointStatus.Disabled or EndpointStatus.Stopped)
+                {
+                    return CopyOutcome.Done;
+                }
+
+                if (taken.Status == EndpointStatus.Failed)
+                {
+                    RequeueLocked(taken.Slot!);
+                    if (copied == 0)
                     {
-                        held = next.Result;
+                        failure = taken.Error;
                     }
                     else
                     {
-                        try
-                        {
-                            held = await next.ConfigureAwait(false);
-                        }
-                        catch (OperationCanceledException) when (copied > 0)
-                        {
-                            return copied;
-                        }
-                    }
-
-                    if (held.Status is EndpointStatus.Disabled or EndpointStatus.Stopped)
-                    {
-                        return copied;
-                    }
-
-                    if (held.Status == EndpointStatus.Failed)
-                    {
-                        if (copied == 0)
-                        {
-                            throw ReadFailed(held.Error);
-                        }
-
                         // The bytes copied came before the failure: they go first, and the next read reports it.
-                        _heldFailure = held.Error;
-                        return copied;
+                        _heldFailure = taken.Error;
                     }
+
+                    return CopyOutcome.Done;
                 }
 
-                int count = Math.Min(buffer.Length - copied, held.Length);
-                held.Span[..count].CopyTo(buffer.Span[copied..]);
-                copied += count;
-                if (count < held.Length)
-                {
-                    _held = held.Advance(count);
-                    return copied;
-                }
-
-                bool ended = held.EndsTransfer;
-                _held = default;
-                held.Dispose();
-                if (ended && copied > 0)
-                {
-                    return copied;
-                }
+                held = taken.ToTransfer(this);
             }
 
-            return copied;
+            int count = Math.Min(destination.Length - copied, held.Length);
+            held.Span[..count].CopyTo(destination[copied..]);
+            copied += count;
+            if (count < held.Length)
+            {
+                _held = held.Advance(count);
+                return CopyOutcome.Done;
+            }
+
+            bool ended = held.EndsTransfer;
+            held.Dispose();
+            if (ended && copied > 0)
+            {
+                return CopyOutcome.Done;
+            }
+        }
+
+        return CopyOutcome.Done;
+    }
+
+    /// <summary>
+    /// Under the lock: copies what has completed into a parked copying read's buffer, and claims the read when that
+    /// ends it. A nested completion leaves this to the outer one, as for <see cref="TryAnswerReaderLocked"/>.
+    /// </summary>
+    /// <returns>Whether the read was claimed: complete it with <see cref="AnswerCopier"/> once out of the lock.</returns>
+    private bool TryAnswerCopierLocked(out CopyAnswer answer)
+    {
+        answer = default;
+        if (_handingOff || !_copier.IsWaiting)
+        {
+            return false;
+        }
+
+        _handingOff = true;
+        try
+        {
+            int copied = _copied;
+            CopyOutcome outcome = CopyLocked(_copyTarget.Span, ref copied, default, out Errno failure);
+            _copied = copied;
+            if (outcome == CopyOutcome.Pending)
+            {
+                return false;
+            }
+
+            bool claimed = _copier.TryClaimLocked();
+            Debug.Assert(claimed);
+            answer = new CopyAnswer(copied, failure);
+            EndCopyLocked();
+            return true;
         }
         finally
         {
-            Volatile.Write(ref _reading, 0);
+            _handingOff = false;
         }
+    }
+
+    /// <summary>
+    /// Out of the lock: resumes a copying read claimed by <see cref="TryAnswerCopierLocked"/> on the endpoint's
+    /// <see cref="ResumeThread"/> (or the thread pool when that is busy; a failure always there): the caller's code never
+    /// runs on the completion thread (a copy there is the endpoint's own work).
+    /// </summary>
+    private void AnswerCopier(in CopyAnswer answer)
+    {
+        if (answer.Failure == Errno.None)
+        {
+            if (_resumeThread is { } thread)
+            {
+                thread.Resume(answer.Copied);
+            }
+            else
+            {
+                _copier.Complete(answer.Copied, runContinuationInline: false);
+            }
+        }
+        else
+        {
+            _copier.Fail(ReadFailed(answer.Failure), runContinuationInline: false);
+        }
+    }
+
+    /// <summary>A parked copying read's wait was cancelled: it returns what was copied, if anything.</summary>
+    private bool CopyCancelledLocked(out int copied)
+    {
+        copied = _copied;
+        EndCopyLocked();
+        return copied > 0;
+    }
+
+    /// <summary>Under the lock: the parked copying read is over; its buffer is the caller's again, and so is the endpoint.</summary>
+    private void EndCopyLocked()
+    {
+        _copyTarget = default;
+        _copied = 0;
+        Volatile.Write(ref _reading, 0);
     }
 
     /// <summary>
@@ -265,7 +416,7 @@ public sealed class OutEndpoint : EndpointFile
                 return new ValueTask<OutTransfer>(new OutTransfer(EndpointStatus.Failed, failure));
             }
 
-            return TakeAsync(cancellationToken, resumeInline: true);
+            return TakeAsync(cancellationToken);
         }
         finally
         {
@@ -292,8 +443,7 @@ public sealed class OutEndpoint : EndpointFile
 
     /// <summary>The next completed read, or why there is none.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
-    /// <param name="resumeInline">Whether the caller may resume on the completion thread after a wait.</param>
-    private ValueTask<OutTransfer> TakeAsync(CancellationToken cancellationToken, bool resumeInline)
+    private ValueTask<OutTransfer> TakeAsync(CancellationToken cancellationToken)
     {
         TakenRead taken;
         lock (Gate)
@@ -304,7 +454,7 @@ public sealed class OutEndpoint : EndpointFile
                 return ValueTask.FromException<OutTransfer>(new OperationCanceledException(cancellationToken));
             }
 
-            if (_receiver.IsRunningLocked)
+            if (_receiver.IsRunningLocked || _copier.HasWaiter)
             {
                 throw Busy();
             }
@@ -312,7 +462,6 @@ public sealed class OutEndpoint : EndpointFile
             if (!TryTakeLocked(out taken))
             {
                 // The completion that brings the next read hands it over directly.
-                _readerResumesInline = resumeInline;
                 return _reader.WaitLocked(cancellationToken);
             }
         }
@@ -366,6 +515,43 @@ public sealed class OutEndpoint : EndpointFile
             Status == EndpointStatus.Ok ? new OutTransfer(endpoint, Slot!, Version, Length) : new OutTransfer(Status, Error);
     }
 
+    private enum CopyOutcome
+    {
+        /// <summary>The read needs more, and nothing is waiting.</summary>
+        Pending,
+        /// <summary>The read is over.</summary>
+        Done,
+        /// <summary>The caller's token was cancelled before the next completed read was taken.</summary>
+        Cancelled,
+    }
+
+    /// <summary>How a parked copying read ends: the bytes copied, or the errno of the read the kernel failed.</summary>
+    private readonly record struct CopyAnswer(int Copied, Errno Failure);
+
+    /// <summary>
+    /// A parked copying read's buffer, in a form the completion thread can write without running the caller's code: an
+    /// array, or the memory of a <see cref="MemoryManager{T}"/> pinned by the caller.
+    /// </summary>
+    private readonly unsafe struct CopyTarget
+    {
+        private readonly byte[]? _array;
+        private readonly int _start;
+        private readonly void* _pointer;
+        private readonly int _length;
+
+        public CopyTarget(ArraySegment<byte> array) => (_array, _start, _length) = (array.Array, array.Offset, array.Count);
+
+        public CopyTarget(MemoryHandle pin, int length)
+        {
+            _pointer = pin.Pointer;
+            _length = length;
+        }
+
+        public bool IsPinned => _pointer is not null;
+
+        public Span<byte> Span => _array is not null ? new Span<byte>(_array, _start, _length) : new Span<byte>(_pointer, _length);
+    }
+
     private enum Receive
     {
         None,
@@ -384,7 +570,7 @@ public sealed class OutEndpoint : EndpointFile
 
         protected override void ThrowIfBusyLocked()
         {
-            if (IsRunningLocked || endpoint._reader.IsWaiting)
+            if (IsRunningLocked || endpoint._reader.IsWaiting || endpoint._copier.IsWaiting)
             {
                 throw Busy();
             }
@@ -532,6 +718,8 @@ public sealed class OutEndpoint : EndpointFile
     {
         bool answered;
         TakenRead answer;
+        bool copyAnswered;
+        CopyAnswer copyAnswer;
         lock (Gate)
         {
             if (!_enabled || (generation is int cycle && cycle != _generation))
@@ -541,12 +729,18 @@ public sealed class OutEndpoint : EndpointFile
 
             _enabled = false;
             answered = TryAnswerReaderLocked(out answer);
+            copyAnswered = TryAnswerCopierLocked(out copyAnswer);
         }
 
         FunctionFsLog.EndpointDisabled(Logger, Name, reason);
         if (answered)
         {
             AnswerReader(answer, runContinuationInline: false);
+        }
+
+        if (copyAnswered)
+        {
+            AnswerCopier(copyAnswer);
         }
 
         // A receiver gets what is left, then ends with Disabled.
@@ -573,11 +767,14 @@ public sealed class OutEndpoint : EndpointFile
     {
         bool answered;
         TakenRead answer;
+        bool copyAnswered;
+        CopyAnswer copyAnswer;
         lock (Gate)
         {
             _stopped = true;
             _enabled = false;
             answered = TryAnswerReaderLocked(out answer);
+            copyAnswered = TryAnswerCopierLocked(out copyAnswer);
         }
 
         if (answered)
@@ -585,6 +782,12 @@ public sealed class OutEndpoint : EndpointFile
             AnswerReader(answer, runContinuationInline: false);
         }
 
+        if (copyAnswered)
+        {
+            AnswerCopier(copyAnswer);
+        }
+
+        _resumeThread?.Stop();
         _receiver.Resume();
         if (Interlocked.CompareExchange(ref _reading, 1, 0) == 0)
         {
@@ -794,7 +997,7 @@ public sealed class OutEndpoint : EndpointFile
         RequeueFailed(taken.Failed);
 
         // Never inline under the lock: a completion nested in a locked section resumes the reader on the thread pool.
-        _reader.Complete(taken.ToTransfer(this), runContinuationInline && _readerResumesInline && !Gate.IsHeldByCurrentThread);
+        _reader.Complete(taken.ToTransfer(this), runContinuationInline && !Gate.IsHeldByCurrentThread);
     }
 
     /// <summary>
@@ -820,6 +1023,8 @@ public sealed class OutEndpoint : EndpointFile
         bool kernelDisabled;
         bool answered;
         TakenRead answer = default;
+        bool copyAnswered = false;
+        CopyAnswer copyAnswer = default;
         bool nested = Gate.IsHeldByCurrentThread;
         Receive receive = Receive.None;
         TakenRead delivery = default;
@@ -880,6 +1085,7 @@ public sealed class OutEndpoint : EndpointFile
                 }
 
                 answered = (delivered || kernelDisabled) && TryAnswerReaderLocked(out answer);
+                copyAnswered = (delivered || kernelDisabled) && TryAnswerCopierLocked(out copyAnswer);
 
                 // Never call the receiver under the lock: a completion nested in a locked section leaves it to the
                 // thread calling it now, or to the pool.
@@ -929,6 +1135,11 @@ public sealed class OutEndpoint : EndpointFile
         {
             // On the completion thread, the reader's next step runs right here: no thread hop per transfer.
             AnswerReader(answer, runContinuationInline: Io.IsCompletionThread);
+        }
+
+        if (copyAnswered)
+        {
+            AnswerCopier(copyAnswer);
         }
 
         idle?.TrySetResult();
