@@ -1,14 +1,17 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using UsbGadget.Linux;
 
 namespace UsbGadget.Aio;
 
 /// <summary>
-/// One native struct iocb at a stable address, reusable: prepare it, submit it with
-/// <see cref="AioContext.Submit"/>, reap its <see cref="AioEvent"/>, prepare it again.
+/// One prepared struct iocb, reusable: prepare it, submit it with <see cref="AioContext.Submit"/>, reap its
+/// <see cref="AioEvent"/>, prepare it again.
 /// </summary>
 /// <remarks>
+/// Submitting copies the prepared iocb into a slot of the context's iocb array, where the kernel holds it until the
+/// block completes; a block resubmitted to the same context takes the same slot again when it is free.
 /// While the block is in flight it keeps its <see cref="AioBuffer"/>s referenced, so none is unmapped under the
 /// kernel. Its file handle is referenced for the io_submit call only: the kernel holds the open file itself until the
 /// block completes, so disposing the handle meanwhile releases the descriptor and the operation goes on.
@@ -18,12 +21,8 @@ namespace UsbGadget.Aio;
 /// </remarks>
 public sealed unsafe class AioBlock : IDisposable
 {
-    // iocb (64 bytes) followed by the GCHandle that maps io_event.obj back to this object.
-    private const int NativeSize = 128;
-    private const int HandleOffset = 64;
-
+    // The prepared iocb, copied into a context's slot on submit. Native and aligned so that the copy is two vector moves.
     private readonly Interop.iocb* _iocb;
-    private GCHandle _self;
     private Interop.iovec* _iovecs;
     private int _iovecCapacity;
     private SafeHandle? _file;
@@ -47,20 +46,18 @@ public sealed unsafe class AioBlock : IDisposable
     /// <summary>Allocates the native iocb.</summary>
     public AioBlock()
     {
-        _iocb = (Interop.iocb*)NativeMemory.AlignedAlloc(NativeSize, 64);
-        NativeMemory.Clear(_iocb, NativeSize);
-        _self = GCHandle.Alloc(this, GCHandleType.Normal);
-        *(nint*)((byte*)_iocb + HandleOffset) = GCHandle.ToIntPtr(_self);
+        _iocb = (Interop.iocb*)NativeMemory.AlignedAlloc((nuint)sizeof(Interop.iocb), 64);
+        NativeMemory.Clear(_iocb, (nuint)sizeof(Interop.iocb));
     }
 
     /// <summary>The operation last prepared.</summary>
     public AioOperation Operation { get; private set; }
 
     /// <summary>Whether the block was submitted and its event not yet reaped.</summary>
-    public bool IsInFlight => Volatile.Read(ref _inFlightIndex) >= 0;
+    public bool IsInFlight => Volatile.Read(ref _slot) >= 0;
 
-    /// <summary>The native iocb's address (what io_event.obj reports).</summary>
-    public nint IocbAddress => (nint)_iocb;
+    /// <summary>The native iocb's address: while in flight the context's slot the kernel holds (what io_event.obj reports), otherwise the prepared iocb.</summary>
+    public nint IocbAddress => _slot is int slot and >= 0 && _lastContext is { } context ? (nint)context.SlotIocb(slot) : (nint)_iocb;
 
     /// <summary>aio_rw_flags: RWF_* flags (<see cref="ReadWriteFlags"/>) for reads and writes; must be 0 for other operations.</summary>
     /// <exception cref="InvalidOperationException">Set while in flight.</exception>
@@ -101,7 +98,7 @@ public sealed unsafe class AioBlock : IDisposable
         }
     }
 
-    /// <summary>aio_data: returned as <see cref="AioEvent.UserData"/>.</summary>
+    /// <summary>A value of the caller's, returned as <see cref="AioEvent.UserData"/> (kept by the block: the iocb's aio_data names the context's slot).</summary>
     /// <exception cref="InvalidOperationException">Set while in flight.</exception>
     public ulong UserData
     {
@@ -110,46 +107,64 @@ public sealed unsafe class AioBlock : IDisposable
         {
             ThrowIfInFlight();
             _userData = value;
-            _optionsWritten = false;
         }
     }
 
     /// <summary>Whether a cancel was requested since the block was last submitted.</summary>
     public bool CancelRequested { get; internal set; }
 
-    // The context the block was last submitted to, and its place in that context's in-flight set (-1: not in flight).
-    // The context is written only when it changes: a block resubmitted to the same context writes no reference.
+    // The context the block was last submitted to, and its slot there while in flight (-1: not in flight). The
+    // context is written only when it changes: a block resubmitted to the same context writes no reference. The last
+    // slot is where the next submit to that context looks first, so a block keeps its slot (an engine's operation
+    // always has the same one).
     private AioContext? _lastContext;
-    private int _inFlightIndex = -1;
+    private int _slot = -1;
+    private int _lastSlot = -1;
 
     /// <summary>The context the block is in flight in, or null.</summary>
-    internal AioContext? Context => Volatile.Read(ref _inFlightIndex) >= 0 ? _lastContext : null;
+    internal AioContext? Context => Volatile.Read(ref _slot) >= 0 ? _lastContext : null;
 
-    /// <summary>Under the context's lock: the block's place in its in-flight set.</summary>
-    internal int InFlightIndex => _inFlightIndex;
+    /// <summary>The block's slot in <see cref="Context"/> while in flight, otherwise -1.</summary>
+    internal int Slot => Volatile.Read(ref _slot);
 
-    /// <summary>Under the context's lock: the block is now in flight in <paramref name="context"/>, at <paramref name="index"/>.</summary>
-    internal void EnterFlight(AioContext context, int index)
+    /// <summary>The slot to try first in <paramref name="context"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int PreferredSlot(AioContext context) => ReferenceEquals(context, _lastContext) ? _lastSlot : -1;
+
+    /// <summary>Gives the block a slot of <paramref name="context"/> to take first, before it is ever submitted.</summary>
+    internal void PreferSlot(AioContext context, int slot)
     {
+        _lastContext = context;
+        _lastSlot = slot;
+    }
+
+    /// <summary>
+    /// The context claimed <paramref name="slot"/> for the block: marks it in flight there. False if it already is (a
+    /// concurrent submit of the same block won).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryEnterFlight(AioContext context, int slot)
+    {
+        if (Interlocked.CompareExchange(ref _slot, slot, -1) != -1)
+        {
+            return false;
+        }
+
         if (!ReferenceEquals(_lastContext, context))
         {
             _lastContext = context;
         }
 
-        // Published last: whoever sees the block in flight sees its context.
-        Volatile.Write(ref _inFlightIndex, index);
+        _lastSlot = slot;
+        return true;
     }
 
-    /// <summary>Under the context's lock: the block moved within the in-flight set.</summary>
-    internal void MoveInFlight(int index) => _inFlightIndex = index;
-
-    /// <summary>Under the context's lock: the block is no longer in flight.</summary>
-    internal void LeaveFlight() => Volatile.Write(ref _inFlightIndex, -1);
+    /// <summary>The kernel is done with the block: it is no longer in flight.</summary>
+    internal void LeaveFlight() => Volatile.Write(ref _slot, -1);
 
     /// <summary>What owns the block (an engine's operation): found from a reaped event without a lookup.</summary>
     internal object? Owner { get; set; }
 
-    internal Interop.iocb* Iocb => _iocb;
 
     /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/> into the start of <paramref name="buffer"/>.</summary>
     /// <param name="file">The file.</param>
@@ -286,9 +301,6 @@ public sealed unsafe class AioBlock : IDisposable
         Free();
     }
 
-    internal static AioBlock FromIocb(ulong obj)
-        => (AioBlock)GCHandle.FromIntPtr(*(nint*)((byte*)(nint)obj + HandleOffset)).Target!;
-
     /// <summary>Refuses what the kernel would refuse, naming the problem. Returns null when fine.</summary>
     internal string? ValidateForSubmit()
         => !_disposed && _prepared && _rwFlags == 0 ? null : Refusal();
@@ -313,8 +325,11 @@ public sealed unsafe class AioBlock : IDisposable
         return null;
     }
 
-    /// <summary>Takes references on the memory the kernel will use and writes the options into the iocb.</summary>
-    internal void AcquireForSubmit()
+    /// <summary>
+    /// Takes references on the memory the kernel will use, and copies the prepared iocb into the slot the kernel will
+    /// hold, with aio_data naming the slot (the block's own <see cref="UserData"/> is reported from the block).
+    /// </summary>
+    internal void AcquireForSubmit(Interop.iocb* slot, int index)
     {
         try
         {
@@ -341,14 +356,16 @@ public sealed unsafe class AioBlock : IDisposable
             WriteOptions();
         }
 
+        *slot = *_iocb;
+        slot->aio_data = (ulong)index;
         CancelRequested = false;
     }
 
     private void WriteOptions()
     {
         // The kernel never writes these fields (aio_key it sets to KIOCB_KEY, which is 0), so they stay as written.
+        // aio_data is not among them: it names the slot, written at submit.
         Interop.iocb* cb = _iocb;
-        cb->aio_data = _userData;
         cb->aio_key = 0;
         cb->aio_rw_flags = _rwFlags;
         cb->aio_reqprio = (short)_priority;
@@ -371,6 +388,7 @@ public sealed unsafe class AioBlock : IDisposable
     internal SafeHandle? File => _file;
 
     /// <summary>The kernel is done with the block (completed, refused, or its context destroyed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void ReleaseReferences()
     {
         if (_bufferReferenced)
@@ -379,6 +397,14 @@ public sealed unsafe class AioBlock : IDisposable
             _buffer!.ReleaseKernelReference();
         }
 
+        if (_segmentsReferenced != 0)
+        {
+            ReleaseSegmentReferences();
+        }
+    }
+
+    private void ReleaseSegmentReferences()
+    {
         for (int i = 0; i < _segmentsReferenced; i++)
         {
             _segmentBuffers[i]!.ReleaseKernelReference();
@@ -388,6 +414,7 @@ public sealed unsafe class AioBlock : IDisposable
     }
 
     /// <summary>Called after the context unlinked the block: frees it if Dispose came while it was in flight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void OnReturnedByKernel()
     {
         if (_disposePending)
@@ -402,11 +429,7 @@ public sealed unsafe class AioBlock : IDisposable
         _file = null;
         _buffer = null;
         Array.Clear(_segmentBuffers);
-        if (_self.IsAllocated)
-        {
-            _self.Free();
-        }
-
+        _lastContext = null;
         NativeMemory.AlignedFree(_iocb);
         if (_iovecs is not null)
         {

@@ -14,25 +14,34 @@ namespace UsbGadget.Aio;
 /// Nothing here throws because an operation failed; only calls that themselves fail throw.
 /// </summary>
 /// <remarks>
-/// Submit, GetEvents and Cancel may be called from different threads. The context tracks every
-/// in-flight block, so <see cref="Dispose"/> can cancel them and wait for the kernel to return them
-/// before anything they reference is released.
+/// Submit, GetEvents and Cancel may be called from different threads. The iocbs the kernel holds live in one
+/// contiguous array per context, a slot per in-flight block, and each iocb's aio_data is its slot's index: a
+/// completion finds its block by that index, and the slots are the context's record of what is in flight, so
+/// <see cref="Dispose"/> can cancel every block and wait for the kernel to return it before anything it references
+/// is released.
 /// </remarks>
 [SkipLocalsInit] // the stackalloc'd io_event/iocb* scratch is fully written before it is read
 public sealed unsafe class AioContext : IDisposable
 {
     private const int StackEventCount = 64;
+    private static readonly TimeSpan s_recancelInterval = TimeSpan.FromMilliseconds(1);
 
     private readonly AioContextHandle _handle = new();
-    private readonly Lock _lock = new();
     private readonly Lock _ringLock = new();
     private readonly ILogger _logger;
     private readonly bool _ringReadable;
 
-    // The blocks in flight, in no order: a block knows its index, so unlinking one is a swap with the last.
-    private readonly AioBlock?[] _inFlightBlocks;
+    // The iocbs the kernel holds (native, so their addresses are stable); whether each slot is in flight (1) or free
+    // (0); and the block last submitted in it, which a completion reports only while the slot is in flight. A slot is
+    // claimed with a compare-exchange on its state and freed by whoever takes the block back from the kernel: no lock
+    // on the data path, and no reference written while a block keeps resubmitting in its own slot. The native array
+    // belongs to the handle, freed after io_destroy.
+    private readonly Interop.iocb* _iocbs;
+    private readonly int[] _busy;
+    private readonly AioBlock?[] _slots;
+    private int _nextSlot;
     private int _inFlight;
-    private bool _disposed;
+    private int _disposed;
 
     /// <summary>Creates the context with io_setup.</summary>
     /// <param name="maxEvents">How many blocks may be in flight at once (the kernel may round its ring up; this context enforces the number given).</param>
@@ -49,7 +58,8 @@ public sealed unsafe class AioContext : IDisposable
         }
 
         MaxEvents = maxEvents;
-        _inFlightBlocks = new AioBlock?[maxEvents];
+        _slots = new AioBlock?[maxEvents];
+        _busy = new int[maxEvents];
         _logger = logger ?? NullLogger.Instance;
         nuint id = 0;
         if (Interop.io_setup((uint)maxEvents, &id) != 0)
@@ -60,6 +70,10 @@ public sealed unsafe class AioContext : IDisposable
         }
 
         _handle.SetId(id);
+        nuint bytes = (nuint)maxEvents * (nuint)sizeof(Interop.iocb);
+        _iocbs = (Interop.iocb*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(_iocbs, bytes);
+        _handle.OwnIocbs(_iocbs);
         Interop.aio_ring* ring = (Interop.aio_ring*)id;
         _ringReadable = ring->magic == Interop.AIO_RING_MAGIC
             && ring->incompat_features == Interop.AIO_RING_INCOMPAT_FEATURES
@@ -139,8 +153,10 @@ public sealed unsafe class AioContext : IDisposable
         {
             for (; acquired < count; acquired++)
             {
-                files.Add(blocks[acquired].File!);
-                blocks[acquired].AcquireForSubmit();
+                AioBlock block = blocks[acquired];
+                files.Add(block.File!);
+                int slot = block.Slot;
+                block.AcquireForSubmit(_iocbs + slot, slot);
             }
         }
         catch
@@ -161,10 +177,20 @@ public sealed unsafe class AioContext : IDisposable
         {
             for (int i = 0; i < count; i++)
             {
-                pointers[i] = blocks[i].Iocb;
+                pointers[i] = _iocbs + blocks[i].Slot;
             }
 
-            _handle.DangerousAddRef(ref addedRef);
+            try
+            {
+                _handle.DangerousAddRef(ref addedRef);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Only after a drain that timed out: the blocks never reach the kernel.
+                ReturnUnsubmitted(blocks, count);
+                throw;
+            }
+
             do
             {
                 result = Interop.io_submit(_handle.Id, count, pointers);
@@ -215,7 +241,7 @@ public sealed unsafe class AioContext : IDisposable
             ThrowHelper.ThrowArgumentOutOfRange(nameof(timeout), t, "The timeout cannot be negative; pass null to wait without a limit.");
         }
 
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (events.IsEmpty)
         {
             return 0;
@@ -238,7 +264,8 @@ public sealed unsafe class AioContext : IDisposable
     {
         ArgumentNullException.ThrowIfNull(block);
         synchronousCompletion = default;
-        if (!ReferenceEquals(block.Context, this))
+        int slot = block.Slot;
+        if (slot < 0 || !ReferenceEquals(block.Context, this))
         {
             return AioCancelResult.NotInFlight;
         }
@@ -252,7 +279,10 @@ public sealed unsafe class AioContext : IDisposable
         try
         {
             _handle.DangerousAddRef(ref addedRef);
-            rc = Interop.io_cancel(_handle.Id, block.Iocb, &result);
+            // The kernel finds the block by its iocb's address. If the block completed meanwhile, its slot is free or
+            // taken by the block again; only a context shared by blocks that do not keep their slots could hand it
+            // to another one, and the cancel would then fall on that block (which still completes once).
+            rc = Interop.io_cancel(_handle.Id, _iocbs + slot, &result);
             errno = rc < 0 ? Interop.LastErrno : Errno.None;
         }
         finally
@@ -270,7 +300,7 @@ public sealed unsafe class AioContext : IDisposable
             case Errno.EINVAL:
                 return AioCancelResult.NotInFlight;
             case Errno.None:
-                synchronousCompletion = Complete(block, result);
+                synchronousCompletion = Complete(block, slot, result);
                 return AioCancelResult.CompletedSynchronously;
             default:
                 throw ThrowHelper.CreateLinuxIO("io_cancel()", errno);
@@ -285,14 +315,11 @@ public sealed unsafe class AioContext : IDisposable
     /// </summary>
     public void Dispose()
     {
-        lock (_lock)
+        // A full fence, as is the submitter's count of its blocks before it reads _disposed: either it sees the context
+        // disposed and takes its blocks back, or this sees them in flight and drains them.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
+            return;
         }
 
         int inFlight = InFlight;
@@ -310,13 +337,14 @@ public sealed unsafe class AioContext : IDisposable
     /// <summary>Requests cancellation of every block in flight. Returns how many requests the kernel accepted.</summary>
     internal int CancelAll()
     {
-        AioBlock?[] snapshot;
-        int count;
-        lock (_lock)
+        AioBlock?[] snapshot = ArrayPool<AioBlock?>.Shared.Rent(_slots.Length);
+        int count = 0;
+        for (int i = 0; i < _slots.Length; i++)
         {
-            count = _inFlight;
-            snapshot = ArrayPool<AioBlock?>.Shared.Rent(Math.Max(count, 1));
-            _inFlightBlocks.AsSpan(0, count).CopyTo(snapshot);
+            if (Volatile.Read(ref _busy[i]) != 0 && Volatile.Read(ref _slots[i]) is { } block)
+            {
+                snapshot[count++] = block;
+            }
         }
 
         int requested = 0;
@@ -363,7 +391,14 @@ public sealed unsafe class AioContext : IDisposable
                     break;
                 }
 
-                reaped += GetEventsCore(1, events, remaining);
+                // A block counted by a submit racing Dispose may reach the kernel after CancelAll looked: cancel again
+                // whenever a wait ends empty.
+                int got = GetEventsCore(1, events, remaining < s_recancelInterval ? remaining : s_recancelInterval);
+                reaped += got;
+                if (got == 0)
+                {
+                    CancelAll();
+                }
             }
         }
         catch (LinuxIOException e)
@@ -397,7 +432,7 @@ public sealed unsafe class AioContext : IDisposable
     /// <exception cref="ObjectDisposedException">The context was disposed.</exception>
     public int ReapReady(Span<AioEvent> events)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (events.IsEmpty)
         {
             return 0;
@@ -458,15 +493,15 @@ public sealed unsafe class AioContext : IDisposable
 
         // At most two runs: head to the end of the ring, then from its start.
         int first = Math.Min(count, (int)(nr - head));
-        CompleteBatch(ringEvents + head, events[..first]);
+        int written = CompleteBatch(ringEvents + head, first, events);
         if (count > first)
         {
-            CompleteBatch(ringEvents, events[first..count]);
+            written += CompleteBatch(ringEvents, count - first, events[written..]);
         }
 
         // Release: the slots are read before the kernel may write them again.
         Volatile.Write(ref ring->head, (uint)((head + count) % nr));
-        return count;
+        return written;
     }
 
     private int GetEventsCore(int minimum, Span<AioEvent> events, TimeSpan? timeout)
@@ -527,8 +562,7 @@ public sealed unsafe class AioContext : IDisposable
                 }
             }
 
-            CompleteBatch(native, events[..got]);
-            return got;
+            return CompleteBatch(native, got, events);
         }
         finally
         {
@@ -539,78 +573,171 @@ public sealed unsafe class AioContext : IDisposable
         }
     }
 
-    private void CompleteBatch(Interop.io_event* native, Span<AioEvent> events)
+    /// <summary>
+    /// Takes <paramref name="count"/> blocks back from the kernel and reports their events. An event whose aio_data and
+    /// obj do not name an in-flight slot of this context is dropped and logged, never followed.
+    /// </summary>
+    /// <returns>How many events were written to <paramref name="events"/>.</returns>
+    private int CompleteBatch(Interop.io_event* native, int count, Span<AioEvent> events)
     {
-        for (int i = 0; i < events.Length; i++)
+        int written = 0;
+        for (int i = 0; i < count; i++)
         {
             ref Interop.io_event e = ref native[i];
-            AioBlock block = AioBlock.FromIocb(e.obj);
-            events[i] = new AioEvent(block, e.res, e.res2, e.data, block.CancelRequested);
+            AioBlock? block = BlockOf(e);
+            if (block is null)
+            {
+                AioLog.ForeignEvent(_logger, e.data, e.obj, e.res);
+                continue;
+            }
+
+            events[written++] = new AioEvent(block, e.res, e.res2, block.UserData, block.CancelRequested);
+
+            // The references go before the slot and the count: whoever sees the block returned (Dispose, a resubmit)
+            // sees its buffers released.
             block.ReleaseReferences();
+            FreeSlot(block, (int)e.data);
         }
 
-        // One lock round trip per batch, not per event: this is the reaping hot path.
-        lock (_lock)
+        if (written != 0)
         {
-            for (int i = 0; i < events.Length; i++)
+            Interlocked.Add(ref _inFlight, -written);
+            for (int i = 0; i < written; i++)
             {
-                Unlink(events[i].Block);
+                events[i].Block.OnReturnedByKernel();
             }
         }
 
-        for (int i = 0; i < events.Length; i++)
+        return written;
+    }
+
+    /// <summary>The block an event reports, or null when its aio_data is not the index of an in-flight slot whose iocb is its obj.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private AioBlock? BlockOf(in Interop.io_event e)
+    {
+        AioBlock?[] slots = _slots;
+        ulong index = e.data;
+        return index < (ulong)slots.Length && e.obj == (ulong)(nuint)(_iocbs + (nint)index) && _busy[(nint)index] != 0
+            ? slots[(nint)index]
+            : null;
+    }
+
+    /// <summary>Test seam: completes a batch of raw io_events as if the kernel had written them.</summary>
+    internal int CompleteForTest(ReadOnlySpan<Interop.io_event> native, Span<AioEvent> events)
+    {
+        fixed (Interop.io_event* p = native)
         {
-            events[i].Block.OnReturnedByKernel();
+            return CompleteBatch(p, native.Length, events);
         }
     }
 
+    /// <summary>The address of slot <paramref name="index"/>'s iocb.</summary>
+    internal Interop.iocb* SlotIocb(int index) => _iocbs + index;
+
+    /// <summary>The address of slot <paramref name="index"/>'s iocb, for tests.</summary>
+    internal nint SlotIocbAddress(int index) => (nint)(_iocbs + index);
+
     // Old kernels (before 4.19) could finish a block inside io_cancel; no ring event follows then.
-    private AioEvent Complete(AioBlock block, in Interop.io_event e)
+    private AioEvent Complete(AioBlock block, int slot, in Interop.io_event e)
     {
         bool cancelRequested = block.CancelRequested;
         block.ReleaseReferences();
-        lock (_lock)
-        {
-            Unlink(block);
-        }
-
+        FreeSlot(block, slot);
+        Interlocked.Decrement(ref _inFlight);
         block.OnReturnedByKernel();
         return new AioEvent(block, e.res, e.res2, block.UserData, cancelRequested);
     }
 
+    /// <summary>
+    /// Claims a free slot for each block and marks it in flight there, or throws with none claimed. A block tries the
+    /// slot it had last in this context first, so a block resubmitted in a loop claims with one compare-exchange.
+    /// </summary>
     private void Link(ReadOnlySpan<AioBlock> blocks)
     {
-        lock (_lock)
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        int free = MaxEvents - InFlight;
+        if (blocks.Length > free)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            int free = MaxEvents - _inFlight;
-            if (blocks.Length > free)
-            {
-                ThrowHelper.ThrowInvalidOperation(
-                    $"Cannot submit {blocks.Length} block(s): the context holds {MaxEvents} and {_inFlight} are in flight ({free} free). Reap completions first or create the context with more events.");
-            }
+            ThrowFull(blocks.Length, free);
+        }
 
-            for (int i = 0; i < blocks.Length; i++)
+        // Counted first (a full fence), then _disposed read again: see Dispose.
+        Interlocked.Add(ref _inFlight, blocks.Length);
+        int linked = 0;
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            for (; linked < blocks.Length; linked++)
             {
-                AioBlock block = blocks[i];
-                if (block.Context is not null)
+                AioBlock block = blocks[linked];
+                int slot = ClaimSlot(block);
+                if (slot < 0)
                 {
-                    for (int j = i - 1; j >= 0; j--)
-                    {
-                        Unlink(blocks[j]);
-                    }
-
-                    ThrowHelper.ThrowInvalidOperation(
-                        $"blocks[{i}] is already in flight{(ReferenceEquals(block.Context, this) ? string.Empty : " in another context")}; a block can be submitted again only after its event was reaped.");
+                    ThrowFull(blocks.Length, free);
                 }
 
-                block.EnterFlight(this, _inFlight);
-                _inFlightBlocks[_inFlight++] = block;
+                if (!block.TryEnterFlight(this, slot))
+                {
+                    Volatile.Write(ref _busy[slot], 0);
+                    AioContext? other = block.Context;
+                    ThrowHelper.ThrowInvalidOperation(
+                        $"blocks[{linked}] is already in flight{(other is null || ReferenceEquals(other, this) ? string.Empty : " in another context")}; a block can be submitted again only after its event was reaped.");
+                }
+
+                // Written before io_submit, which the completion that reads it follows; not at all while a block keeps
+                // its slot.
+                if (!ReferenceEquals(_slots[slot], block))
+                {
+                    _slots[slot] = block;
+                }
             }
+        }
+        catch
+        {
+            for (int j = 0; j < linked; j++)
+            {
+                FreeSlot(blocks[j], blocks[j].Slot);
+            }
+
+            Interlocked.Add(ref _inFlight, -blocks.Length);
+            throw;
         }
     }
 
-    /// <summary>Takes back blocks the kernel never accepted: drops their references and unlinks them.</summary>
+    /// <summary>Takes a free slot for <paramref name="block"/>: its last one if free, else the next free one. -1 when all are taken.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int ClaimSlot(AioBlock block)
+    {
+        int[] busy = _busy;
+        int start = block.PreferredSlot(this);
+        return (uint)start < (uint)busy.Length && Interlocked.CompareExchange(ref busy[start], 1, 0) == 0 ? start : ClaimAnySlot(start);
+    }
+
+    /// <summary>A block without a free slot of its own takes the next free one.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int ClaimAnySlot(int start)
+    {
+        int[] busy = _busy;
+        if ((uint)start >= (uint)busy.Length)
+        {
+            start = (int)((uint)Interlocked.Increment(ref _nextSlot) % (uint)busy.Length);
+        }
+
+        for (int n = 0, i = start; n < busy.Length; n++, i = i + 1 == busy.Length ? 0 : i + 1)
+        {
+            if (Volatile.Read(ref busy[i]) == 0 && Interlocked.CompareExchange(ref busy[i], 1, 0) == 0)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Engine set-up: <paramref name="block"/> takes slot <paramref name="slot"/> first, so an engine's operations never share a slot.</summary>
+    internal void PreferSlot(AioBlock block, int slot) => block.PreferSlot(this, slot);
+
+    /// <summary>Takes back blocks the kernel never accepted: drops their references and frees their slots.</summary>
     private void ReturnUnsubmitted(ReadOnlySpan<AioBlock> blocks, int acquired)
     {
         for (int i = 0; i < blocks.Length; i++)
@@ -619,37 +746,28 @@ public sealed unsafe class AioContext : IDisposable
             {
                 blocks[i].ReleaseReferences();
             }
+
+            FreeSlot(blocks[i], blocks[i].Slot);
         }
 
-        lock (_lock)
-        {
-            for (int i = 0; i < blocks.Length; i++)
-            {
-                Unlink(blocks[i]);
-            }
-        }
-
+        Interlocked.Add(ref _inFlight, -blocks.Length);
         for (int i = 0; i < blocks.Length; i++)
         {
             blocks[i].OnReturnedByKernel();
         }
     }
 
-    /// <summary>Under the lock: takes the block out of the in-flight set.</summary>
-    private void Unlink(AioBlock block)
+    /// <summary>The kernel does not hold <paramref name="block"/> (any more): it leaves flight and its slot is free. The count is the caller's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void FreeSlot(AioBlock block, int slot)
     {
-        int index = block.InFlightIndex;
-        int last = --_inFlight;
-        if (index != last)
-        {
-            AioBlock moved = _inFlightBlocks[last]!;
-            _inFlightBlocks[index] = moved;
-            moved.MoveInFlight(index);
-        }
-
-        _inFlightBlocks[last] = null;
         block.LeaveFlight();
+        Volatile.Write(ref _busy[slot], 0);
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowFull(int count, int free) => ThrowHelper.ThrowInvalidOperation(
+        $"Cannot submit {count} block(s): the context holds {MaxEvents} and {MaxEvents - free} are in flight ({free} free). Reap completions first or create the context with more events.");
 
     private static string? SetupHint(Errno errno, int maxEvents) => errno switch
     {

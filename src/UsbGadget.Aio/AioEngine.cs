@@ -667,6 +667,7 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
     private Operation Rent()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        int slot;
         lock (_poolLock)
         {
             if (_pooled > 0)
@@ -683,11 +684,14 @@ public sealed class AioEngine : IAsyncDisposable, IDisposable
                     $"{_pool.Length} operations are already in flight, the most this engine was created for; await some first or create it with more events.");
             }
 
-            _created++;
+            slot = _created++;
         }
 
         var created = new Operation(this);
         created.Block.ResultEventFd = _eventFd;
+
+        // One slot per operation, as many as the context has: each operation's block always finds its own slot free.
+        _context.PreferSlot(created.Block, slot);
         lock (_poolLock)
         {
             _all.Add(created);

@@ -24,7 +24,7 @@ public readonly struct AioEvent
     /// <summary>io_event.res2: driver specific, usually 0.</summary>
     public long Result2 { get; }
 
-    /// <summary>io_event.data: the block's <see cref="AioBlock.UserData"/> at submission.</summary>
+    /// <summary>The block's <see cref="AioBlock.UserData"/> at submission (io_event.data itself names the context's iocb slot).</summary>
     public ulong UserData { get; }
 
     /// <summary>Whether <see cref="AioContext.Cancel(AioBlock)"/> was called while the block was in flight.</summary>

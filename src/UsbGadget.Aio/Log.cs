@@ -21,6 +21,10 @@ internal static partial class AioLog
         Message = "Reaping AIO completions while closing failed; leaking the context")]
     internal static partial void DrainFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error,
+        Message = "Dropped an AIO completion that names no in-flight block of this context (aio_data {Data}, obj 0x{Obj:x}, res {Result}): the kernel or another reader wrote it, and it is not followed")]
+    internal static partial void ForeignEvent(ILogger logger, ulong data, ulong obj, long result);
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "AIO completion thread {ThreadName} started")]
     internal static partial void CompletionThreadStarted(ILogger logger, string threadName);
 

@@ -7,7 +7,7 @@ internal static partial class Interop
     [StructLayout(LayoutKind.Sequential)]
     internal struct io_event
     {
-        /// <summary>The iocb's aio_data.</summary>
+        /// <summary>The iocb's aio_data: here, the index of its slot in the context's iocb array.</summary>
         internal ulong data;
         /// <summary>The user-space address of the iocb this event completes.</summary>
         internal ulong obj;
