@@ -22,12 +22,18 @@ internal sealed class BenchmarkFunction : IGadgetFunction
     private readonly bool _loopback;
     private readonly BenchmarkApi _api;
     private readonly int _writeSize;
+    private readonly int _transfersPerCall;
 
     public BenchmarkFunction(IOptions<BenchmarkSettings> settings, IOptions<UsbGadgetOptions> gadget)
     {
         _loopback = settings.Value.IsLoopback;
         _api = settings.Value.ParsedApi;
         _writeSize = settings.Value.WriteSize > 0 ? settings.Value.WriteSize : gadget.Value.Endpoints.InTransferSize;
+        _transfersPerCall = settings.Value.TransfersPerCall;
+        if (_transfersPerCall < 1)
+        {
+            throw new InvalidOperationException($"Benchmark:TransfersPerCall must be at least 1, not {_transfersPerCall}.");
+        }
     }
 
     /// <summary>Endpoint transfers completed since start: OUT reads plus IN writes (a loopback echo counts both).</summary>
@@ -60,12 +66,12 @@ internal sealed class BenchmarkFunction : IGadgetFunction
             (BenchmarkApi.Lease, false) => Task.WhenAll(LeaseSourceAsync(input, _writeSize, cancellationToken), LeaseSinkAsync(output, cancellationToken)),
             (BenchmarkApi.Primary, true) => CopyingEchoAsync(output.ReadAsync, input.WriteAsync, output.TransferSize, cancellationToken),
             (BenchmarkApi.Primary, false) => Task.WhenAll(
-                CopyingSourceAsync((data, ct) => input.WriteAsync(data, endTransfer: false, ct), _writeSize, cancellationToken),
-                CopyingSinkAsync(output.ReadAsync, output.TransferSize, cancellationToken)),
+                CopyingSourceAsync((data, ct) => input.WriteAsync(data, endTransfer: false, ct), _writeSize, _transfersPerCall, cancellationToken),
+                CopyingSinkAsync(output.ReadAsync, output.TransferSize, _transfersPerCall, cancellationToken)),
             (BenchmarkApi.Stream, true) => StreamEchoAsync(output.AsStream(), input.AsStream(), output.TransferSize, cancellationToken),
             (BenchmarkApi.Stream, false) => Task.WhenAll(
-                CopyingSourceAsync(input.AsStream().WriteAsync, _writeSize, cancellationToken),
-                CopyingSinkAsync(output.AsStream().ReadAsync, output.TransferSize, cancellationToken)),
+                CopyingSourceAsync(input.AsStream().WriteAsync, _writeSize, _transfersPerCall, cancellationToken),
+                CopyingSinkAsync(output.AsStream().ReadAsync, output.TransferSize, _transfersPerCall, cancellationToken)),
             (BenchmarkApi.Pipe, true) => throw new InvalidOperationException("Benchmark:Api pipe measures source-sink only."),
             _ => Task.WhenAll(PipeSourceAsync(input.AsPipeWriter(), _writeSize, cancellationToken), PipeSinkAsync(output.AsPipeReader(), output.TransferSize, cancellationToken)),
         };
@@ -175,22 +181,27 @@ internal sealed class BenchmarkFunction : IGadgetFunction
         }
     }
 
-    private static async Task CopyingSourceAsync(Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> write, int writeSize, CancellationToken cancellationToken)
+    // With endTransfer: false the framework cuts a write of n transfers' bytes into n transfers (IN's transfer size is the write size).
+    private static async Task CopyingSourceAsync(
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> write, int writeSize, int transfersPerCall, CancellationToken cancellationToken)
     {
-        byte[] zeros = new byte[writeSize];
+        byte[] zeros = new byte[writeSize * transfersPerCall];
         while (true)
         {
             await write(zeros, cancellationToken).ConfigureAwait(false);
-            Interlocked.Increment(ref s_transfers);
+            Interlocked.Add(ref s_transfers, transfersPerCall);
         }
     }
 
-    private static async Task CopyingSinkAsync(Func<Memory<byte>, CancellationToken, ValueTask<int>> read, int size, CancellationToken cancellationToken)
+    // The host sends full transfers, none ended short, so a read returns when its buffer is full.
+    private static async Task CopyingSinkAsync(
+        Func<Memory<byte>, CancellationToken, ValueTask<int>> read, int size, int transfersPerCall, CancellationToken cancellationToken)
     {
-        byte[] buffer = new byte[size];
-        while (await read(buffer, cancellationToken).ConfigureAwait(false) > 0)
+        byte[] buffer = new byte[size * transfersPerCall];
+        int length;
+        while ((length = await read(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
-            Interlocked.Increment(ref s_transfers);
+            Interlocked.Add(ref s_transfers, (length + size - 1) / size);
         }
     }
 

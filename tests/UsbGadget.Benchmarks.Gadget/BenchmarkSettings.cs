@@ -21,6 +21,13 @@ internal sealed class BenchmarkSettings
     /// </summary>
     public string Api { get; set; } = "tuned";
 
+    /// <summary>
+    /// Transfers per call of the copying source and sink (<c>primary</c> and <c>stream</c> in source-sink mode): each
+    /// <c>ReadAsync(Memory)</c>/<c>WriteAsync</c> moves this many transfers' bytes, so a call that waits wakes once per
+    /// that many transfers.
+    /// </summary>
+    public int TransfersPerCall { get; set; } = 1;
+
     public BenchmarkApi ParsedApi => Api switch
     {
         "tuned" => BenchmarkApi.Tuned,

@@ -7,6 +7,7 @@ using UsbGadget.Benchmarks.Gadget;
 //   Benchmark:Mode       source-sink (IN writes zeros endlessly, OUT reads and drops) or loopback (OUT comes back on IN)
 //   Benchmark:WriteSize  bytes per IN write in source-sink mode (default UsbGadget:Endpoints:InTransferSize)
 //   Benchmark:Api        tuned (callbacks and buffer hand-over, internal) or primary (ReadAsync(Memory)/WriteAsync)
+//   Benchmark:TransfersPerCall  transfers moved by each copying ReadAsync(Memory)/WriteAsync in source-sink mode (default 1)
 //   Benchmark:StatsFile  once a second, append "allocated_bytes=N transfers=N" (GC.GetTotalAllocatedBytes(true))
 // Queue depths and sizes are the framework's own settings: UsbGadget__Endpoints__OutQueueDepth, UsbGadget__Endpoints__InTransferSize, ...
 HostApplicationBuilder builder = UsbGadgetHost.CreateApplicationBuilder(args);

@@ -27,6 +27,8 @@ internal static class UsbBenchmark
     private const string Sample = "bulkloopback";
     private const string Lease = "lease";
     private const string Primary = "primary";
+    // The primary API with a caller buffer of four transfers: a call that waits wakes once per four transfers.
+    private const string PrimaryFourPerCall = "primary-x4";
     private const string StreamAdapter = "stream";
     private const string PipeAdapter = "pipe";
     private const string StatsFile = "/tmp/usb-bench-stats";
@@ -43,6 +45,7 @@ internal static class UsbBenchmark
         [Sample] = "BulkLoopback",
         [Lease] = "lease API",
         [Primary] = "primary API",
+        [PrimaryFourPerCall] = "primary API, 4 transfers per call",
         [StreamAdapter] = "Stream",
         [PipeAdapter] = "Pipe",
     };
@@ -401,8 +404,9 @@ internal static class UsbBenchmark
                         + $"Benchmark__StatsFile={StatsFile}; cd {GuestShell.Quote(Path.GetDirectoryName(artifacts.BenchmarkGadget)!)} "
                         + $"&& exec {GuestShell.Quote(artifacts.BenchmarkGadget)}";
                     return ("1d6b:0107", "", ours, "", StatsFile);
-                case Lease or Primary or StreamAdapter or PipeAdapter:
-                    string api = $"{FrameworkEnvironment()} Benchmark__Api={implementation} Benchmark__Mode={(loopback ? "loopback" : "source-sink")} "
+                case Lease or Primary or PrimaryFourPerCall or StreamAdapter or PipeAdapter:
+                    string api = $"{FrameworkEnvironment()} Benchmark__Api={(implementation == PrimaryFourPerCall ? Primary : implementation)} "
+                        + $"Benchmark__TransfersPerCall={(implementation == PrimaryFourPerCall ? 4 : 1)} Benchmark__Mode={(loopback ? "loopback" : "source-sink")} "
                         + $"Benchmark__WriteSize={size} Benchmark__StatsFile={StatsFile}; cd {GuestShell.Quote(Path.GetDirectoryName(artifacts.BenchmarkGadget)!)} "
                         + $"&& exec {GuestShell.Quote(artifacts.BenchmarkGadget)}";
                     return ("1d6b:0107", "", api, "", StatsFile);
@@ -470,7 +474,7 @@ internal static class UsbBenchmark
         private const double Target = 0.9;
 
         private static string[] Implementations(string direction) =>
-            direction == "loopback" ? [Lease, Primary, StreamAdapter] : [Lease, Primary, StreamAdapter, PipeAdapter];
+            direction == "loopback" ? [Lease, Primary, StreamAdapter] : [Lease, Primary, PrimaryFourPerCall, StreamAdapter, PipeAdapter];
 
         public static async Task<int> RunAsync(Options options)
         {
